@@ -1,0 +1,108 @@
+package io.coord;
+
+import io.coord.election.ElectionView;
+import io.coord.spi.CoordinatorProvider;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The entry point: one connection to one coordination backend, scoped to one namespace.
+ *
+ * <p>Open it from a URI ({@code zookeeper://host:port[,host:port]/namespace}, {@code etcd://…},
+ * {@code redis://…}); the backend is found through {@link ServiceLoader} among the
+ * {@link CoordinatorProvider}s on the class path. Each backend module also has a builder.
+ *
+ * <p>Guarantees:
+ * <ul>
+ *   <li>Everything this coordinator creates lives under its namespace; two coordinators with
+ *       different namespaces never see each other's locks, sessions or elections.</li>
+ *   <li>Ownership belongs to a {@link Session} (a lease kept alive in the background), never to a
+ *       thread: locks and leadership are acquired under a session and lost with it.</li>
+ *   <li>{@link #close()} closes every session it opened (revoking them, so whatever they held is
+ *       free at once), disconnects, and stops every thread it started.</li>
+ *   <li>Listener callbacks run on one coordinator-owned thread, in order, never on a client
+ *       library's I/O thread; a callback that blocks delays later callbacks but nothing else.</li>
+ * </ul>
+ *
+ * <p>Names of locks and elections: any non-blank string of at most 256 UTF-8 bytes; '/', spaces,
+ * '*', '{', '}', '%' and non-ASCII characters are legal and mapped safely to backend keys.
+ */
+public interface Coordinator extends AutoCloseable {
+
+    /** Opens a coordinator for {@code uri}, e.g. {@code "etcd://127.0.0.1:2379/myapp"}. */
+    static Coordinator open(String uri) {
+        if (uri == null) {
+            throw new NullPointerException("uri must not be null; expected e.g. zookeeper://host:port/namespace");
+        }
+        final URI parsed;
+        try {
+            parsed = URI.create(uri.trim());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("not a valid URI: '" + uri + "' (" + e.getMessage()
+                    + "); expected e.g. zookeeper://host:port/namespace", e);
+        }
+        return open(parsed);
+    }
+
+    /** Opens a coordinator for {@code uri}; the scheme selects the backend. */
+    static Coordinator open(URI uri) {
+        if (uri == null) {
+            throw new NullPointerException("uri must not be null; expected e.g. zookeeper://host:port/namespace");
+        }
+        String scheme = uri.getScheme();
+        if (scheme == null) {
+            throw new IllegalArgumentException("URI '" + uri + "' has no scheme; expected one of zookeeper://, etcd://, redis://");
+        }
+        List<String> known = new ArrayList<>();
+        for (CoordinatorProvider provider : ServiceLoader.load(CoordinatorProvider.class, Coordinator.class.getClassLoader())) {
+            known.addAll(provider.schemes());
+            if (provider.schemes().contains(scheme.toLowerCase(java.util.Locale.ROOT))) {
+                return provider.open(uri);
+            }
+        }
+        throw new IllegalArgumentException("no coord backend on the class path handles scheme '" + scheme
+                + "' (found: " + known + "); add coord-zookeeper, coord-etcd or coord-redis as a dependency");
+    }
+
+    /** The backend's name: {@code "zookeeper"}, {@code "etcd"} or {@code "redis"}. */
+    String backend();
+
+    /** The namespace (key prefix) isolating this application on the cluster. */
+    String namespace();
+
+    /** What this backend guarantees beyond the common contract; see {@link Capability}. */
+    Set<Capability> capabilities();
+
+    /**
+     * Opens a session: a lease with the given time-to-live, renewed in the background about every
+     * TTL/3. The server may clamp the TTL; {@link Session#grantedTtl()} reports what it granted.
+     *
+     * @param ttl between 100 ms and 1 hour
+     * @throws BackendUnavailableException if the server cannot be reached in time
+     */
+    Session openSession(Duration ttl);
+
+    /** Asynchronous form of {@link #openSession(Duration)}; argument errors are thrown at once. */
+    CompletableFuture<Session> openSessionAsync(Duration ttl);
+
+    /**
+     * A read-only view of an election, for observers that do not campaign: needs no session.
+     * To campaign, use {@link Session#election(String)}.
+     */
+    ElectionView election(String name);
+
+    /** Round trips and waiter wake-ups counted so far, per primitive. */
+    CoordStats stats();
+
+    /**
+     * Closes every open session (revoking their leases), disconnects and stops all threads this
+     * coordinator started. Idempotent. Any later call fails with {@link IllegalStateException}.
+     */
+    @Override
+    void close();
+}

@@ -1,0 +1,10 @@
+package io.coord;
+
+/** A leader-only operation was attempted by a leadership that was lost or resigned. */
+public class NotLeaderException extends CoordException {
+    private static final long serialVersionUID = 1L;
+
+    public NotLeaderException(String message) {
+        super(message);
+    }
+}

@@ -1,0 +1,82 @@
+package io.coord;
+
+import io.coord.election.Election;
+import io.coord.lock.FairLock;
+import io.coord.lock.FencedLock;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A lease on the backend, kept alive in the background, that owns everything acquired under it.
+ *
+ * <p>Life cycle: {@link SessionState#ACTIVE} → {@link SessionState#SUSPENDED} (renewals failing,
+ * still valid until {@link #validUntilNanos()}) → {@link SessionState#EXPIRED} (gone for sure), or
+ * {@link SessionState#CLOSED} by {@link #close()} from any live state. EXPIRED and CLOSED are final.
+ *
+ * <p>Guarantees:
+ * <ul>
+ *   <li>{@link #validUntilNanos()} is computed on the local monotonic clock from the moment the
+ *       last successful renewal was <em>sent</em>, plus the granted TTL. The server received that
+ *       renewal later than it was sent, so its own expiry is never earlier than this deadline:
+ *       until then, nobody else can have been granted what this session holds.</li>
+ *   <li>When that deadline passes without a newer successful renewal, the session is reported
+ *       EXPIRED even if the server is unreachable, and every grant and leadership it holds is
+ *       reported lost at that moment.</li>
+ *   <li>{@link #close()} revokes the lease at once: everything held is free immediately, not
+ *       after the TTL.</li>
+ *   <li>Everything acquired under a session is lost with it; a waiter whose session ends stops
+ *       waiting, removes its queue entry and fails with {@link SessionExpiredException}.</li>
+ *   <li>One session holds a given lock name at most once: asking again while it holds (or waits
+ *       for) that lock fails at once with {@link AlreadyHeldException}; there is no re-entrance.</li>
+ * </ul>
+ */
+public interface Session extends AutoCloseable {
+
+    /** The backend's identity of this session (ZooKeeper session id, etcd lease id, Redis session key), as text. */
+    String id();
+
+    /** The TTL asked for. */
+    Duration requestedTtl();
+
+    /** The TTL the server actually granted (backends clamp or round; a difference is also logged at WARN). */
+    Duration grantedTtl();
+
+    SessionState state();
+
+    /**
+     * The local deadline, on the {@link System#nanoTime()} scale, until which this session is known
+     * to be alive on the server. Never later than the server's own expiry.
+     */
+    long validUntilNanos();
+
+    /** Time left until {@link #validUntilNanos()}, or zero. */
+    default Duration remainingValidity() {
+        long left = validUntilNanos() - System.nanoTime();
+        return left > 0 ? Duration.ofNanos(left) : Duration.ZERO;
+    }
+
+    /**
+     * Registers a listener told of every later state change, in order, on the coordinator's event
+     * thread. Closing the returned subscription stops further calls.
+     */
+    Subscription addListener(SessionListener listener);
+
+    /** Completes with {@link SessionState#EXPIRED} or {@link SessionState#CLOSED} when the session ends. */
+    CompletableFuture<SessionState> whenEnded();
+
+    /** A fenced lock of this name owned by this session; see {@link FencedLock} for its guarantees. */
+    FencedLock lock(String name);
+
+    /** A revision-ordered fair lock of this name owned by this session; see {@link FairLock}. */
+    FairLock fairLock(String name);
+
+    /** An election of this name in which this session may campaign. */
+    Election election(String name);
+
+    /**
+     * Revokes the lease: everything held becomes free at once, pending acquisitions fail with
+     * {@link SessionExpiredException}, grants report {@link LossReason#SESSION_CLOSED}. Idempotent.
+     */
+    @Override
+    void close();
+}

@@ -1,0 +1,233 @@
+package io.coord.spi;
+
+import io.coord.Capability;
+import io.coord.CoordStats;
+import io.coord.Coordinator;
+import io.coord.Session;
+import io.coord.election.ElectionView;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What every backend's coordinator shares: argument checks, the three thread pools, the session
+ * registry and an orderly close.
+ *
+ * <p>Threads (all daemon, all stopped by {@link #close()}):
+ * <ul>
+ *   <li>{@link #scheduler()}: one thread for timers (renewals, deadlines). Tasks there must not block.</li>
+ *   <li>{@link #events()}: one thread running user callbacks (session listeners, loss signals,
+ *       election observers) in order. Backends hop here from their client library's I/O thread.</li>
+ *   <li>{@link #workers()}: a cached pool on which the blocking acquisition algorithms run, one
+ *       thread per waiting acquisition; cancellation interrupts that thread.</li>
+ * </ul>
+ */
+public abstract class CoordinatorBase implements Coordinator {
+
+    private static final Logger log = LoggerFactory.getLogger(CoordinatorBase.class);
+
+    private final String backend;
+    private final String namespace;
+    private final Set<Capability> capabilities;
+    private final Duration operationTimeout;
+    private final StatsRecorder stats = new StatsRecorder();
+    private final ScheduledThreadPoolExecutor scheduler;
+    private final ExecutorService events;
+    private final ThreadPoolExecutor workers;
+    private final Set<SessionBase> sessions = ConcurrentHashMap.newKeySet();
+    private volatile boolean closed;
+
+    protected CoordinatorBase(String backend, String namespace, Set<Capability> capabilities, Duration operationTimeout) {
+        this.backend = backend;
+        this.namespace = namespace;
+        this.capabilities = capabilities.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(capabilities));
+        this.operationTimeout = operationTimeout;
+        this.scheduler = new ScheduledThreadPoolExecutor(1, threads("coord-" + backend + "-scheduler"));
+        this.scheduler.setRemoveOnCancelPolicy(true);
+        this.events = Executors.newSingleThreadExecutor(threads("coord-" + backend + "-events"));
+        this.workers = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
+                threads("coord-" + backend + "-worker"));
+    }
+
+    // ---- the public contract -------------------------------------------------------------
+
+    @Override
+    public final String backend() {
+        return backend;
+    }
+
+    @Override
+    public final String namespace() {
+        return namespace;
+    }
+
+    @Override
+    public final Set<Capability> capabilities() {
+        return capabilities;
+    }
+
+    @Override
+    public final CoordStats stats() {
+        return stats;
+    }
+
+    @Override
+    public final Session openSession(Duration ttl) {
+        Arguments.ttl(ttl);
+        ensureOpen();
+        SessionBase session = createSession(ttl);
+        sessions.add(session);
+        if (closed) {
+            session.close();
+            ensureOpen();
+        }
+        session.start();
+        return session;
+    }
+
+    @Override
+    public final CompletableFuture<Session> openSessionAsync(Duration ttl) {
+        Arguments.ttl(ttl);
+        ensureOpen();
+        return CompletableFuture.supplyAsync(() -> openSession(ttl), workers());
+    }
+
+    @Override
+    public final ElectionView election(String name) {
+        Arguments.name("election", name);
+        ensureOpen();
+        return createElectionView(name);
+    }
+
+    @Override
+    public final void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        for (SessionBase s : sessions) {
+            try {
+                s.close();
+            } catch (RuntimeException e) {
+                log.warn("closing session {} failed", s.id(), e);
+            }
+        }
+        try {
+            closeClient();
+        } catch (RuntimeException e) {
+            log.warn("closing the {} client failed", backend, e);
+        }
+        shutdown(workers, true);
+        shutdown(scheduler, true);
+        shutdown(events, false);
+    }
+
+    // ---- for backends --------------------------------------------------------------------
+
+    /**
+     * Creates and connects a session (blocking, on the caller's thread). Do not start renewals:
+     * {@link SessionBase#start()} is called once the session is registered.
+     */
+    protected abstract SessionBase createSession(Duration ttl);
+
+    /** A read-only election view; see {@link ElectionFeed} for observers. */
+    protected abstract ElectionView createElectionView(String name);
+
+    /** Disconnects the backend client; every session is already closed. */
+    protected abstract void closeClient();
+
+    public final StatsRecorder statsRecorder() {
+        return stats;
+    }
+
+    public final ScheduledExecutorService scheduler() {
+        return scheduler;
+    }
+
+    /**
+     * Runs user callbacks, one at a time, in submission order. After close, tasks run inline so
+     * that final notifications are never dropped.
+     */
+    public final Executor events() {
+        return task -> {
+            try {
+                events.execute(task);
+            } catch (RejectedExecutionException closing) {
+                task.run();
+            }
+        };
+    }
+
+    /** Runs blocking backend work (acquisitions, cleanup). After close, tasks run inline. */
+    public final Executor workers() {
+        return task -> {
+            try {
+                workers.execute(task);
+            } catch (RejectedExecutionException closing) {
+                task.run();
+            }
+        };
+    }
+
+    /** Upper bound for one server operation (connect, request, cleanup). */
+    public final Duration operationTimeout() {
+        return operationTimeout;
+    }
+
+    public final boolean isClosed() {
+        return closed;
+    }
+
+    /** Throws {@link IllegalStateException} once closed. */
+    public final void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("coordinator (" + backend + ", namespace '" + namespace
+                    + "') is closed; open a new one");
+        }
+    }
+
+    final void sessionEnded(SessionBase session) {
+        sessions.remove(session);
+    }
+
+    private void shutdown(ExecutorService pool, boolean now) {
+        if (now) {
+            pool.shutdownNow();
+        } else {
+            pool.shutdown();
+        }
+        try {
+            if (!pool.awaitTermination(operationTimeout.toMillis() + 1000, TimeUnit.MILLISECONDS)) {
+                log.warn("coord {} threads did not stop in time", backend);
+                pool.shutdownNow();
+            }
+        } catch (InterruptedException e) {
+            pool.shutdownNow();
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static ThreadFactory threads(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+}

@@ -1,0 +1,128 @@
+package io.coord.spi;
+
+import io.coord.BackendUnavailableException;
+import io.coord.CoordException;
+import io.coord.LossReason;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What a lock grant and a leadership share: the queue entry that backs them, their token, and a
+ * small state machine HELD → RELEASING → RELEASED, or HELD → LOST.
+ *
+ * <p>{@code mutex} guards the state. The loss signal completes on the coordinator's event thread.
+ * A release that fails on the server (unreachable) returns the state to HELD and throws, so the
+ * caller may retry; closing the session frees the entry in any case.
+ */
+public abstract class HeldBase {
+
+    private static final Logger log = LoggerFactory.getLogger(HeldBase.class);
+
+    private enum State { HELD, RELEASING, RELEASED, LOST }
+
+    protected final SessionBase session;
+    private final String claimKey;
+    private final String name;
+    private final long token;
+    protected final QueueEntry entry;
+    private final Object mutex = new Object();
+    private State state = State.HELD;
+    private LossReason lossReason;
+    private final CompletableFuture<LossReason> lost = new CompletableFuture<>();
+
+    HeldBase(SessionBase session, String claimKey, String name, long token, QueueEntry entry) {
+        this.session = session;
+        this.claimKey = claimKey;
+        this.name = name;
+        this.token = token;
+        this.entry = entry;
+    }
+
+    final String name() {
+        return name;
+    }
+
+    final long token() {
+        return token;
+    }
+
+    final boolean isHeldNow() {
+        synchronized (mutex) {
+            return state == State.HELD;
+        }
+    }
+
+    final CompletableFuture<LossReason> lossSignal() {
+        return lost.copy();
+    }
+
+    /** The exception that a release of a lost grant throws. */
+    abstract CoordException lostError(LossReason reason);
+
+    /** For backends: the entry was found deleted while the session lives. */
+    public final void markLost(LossReason reason) {
+        if (lose(reason)) {
+            session.forget(this);
+            session.unclaim(claimKey);
+        }
+    }
+
+    /** Called by the session when it ends; true if this call lost it. */
+    final boolean lose(LossReason reason) {
+        synchronized (mutex) {
+            if (state != State.HELD) {
+                return false;
+            }
+            state = State.LOST;
+            lossReason = reason;
+        }
+        log.warn("{} '{}' (token {}) lost: {}", getClass().getSimpleName(), name, token, reason);
+        session.coordinator().events().execute(() -> lost.complete(reason));
+        return true;
+    }
+
+    /** Removes the entry on the server (one round trip); idempotent; throws if lost. */
+    final void releaseEntry() {
+        synchronized (mutex) {
+            switch (state) {
+                case RELEASING, RELEASED:
+                    return;
+                case LOST:
+                    throw lostError(lossReason);
+                default:
+                    state = State.RELEASING;
+            }
+        }
+        boolean interrupted = Thread.interrupted();
+        try {
+            entry.remove();
+        } catch (Exception e) {
+            synchronized (mutex) {
+                if (state == State.RELEASING) {
+                    state = State.HELD;
+                }
+            }
+            throw e instanceof CoordException ce ? ce
+                    : new BackendUnavailableException("releasing '" + name + "' failed; it is still held (retry, or close the session): " + e, e);
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        synchronized (mutex) {
+            state = State.RELEASED;
+        }
+        session.forget(this);
+        session.unclaim(claimKey);
+    }
+
+    /** Best-effort release used when a grant raced a cancellation. */
+    final void releaseQuietly() {
+        try {
+            releaseEntry();
+        } catch (RuntimeException e) {
+            log.warn("releasing abandoned '{}' failed; its session frees it", name, e);
+        }
+    }
+}

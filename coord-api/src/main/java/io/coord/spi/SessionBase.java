@@ -1,0 +1,467 @@
+package io.coord.spi;
+
+import io.coord.AlreadyHeldException;
+import io.coord.LossReason;
+import io.coord.Primitive;
+import io.coord.Session;
+import io.coord.SessionExpiredException;
+import io.coord.SessionListener;
+import io.coord.SessionState;
+import io.coord.Subscription;
+import io.coord.election.Election;
+import io.coord.lock.FairLock;
+import io.coord.lock.FencedLock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The session state machine every backend shares; the backend supplies one renewal round trip,
+ * the revocation, and the recipes.
+ *
+ * <h2>Renewal and validity</h2>
+ * Every TTL/3 the scheduler thread sends {@link #renewOnce()} and notes the send time {@code s}.
+ * On success, {@code validUntil = max(validUntil, s + grantedTtl)}: the server got the renewal
+ * after {@code s}, so it cannot expire the lease before that deadline. On a transient failure the
+ * session becomes SUSPENDED and retries faster; when {@code validUntil} passes with no newer
+ * success it becomes EXPIRED — a conservative local verdict that fires the loss signals no later
+ * than the deadline, whatever the network does. If the server answers that the lease is gone,
+ * the session is EXPIRED at once.
+ *
+ * <h2>Ownership of state</h2>
+ * {@code mutex} guards the state, the deadline, the timers and the claims. Listener and loss
+ * callbacks are never run under it: they are queued, in order, on the coordinator's event thread.
+ * Backends report a server-side expiry from any thread with {@link #expired(String)}.
+ *
+ * <h2>Ending</h2>
+ * On EXPIRED or CLOSED, every pending acquisition is aborted (its thread is interrupted and it
+ * removes its own queue entry), every grant and leadership is marked lost, and the backend's
+ * client resources are released. Close revokes the lease on the server before returning.
+ */
+public abstract class SessionBase implements Session {
+
+    private static final Logger log = LoggerFactory.getLogger(SessionBase.class);
+
+    protected final CoordinatorBase coordinator;
+    private final String id;
+    private final Duration requestedTtl;
+    private final Duration grantedTtl;
+    private final long ttlNanos;
+    private final long renewIntervalNanos;
+
+    private final Object mutex = new Object();
+    private SessionState state = SessionState.ACTIVE;
+    private long validUntil;
+    private boolean crashed;
+    private ScheduledFuture<?> renewTimer;
+    private ScheduledFuture<?> deadlineTimer;
+    /** Lock/election names this session holds or waits for, mapped to the holder of the claim. */
+    private final Map<String, Object> claims = new HashMap<>();
+    private final List<Acquisition<?>> pending = new ArrayList<>();
+    private final List<HeldBase> held = new ArrayList<>();
+
+    private final CopyOnWriteArrayList<SessionListener> listeners = new CopyOnWriteArrayList<>();
+    private final CompletableFuture<SessionState> ended = new CompletableFuture<>();
+
+    /**
+     * @param grantSentNanos {@link System#nanoTime()} just before the request that created the lease was sent
+     */
+    protected SessionBase(CoordinatorBase coordinator, String id, Duration requestedTtl, Duration grantedTtl, long grantSentNanos) {
+        this.coordinator = coordinator;
+        this.id = id;
+        this.requestedTtl = requestedTtl;
+        this.grantedTtl = grantedTtl;
+        this.ttlNanos = grantedTtl.toNanos();
+        this.renewIntervalNanos = Math.max(ttlNanos / 3, TimeUnit.MILLISECONDS.toNanos(20));
+        this.validUntil = grantSentNanos + ttlNanos;
+        if (!grantedTtl.equals(requestedTtl)) {
+            log.warn("{} session {}: requested TTL {} ms, the server granted {} ms", coordinator.backend(), id,
+                    requestedTtl.toMillis(), grantedTtl.toMillis());
+        }
+    }
+
+    // ---- backend hooks -------------------------------------------------------------------
+
+    /**
+     * One renewal round trip, asynchronous; must not block. Completes with {@code true} if the
+     * lease was extended by a full granted TTL, {@code false} if the server says it no longer
+     * exists, or exceptionally on a transient failure.
+     */
+    protected abstract CompletableFuture<Boolean> renewOnce();
+
+    /** Deletes the lease and everything under it on the server (close). */
+    protected abstract CompletableFuture<Void> revoke();
+
+    /** Releases local client resources once the session has ended. Default: nothing. */
+    protected void releaseResources() {
+    }
+
+    /** Stops every backend-level keep-alive traffic, for {@link #crashForTesting()}. Default: nothing. */
+    protected void haltTraffic() {
+    }
+
+    /** A fenced lock handle; backends usually return {@code new SessionLock(this, name, recipe…)}. */
+    protected abstract FencedLock createLock(String name);
+
+    protected abstract FairLock createFairLock(String name);
+
+    protected abstract Election createElection(String name);
+
+    // ---- the public contract -------------------------------------------------------------
+
+    @Override
+    public final String id() {
+        return id;
+    }
+
+    @Override
+    public final Duration requestedTtl() {
+        return requestedTtl;
+    }
+
+    @Override
+    public final Duration grantedTtl() {
+        return grantedTtl;
+    }
+
+    @Override
+    public final SessionState state() {
+        synchronized (mutex) {
+            return state;
+        }
+    }
+
+    @Override
+    public final long validUntilNanos() {
+        synchronized (mutex) {
+            return validUntil;
+        }
+    }
+
+    @Override
+    public final Subscription addListener(SessionListener listener) {
+        Arguments.notNull("session listener", listener);
+        listeners.add(listener);
+        return () -> listeners.remove(listener);
+    }
+
+    @Override
+    public final CompletableFuture<SessionState> whenEnded() {
+        return ended.copy();
+    }
+
+    @Override
+    public final FencedLock lock(String name) {
+        Arguments.name("lock", name);
+        ensureLive();
+        return createLock(name);
+    }
+
+    @Override
+    public final FairLock fairLock(String name) {
+        Arguments.name("fair lock", name);
+        ensureLive();
+        return createFairLock(name);
+    }
+
+    @Override
+    public final Election election(String name) {
+        Arguments.name("election", name);
+        ensureLive();
+        return createElection(name);
+    }
+
+    @Override
+    public final void close() {
+        if (!end(SessionState.CLOSED, "closed by its owner")) {
+            return;
+        }
+        try {
+            revoke().get(coordinator.operationTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            log.warn("interrupted while revoking session {}; the server frees it after its TTL", id);
+        } catch (Exception e) {
+            log.warn("revoking session {} failed; the server frees it after its TTL", id, e);
+        } finally {
+            releaseResources();
+            coordinator.sessionEnded(this);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return coordinator.backend() + " session " + id + " (" + state() + ")";
+    }
+
+    // ---- for backends and recipes --------------------------------------------------------
+
+    public final CoordinatorBase coordinator() {
+        return coordinator;
+    }
+
+    public final StatsRecorder stats() {
+        return coordinator.statsRecorder();
+    }
+
+    /** Throws {@link SessionExpiredException} unless the session is ACTIVE or SUSPENDED. */
+    public final void ensureLive() {
+        coordinator.ensureOpen();
+        SessionState s = state();
+        if (s.isTerminal()) {
+            throw new SessionExpiredException(id, s);
+        }
+    }
+
+    /** Reports that the server dropped this session (from any thread). */
+    public final void expired(String why) {
+        if (end(SessionState.EXPIRED, why)) {
+            cleanUpAfterExpiry();
+        }
+    }
+
+    /**
+     * Simulates a crashed process for the conformance kit: renewals stop and nothing is revoked,
+     * so the server frees the lease only when its TTL runs out. Locally the session then expires
+     * at its validity deadline, as a partitioned process would observe.
+     */
+    public final void crashForTesting() {
+        synchronized (mutex) {
+            if (state.isTerminal()) {
+                return;
+            }
+            crashed = true;
+            cancel(renewTimer);
+        }
+        haltTraffic();
+    }
+
+    /** Whether {@link #crashForTesting()} was called. */
+    public final boolean isCrashed() {
+        synchronized (mutex) {
+            return crashed;
+        }
+    }
+
+    // ---- claims, pending acquisitions, held grants (used by SessionLock / SessionElection) --
+
+    final void claim(String key, String description) {
+        synchronized (mutex) {
+            if (state.isTerminal()) {
+                throw new SessionExpiredException(id, state);
+            }
+            if (claims.containsKey(key)) {
+                throw new AlreadyHeldException("session " + id + " already holds or waits for " + description
+                        + "; coord locks are not re-entrant: release it first, or use another session");
+            }
+            claims.put(key, key);
+        }
+    }
+
+    final void unclaim(String key) {
+        synchronized (mutex) {
+            claims.remove(key);
+        }
+    }
+
+    /** Registers a running acquisition; false if the session already ended. */
+    final boolean addPending(Acquisition<?> a) {
+        synchronized (mutex) {
+            if (state.isTerminal()) {
+                return false;
+            }
+            pending.add(a);
+            return true;
+        }
+    }
+
+    final void removePending(Acquisition<?> a) {
+        synchronized (mutex) {
+            pending.remove(a);
+        }
+    }
+
+    /** Registers a fresh grant or leadership; false if the session already ended (the caller must undo it). */
+    final boolean adopt(HeldBase h) {
+        synchronized (mutex) {
+            if (state.isTerminal()) {
+                return false;
+            }
+            held.add(h);
+            return true;
+        }
+    }
+
+    final void forget(HeldBase h) {
+        synchronized (mutex) {
+            held.remove(h);
+        }
+    }
+
+    // ---- the state machine ---------------------------------------------------------------
+
+    final void start() {
+        synchronized (mutex) {
+            if (state.isTerminal()) {
+                return;
+            }
+            renewTimer = coordinator.scheduler().schedule(this::renew, renewIntervalNanos, TimeUnit.NANOSECONDS);
+            armDeadline();
+        }
+    }
+
+    private void renew() {
+        synchronized (mutex) {
+            if (state.isTerminal() || crashed) {
+                return;
+            }
+        }
+        long sentAt = System.nanoTime();
+        stats().roundTrip(Primitive.SESSION);
+        CompletableFuture<Boolean> reply;
+        try {
+            reply = renewOnce();
+        } catch (RuntimeException e) {
+            reply = CompletableFuture.failedFuture(e);
+        }
+        reply.orTimeout(renewIntervalNanos, TimeUnit.NANOSECONDS)
+                .whenCompleteAsync((alive, error) -> renewed(sentAt, alive, error), coordinator.scheduler());
+    }
+
+    private void renewed(long sentAt, Boolean alive, Throwable error) {
+        SessionState before;
+        synchronized (mutex) {
+            if (state.isTerminal() || crashed) {
+                return;
+            }
+            before = state;
+            long now = System.nanoTime();
+            if (error == null && Boolean.TRUE.equals(alive)) {
+                if (sentAt + ttlNanos > validUntil) {
+                    validUntil = sentAt + ttlNanos;
+                    armDeadline();
+                }
+                state = SessionState.ACTIVE;
+                renewTimer = coordinator.scheduler().schedule(this::renew,
+                        Math.max(0, sentAt + renewIntervalNanos - now), TimeUnit.NANOSECONDS);
+            } else if (error == null) {
+                before = null; // expire below, outside the mutex
+            } else {
+                state = SessionState.SUSPENDED;
+                long retry = Math.max(TimeUnit.MILLISECONDS.toNanos(20), renewIntervalNanos / 4);
+                renewTimer = coordinator.scheduler().schedule(this::renew, retry, TimeUnit.NANOSECONDS);
+                if (before == SessionState.ACTIVE) {
+                    log.info("{}: renewal failed ({}); suspended, valid for {} ms more", this, error.toString(),
+                            TimeUnit.NANOSECONDS.toMillis(validUntil - now));
+                }
+            }
+        }
+        if (before == null) {
+            expired("the server reports the lease is gone");
+        } else if (before != state()) {
+            notifyListeners(before, state());
+        }
+    }
+
+    /** Must hold mutex. */
+    private void armDeadline() {
+        cancel(deadlineTimer);
+        long delay = validUntil - System.nanoTime();
+        deadlineTimer = coordinator.scheduler().schedule(this::deadlinePassed, Math.max(0, delay), TimeUnit.NANOSECONDS);
+    }
+
+    private void deadlinePassed() {
+        synchronized (mutex) {
+            if (state.isTerminal()) {
+                return;
+            }
+            if (System.nanoTime() < validUntil) {
+                armDeadline();
+                return;
+            }
+        }
+        if (end(SessionState.EXPIRED, "no successful renewal before the validity deadline")) {
+            cleanUpAfterExpiry();
+        }
+    }
+
+    /** After a local or server-side expiry: make the server agree (unless crashed) and free resources. */
+    private void cleanUpAfterExpiry() {
+        CompletableFuture<Void> revoked;
+        if (isCrashed()) {
+            revoked = CompletableFuture.completedFuture(null);
+        } else {
+            try {
+                revoked = revoke();
+            } catch (RuntimeException e) {
+                revoked = CompletableFuture.failedFuture(e);
+            }
+        }
+        revoked.orTimeout(coordinator.operationTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                .whenCompleteAsync((v, e) -> {
+                    releaseResources();
+                    coordinator.sessionEnded(this);
+                }, coordinator.workers());
+    }
+
+    /** Moves to a final state once; aborts pending work and loses held grants. */
+    private boolean end(SessionState terminal, String why) {
+        SessionState before;
+        List<Acquisition<?>> aborted;
+        List<HeldBase> lost;
+        synchronized (mutex) {
+            if (state.isTerminal()) {
+                return false;
+            }
+            before = state;
+            state = terminal;
+            cancel(renewTimer);
+            cancel(deadlineTimer);
+            aborted = new ArrayList<>(pending);
+            lost = new ArrayList<>(held);
+            pending.clear();
+            held.clear();
+            claims.clear();
+        }
+        if (terminal == SessionState.EXPIRED) {
+            log.warn("{}: expired ({}); {} grant(s) lost, {} acquisition(s) aborted", this, why, lost.size(), aborted.size());
+        }
+        SessionExpiredException cause = new SessionExpiredException(id, terminal);
+        for (Acquisition<?> a : aborted) {
+            a.abort(cause);
+        }
+        LossReason reason = terminal == SessionState.CLOSED ? LossReason.SESSION_CLOSED : LossReason.SESSION_EXPIRED;
+        for (HeldBase h : lost) {
+            h.lose(reason);
+        }
+        notifyListeners(before, terminal);
+        coordinator.events().execute(() -> ended.complete(terminal));
+        return true;
+    }
+
+    private void notifyListeners(SessionState from, SessionState to) {
+        coordinator.events().execute(() -> {
+            for (SessionListener l : listeners) {
+                try {
+                    l.stateChanged(this, from, to);
+                } catch (RuntimeException e) {
+                    log.warn("session listener failed", e);
+                }
+            }
+        });
+    }
+
+    private static void cancel(ScheduledFuture<?> timer) {
+        if (timer != null) {
+            timer.cancel(false);
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package io.coord.spi;
+
+import io.coord.Primitive;
+import io.coord.Session;
+import io.coord.lock.FencedLock;
+import io.coord.lock.LockGrant;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+
+/**
+ * The {@link FencedLock} of every backend: the backend supplies a fresh {@link QueueEntry} per
+ * acquisition; this class supplies the argument checks, the no-re-entrance rule, the three
+ * acquisition forms and their cancellation hygiene (see {@link Acquisition}).
+ */
+public class SessionLock implements FencedLock {
+
+    private final SessionBase session;
+    private final String name;
+    private final String claimKey;
+    private final Supplier<QueueEntry> entries;
+
+    /**
+     * @param primitive LOCK or FAIR_LOCK (separate claim spaces: a lock and a fair lock of the same name are different locks)
+     * @param entries   a new, not yet enqueued entry for each acquisition
+     */
+    public SessionLock(SessionBase session, String name, Primitive primitive, Supplier<QueueEntry> entries) {
+        this.session = session;
+        this.name = name;
+        this.claimKey = primitive + ":" + name;
+        this.entries = entries;
+    }
+
+    @Override
+    public final String name() {
+        return name;
+    }
+
+    @Override
+    public final Session session() {
+        return session;
+    }
+
+    @Override
+    public final LockGrant acquire() throws InterruptedException {
+        session.ensureLive();
+        QueueEntry entry = entries.get();
+        return Acquisitions.blocking(session, claimKey, describe(), entry, token -> grant(entry, token));
+    }
+
+    @Override
+    public final Optional<LockGrant> tryAcquire(Duration timeout) throws InterruptedException {
+        Arguments.timeout(timeout);
+        session.ensureLive();
+        QueueEntry entry = entries.get();
+        return Acquisitions.timed(session, claimKey, describe(), entry, timeout, token -> grant(entry, token)).map(g -> g);
+    }
+
+    @Override
+    public final CompletableFuture<LockGrant> acquireAsync() {
+        session.ensureLive();
+        QueueEntry entry = entries.get();
+        // The very future of the acquisition, so that cancelling it abandons the acquisition.
+        @SuppressWarnings("unchecked")
+        CompletableFuture<LockGrant> future = (CompletableFuture<LockGrant>) (CompletableFuture<?>)
+                Acquisitions.async(session, claimKey, describe(), entry, token -> grant(entry, token));
+        return future;
+    }
+
+    private SessionGrant grant(QueueEntry entry, long token) {
+        return new SessionGrant(session, claimKey, name, token, entry);
+    }
+
+    private String describe() {
+        return (this instanceof io.coord.lock.FairLock ? "fair lock '" : "lock '") + name + "'";
+    }
+
+    @Override
+    public String toString() {
+        return describe() + " of " + session;
+    }
+}

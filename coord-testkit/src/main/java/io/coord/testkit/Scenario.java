@@ -1,0 +1,117 @@
+package io.coord.testkit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.coord.Coordinator;
+import io.coord.Primitive;
+import io.coord.Session;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionFactory;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.TestInfo;
+
+/**
+ * The frame of every kit scenario: a fresh namespace and coordinator before, and after it closes
+ * everything the scenario opened and checks the two hygiene rules — the namespace on the server
+ * holds nothing but the backend's documented permanent keys, and no coord client thread is left.
+ */
+public abstract class Scenario {
+
+    private final Supplier<KitBackend> backendSupplier;
+    protected KitBackend backend;
+    protected String namespace;
+    /** The scenario's main coordinator. */
+    protected Coordinator coord;
+    private final List<Coordinator> coordinators = new ArrayList<>();
+    private Set<Thread> threadsBefore;
+    private String testName;
+
+    protected Scenario(Supplier<KitBackend> backend) {
+        this.backendSupplier = backend;
+    }
+
+    @BeforeEach
+    void openScenario(TestInfo info) {
+        backend = backendSupplier.get();
+        testName = info.getDisplayName();
+        threadsBefore = Thread.getAllStackTraces().keySet();
+        namespace = "kit-" + UUID.randomUUID().toString().substring(0, 8);
+        coord = newCoordinator();
+    }
+
+    @AfterEach
+    void closeScenarioAndCheckHygiene() {
+        for (Coordinator c : coordinators) {
+            c.close();
+        }
+        // Closing revoked every session: the server must hold nothing but permanent keys. Allow the
+        // backend's own asynchronous reaping (e.g. ZooKeeper containers) a bounded moment.
+        await().atMost(patience()).untilAsserted(() -> assertThat(leftovers())
+                .as("keys left under namespace %s after '%s' on %s", namespace, testName, backend.label())
+                .isEmpty());
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(newClientThreads())
+                .as("coord client threads still alive after every coordinator closed ('%s')", testName)
+                .isEmpty());
+    }
+
+    /** A further coordinator on the same namespace: a separate client, like another process. */
+    protected final Coordinator newCoordinator() {
+        Coordinator c = backend.open(namespace);
+        coordinators.add(c);
+        return c;
+    }
+
+    protected final Session session() {
+        return coord.openSession(backend.longTtl());
+    }
+
+    protected final Session session(Duration ttl) {
+        return coord.openSession(ttl);
+    }
+
+    /** Keys under the namespace that are not documented as permanent. */
+    protected final Set<String> leftovers() {
+        return backend.keys(namespace).stream().filter(k -> !backend.isPermanent(k)).collect(Collectors.toCollection(java.util.TreeSet::new));
+    }
+
+    /** The server's entries (holder and queued waiters) of one lock, fair lock or election. */
+    protected final List<String> entries(Primitive primitive, String name) {
+        return backend.entries(namespace, primitive, name);
+    }
+
+    /** A wait bound generous enough for a busy 2-core machine: it only limits how long a failing test hangs. */
+    protected final Duration patience() {
+        return backend.longTtl().multipliedBy(3).plusSeconds(20);
+    }
+
+    protected final ConditionFactory await() {
+        return Awaitility.await().pollInterval(Duration.ofMillis(20)).pollDelay(Duration.ZERO).atMost(patience());
+    }
+
+    /** Waits for a future, failing the test (not hanging) if it takes longer than {@link #patience()}. */
+    protected final <T> T join(CompletableFuture<T> future) {
+        await().until(future::isDone);
+        return future.join();
+    }
+
+    protected static String unique(String prefix) {
+        return prefix + "-" + UUID.randomUUID().toString().substring(0, 6);
+    }
+
+    private Set<Thread> newClientThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(Thread::isAlive)
+                .filter(t -> !threadsBefore.contains(t))
+                .filter(backend::isClientThread)
+                .collect(Collectors.toSet());
+    }
+}

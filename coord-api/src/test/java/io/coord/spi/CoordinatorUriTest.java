@@ -1,0 +1,42 @@
+package io.coord.spi;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.coord.Coordinator;
+import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class CoordinatorUriTest {
+
+    @Test
+    void parsesSeveralEndpointsNamespaceAndParameters() {
+        CoordinatorUri u = CoordinatorUri.parse(URI.create("zookeeper://a:1,b,c.example:3/app/team?connectTimeout=5s&x=500ms"), 2181);
+        assertEquals("zookeeper", u.scheme());
+        assertEquals(List.of("a:1", "b:2181", "c.example:3"), u.endpoints());
+        assertEquals("app/team", u.namespace());
+        assertEquals(Duration.ofSeconds(5), u.durationParameter("connectTimeout", Duration.ZERO));
+        assertEquals(Duration.ofMillis(500), u.durationParameter("x", Duration.ZERO));
+        assertEquals(Duration.ofSeconds(9), u.durationParameter("missing", Duration.ofSeconds(9)));
+    }
+
+    @Test
+    void defaultsTheNamespace() {
+        assertEquals(CoordinatorUri.DEFAULT_NAMESPACE, CoordinatorUri.parse(URI.create("etcd://h:2379"), 2379).namespace());
+    }
+
+    @Test
+    void rejectsBadUrisClearly() {
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> CoordinatorUri.parse(URI.create("etcd://h:99999/x"), 1))
+                .getMessage().contains("99999"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> CoordinatorUri.parse(URI.create("etcd:///x"), 1))
+                .getMessage().contains("names no server"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> CoordinatorUri.parse(URI.create("etcd://h/a%20b"), 1))
+                .getMessage().contains("bad namespace"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Coordinator.open("mystery://h/x"))
+                .getMessage().contains("no coord backend"));
+    }
+}

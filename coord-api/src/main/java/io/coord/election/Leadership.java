@@ -22,7 +22,7 @@ public interface Leadership extends AutoCloseable {
     /** The value currently announced. */
     String value();
 
-    /** True until resigned or lost. */
+    /** True until resigned or lost; never true after the session's validity deadline. */
     boolean isLeader();
 
     /**

@@ -19,7 +19,10 @@ public interface LockGrant extends AutoCloseable {
     /** Strictly greater than every token granted before for this lock name; see {@link FencedLock}. */
     long fencingToken();
 
-    /** True until released or lost. A true answer is only as fresh as the session's validity. */
+    /**
+     * True until released or lost. Never true after the session's {@link io.coord.Session#validUntilNanos()},
+     * even before the loss is signalled: past that instant another holder may exist.
+     */
     boolean isHeld();
 
     /**

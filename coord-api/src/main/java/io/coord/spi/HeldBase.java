@@ -47,10 +47,17 @@ public abstract class HeldBase {
         return token;
     }
 
+    /**
+     * Held, and the session's validity deadline has not passed: exact at every instant, without
+     * waiting for the session's deadline timer to run.
+     */
     final boolean isHeldNow() {
         synchronized (mutex) {
-            return state == State.HELD;
+            if (state != State.HELD) {
+                return false;
+            }
         }
+        return System.nanoTime() - session.validUntilNanos() < 0;
     }
 
     final CompletableFuture<LossReason> lossSignal() {

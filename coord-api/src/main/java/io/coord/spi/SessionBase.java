@@ -32,8 +32,9 @@ import org.slf4j.LoggerFactory;
  * On success, {@code validUntil = max(validUntil, s + grantedTtl)}: the server got the renewal
  * after {@code s}, so it cannot expire the lease before that deadline. On a transient failure the
  * session becomes SUSPENDED and retries faster; when {@code validUntil} passes with no newer
- * success it becomes EXPIRED — a conservative local verdict that fires the loss signals no later
- * than the deadline, whatever the network does. If the server answers that the lease is gone,
+ * success it becomes EXPIRED — a conservative local verdict, given a guard interval (TTL/5, at
+ * most 500 ms) before the deadline so that the loss signals fire no later than the deadline,
+ * whatever the network does. If the server answers that the lease is gone,
  * the session is EXPIRED at once.
  *
  * <h2>Ownership of state</h2>
@@ -56,6 +57,8 @@ public abstract class SessionBase implements Session {
     private final Duration grantedTtl;
     private final long ttlNanos;
     private final long renewIntervalNanos;
+    /** How long before {@code validUntil} the local expiry verdict is given. */
+    private final long expiryGuardNanos;
 
     private final Object mutex = new Object();
     private SessionState state = SessionState.ACTIVE;
@@ -81,6 +84,7 @@ public abstract class SessionBase implements Session {
         this.grantedTtl = grantedTtl;
         this.ttlNanos = grantedTtl.toNanos();
         this.renewIntervalNanos = Math.max(ttlNanos / 3, TimeUnit.MILLISECONDS.toNanos(20));
+        this.expiryGuardNanos = Math.min(ttlNanos / 5, TimeUnit.MILLISECONDS.toNanos(500));
         this.validUntil = grantSentNanos + ttlNanos;
         if (!grantedTtl.equals(requestedTtl)) {
             log.warn("{} session {}: requested TTL {} ms, the server granted {} ms", coordinator.backend(), id,
@@ -371,10 +375,13 @@ public abstract class SessionBase implements Session {
         }
     }
 
-    /** Must hold mutex. */
+    /**
+     * Must hold mutex. The local verdict fires a guard interval before {@code validUntil}, so that
+     * loss signals arrive no later than the deadline even when the timer thread runs a little late.
+     */
     private void armDeadline() {
         cancel(deadlineTimer);
-        long delay = validUntil - System.nanoTime();
+        long delay = validUntil - expiryGuardNanos - System.nanoTime();
         deadlineTimer = coordinator.scheduler().schedule(this::deadlinePassed, Math.max(0, delay), TimeUnit.NANOSECONDS);
     }
 
@@ -383,7 +390,7 @@ public abstract class SessionBase implements Session {
             if (state.isTerminal()) {
                 return;
             }
-            if (System.nanoTime() < validUntil) {
+            if (System.nanoTime() - (validUntil - expiryGuardNanos) < 0) {
                 armDeadline();
                 return;
             }

@@ -36,7 +36,7 @@ public abstract class BadInputRules extends Scenario {
         List<Row> rows = new ArrayList<>();
         rows.add(new Row("Coordinator.open((String) null)", () -> Coordinator.open((String) null), NullPointerException.class, "uri"));
         rows.add(new Row("Coordinator.open(\"nope://h/ns\")", () -> Coordinator.open("nope://h/ns"), IllegalArgumentException.class, "nope", "scheme"));
-        rows.add(new Row("Coordinator.open(\"no scheme\")", () -> Coordinator.open("localhost:1/ns"), IllegalArgumentException.class));
+        rows.add(new Row("Coordinator.open(\"localhost:1/ns\")", () -> Coordinator.open("localhost:1/ns"), IllegalArgumentException.class, "scheme"));
         rows.add(new Row("openSession(null)", () -> coord.openSession(null), NullPointerException.class, "TTL"));
         rows.add(new Row("openSession(0)", () -> coord.openSession(Duration.ZERO), IllegalArgumentException.class, "TTL", "0 ms", "allowed"));
         rows.add(new Row("openSession(-1 s)", () -> coord.openSession(Duration.ofSeconds(-1)), IllegalArgumentException.class, "allowed"));

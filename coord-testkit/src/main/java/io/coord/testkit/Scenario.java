@@ -70,6 +70,12 @@ public abstract class Scenario {
         return c;
     }
 
+    /** Registers a coordinator opened some other way, so that the scenario closes it. */
+    protected final Coordinator adopt(Coordinator c) {
+        coordinators.add(c);
+        return c;
+    }
+
     protected final Session session() {
         return coord.openSession(backend.longTtl());
     }

@@ -1,0 +1,31 @@
+package io.coord.testkit.faults;
+
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Nested;
+
+/**
+ * The fault-injection suite: subclass it once per topology with a {@link FaultBackend}. Every
+ * scenario records a history, runs it through the history checker and the fenced register, and
+ * adds a row to {@code docs/fault-results.md}. Scenarios that do not apply to a topology are
+ * skipped with the reason.
+ */
+public abstract class FaultKit {
+
+    protected abstract FaultBackend backend();
+
+    @Nested
+    @DisplayName("holder faults")
+    class HolderFaults extends HolderFaultRules {
+        HolderFaults() {
+            super(FaultKit.this::backend);
+        }
+    }
+
+    @Nested
+    @DisplayName("server faults")
+    class ServerFaultScenarios extends ServerFaultRules {
+        ServerFaultScenarios() {
+            super(FaultKit.this::backend);
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package io.coord.testkit.faults;
+
+import io.coord.Coordinator;
+import io.coord.LossReason;
+import io.coord.Session;
+import io.coord.election.Leadership;
+import io.coord.lock.LockGrant;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The lock holder of the fault scenarios, run in its own JVM so that the test can SIGSTOP or
+ * SIGKILL it. It acquires one lock (or wins one election), reports on stdout, and obeys commands
+ * the test appends to a file. Every report line starts with {@value #PREFIX} and carries
+ * {@link System#nanoTime()}, which on Linux is CLOCK_MONOTONIC and so comparable with the
+ * parent's clock.
+ *
+ * <pre>
+ * args: uri lock|election name ttlMillis commandFile
+ * out:  GRANTED token validUntil now | VALID token validUntil now | STATE state now
+ *       | LOST reason now | WROTE token held now | BYE now
+ * in:   WRITE (report a write attempt with the token held, whether or not still valid) | EXIT
+ * </pre>
+ */
+public final class HolderMain {
+
+    public static final String PREFIX = "COORD-CHILD ";
+    private static final Duration MAX_LIFE = Duration.ofMinutes(5);
+
+    private HolderMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String uri = args[0];
+        boolean election = args[1].equals("election");
+        String name = args[2];
+        Duration ttl = Duration.ofMillis(Long.parseLong(args[3]));
+        Path commands = Path.of(args[4]);
+        try (Coordinator coordinator = Coordinator.open(uri)) {
+            Session session = coordinator.openSession(ttl);
+            session.addListener((s, from, to) -> say("STATE " + to + " " + System.nanoTime()));
+            long token;
+            BooleanSupplier held;
+            CompletableFuture<LossReason> lost;
+            if (election) {
+                Leadership l = session.election(name).campaign("child-" + ProcessHandle.current().pid());
+                token = l.term();
+                held = l::isLeader;
+                lost = l.whenLost();
+            } else {
+                LockGrant g = session.lock(name).acquire();
+                token = g.fencingToken();
+                held = g::isHeld;
+                lost = g.whenLost();
+            }
+            say("GRANTED " + token + " " + session.validUntilNanos() + " " + System.nanoTime());
+            lost.thenAccept(r -> say("LOST " + r + " " + System.nanoTime()));
+            obey(commands, session, token, held);
+        }
+        say("BYE " + System.nanoTime());
+        System.exit(0);
+    }
+
+    /** Reports validity while polling the command file; bounded by {@link #MAX_LIFE}. */
+    private static void obey(Path commands, Session session, long token, BooleanSupplier held) throws IOException, InterruptedException {
+        int done = 0;
+        long lastValid = 0;
+        long end = System.nanoTime() + MAX_LIFE.toNanos();
+        while (System.nanoTime() < end) {
+            long valid = session.validUntilNanos();
+            if (valid != lastValid && held.getAsBoolean()) {
+                say("VALID " + token + " " + valid + " " + System.nanoTime());
+                lastValid = valid;
+            }
+            List<String> lines = Files.exists(commands) ? Files.readAllLines(commands, StandardCharsets.UTF_8) : List.of();
+            for (; done < lines.size(); done++) {
+                switch (lines.get(done).trim()) {
+                    case "WRITE" -> say("WROTE " + token + " " + held.getAsBoolean() + " " + System.nanoTime());
+                    case "EXIT" -> {
+                        return;
+                    }
+                    default -> say("UNKNOWN " + lines.get(done));
+                }
+            }
+            Thread.sleep(20); // a polling child process, not a test: this is its pace
+        }
+    }
+
+    private static synchronized void say(String line) {
+        System.out.println(PREFIX + line);
+        System.out.flush();
+    }
+}

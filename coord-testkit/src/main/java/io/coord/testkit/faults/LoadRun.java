@@ -1,0 +1,168 @@
+package io.coord.testkit.faults;
+
+import io.coord.Coordinator;
+import io.coord.CoordException;
+import io.coord.Session;
+import io.coord.SessionState;
+import io.coord.lock.LockGrant;
+import io.coord.testkit.history.History;
+import io.coord.testkit.history.Operation;
+import io.coord.testkit.register.FencedRegister;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+
+/**
+ * The workload of the server-fault scenarios: several clients, each with its own coordinator,
+ * loop acquire → write → release on one lock until a deadline, recording a history. Every write
+ * goes to a {@link FencedRegister} (which rejects stale tokens) and to an unfenced counter (a plain
+ * read-modify-write) so the run shows what fencing saves. A client whose session ends opens a
+ * new one. Every loop is bounded by the deadline; every wait by the acquire timeout.
+ */
+public final class LoadRun {
+
+    private final Supplier<Coordinator> coordinators;
+    private final Duration ttl;
+    private final String lockName;
+    public final History history = new History();
+    public final FencedRegister fenced = new FencedRegister();
+    private final AtomicLong unfenced = new AtomicLong();
+    private final AtomicLong unfencedIncrements = new AtomicLong();
+    private final AtomicLong failures = new AtomicLong();
+    /** Grant times, to measure progress stalls. */
+    private final ConcurrentLinkedQueue<Long> grantTimes = new ConcurrentLinkedQueue<>();
+
+    public LoadRun(Supplier<Coordinator> coordinators, Duration ttl, String lockName) {
+        this.coordinators = coordinators;
+        this.ttl = ttl;
+        this.lockName = lockName;
+    }
+
+    /** Runs {@code clients} loops until {@code duration} has passed; {@code fault} runs at {@code faultAfter}. */
+    public void run(int clients, Duration duration, Duration faultAfter, Runnable fault) throws Exception {
+        long end = System.nanoTime() + duration.toNanos();
+        ExecutorService pool = Executors.newFixedThreadPool(clients + 1);
+        try {
+            List<Future<?>> loops = new ArrayList<>();
+            for (int i = 0; i < clients; i++) {
+                String process = "client" + i;
+                Coordinator c = coordinators.get();
+                loops.add(pool.submit(() -> loop(c, process, end)));
+            }
+            Future<?> faultTask = pool.submit(() -> {
+                TimeUnit.NANOSECONDS.sleep(faultAfter.toNanos()); // the fault's moment, not a wait for a condition
+                fault.run();
+                return null;
+            });
+            faultTask.get();
+            for (Future<?> f : loops) {
+                f.get();
+            }
+        } finally {
+            pool.shutdownNow();
+            pool.awaitTermination(30, TimeUnit.SECONDS);
+        }
+    }
+
+    private Void loop(Coordinator c, String process, long end) {
+        History.Recorder rec = history.recorder(process, lockName);
+        Session session = null;
+        try {
+            while (System.nanoTime() < end) {
+                if (session == null || session.state().isTerminal()) {
+                    session = openSession(c, end);
+                    if (session == null) {
+                        return null;
+                    }
+                }
+                rec.invoke(Operation.ACQUIRE);
+                Optional<LockGrant> granted;
+                try {
+                    granted = session.lock(lockName).tryAcquire(ttl.multipliedBy(4));
+                } catch (CoordException e) {
+                    rec.fail(Operation.ACQUIRE, e.getClass().getSimpleName());
+                    failures.incrementAndGet();
+                    continue;
+                }
+                if (granted.isEmpty()) {
+                    rec.fail(Operation.ACQUIRE, "timeout");
+                    continue;
+                }
+                LockGrant g = granted.get();
+                Session owner = session;
+                rec.ok(Operation.ACQUIRE, g.fencingToken(), owner.validUntilNanos());
+                grantTimes.add(System.nanoTime());
+                g.whenLost().thenAccept(r -> rec.lost(g.fencingToken(), r.toString()));
+                long seen = unfenced.get();
+                Thread.yield();
+                unfenced.set(seen + 1);
+                unfencedIncrements.incrementAndGet();
+                fenced.write(g.fencingToken(), process, fenced.value() + 1);
+                rec.invoke(Operation.RELEASE);
+                try {
+                    g.release();
+                    rec.ok(Operation.RELEASE, g.fencingToken());
+                } catch (CoordException e) {
+                    rec.fail(Operation.RELEASE, e.getClass().getSimpleName());
+                    failures.incrementAndGet();
+                }
+            }
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        } finally {
+            if (session != null && session.state() != SessionState.CLOSED) {
+                session.close();
+            }
+        }
+    }
+
+    private Session openSession(Coordinator c, long end) throws InterruptedException {
+        while (System.nanoTime() < end) {
+            try {
+                return c.openSession(ttl);
+            } catch (CoordException e) {
+                failures.incrementAndGet();
+                TimeUnit.MILLISECONDS.sleep(50); // back off while the server recovers
+            }
+        }
+        return null;
+    }
+
+    /** Updates a plain store lost because two clients' critical sections overlapped. */
+    public long unfencedLostUpdates() {
+        return unfencedIncrements.get() - unfenced.get();
+    }
+
+    public long failures() {
+        return failures.get();
+    }
+
+    /** The longest time without any grant after {@code fromNanos} (or until now if none came). */
+    public Duration longestStallAfter(long fromNanos) {
+        List<Long> times = new ArrayList<>(grantTimes);
+        times.sort(null);
+        long prev = fromNanos;
+        long worst = 0;
+        for (long t : times) {
+            if (t > fromNanos) {
+                worst = Math.max(worst, t - prev);
+                prev = t;
+            }
+        }
+        return Duration.ofNanos(worst);
+    }
+
+    public long grantsAfter(long fromNanos) {
+        return grantTimes.stream().filter(t -> t > fromNanos).count();
+    }
+}

@@ -1,0 +1,137 @@
+package io.coord.testkit.faults;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.coord.Capability;
+import io.coord.LossReason;
+import io.coord.Primitive;
+import io.coord.Session;
+import io.coord.SessionState;
+import io.coord.lock.LockGrant;
+import io.coord.testkit.KitBackend;
+import io.coord.testkit.Scenario;
+import io.coord.testkit.history.FencedMutexChecker;
+import io.coord.testkit.history.Verdict;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Faults of the servers: a single server killed and restarted, a cluster's leader killed under
+ * load, a Redis primary failed over under load. Each asserts exactly what the backend declares
+ * ({@link Capability}) and reports what it measured.
+ */
+public abstract class ServerFaultRules extends Scenario {
+
+    protected ServerFaultRules(Supplier<KitBackend> backend) {
+        super(backend);
+    }
+
+    private FaultBackend faults() {
+        return (FaultBackend) backend;
+    }
+
+    private boolean declares(Capability c) {
+        return backend.declaredCapabilities().contains(c);
+    }
+
+    private void assumeTopology(ServerFaults.Topology topology) {
+        ServerFaults.Topology actual = faults().serverFaults().topology();
+        assumeTrue(actual == topology, () -> "this scenario needs a " + topology + " topology; " + backend.label() + " is " + actual);
+    }
+
+    @Test
+    void aServerRestartLeavesSessionsEitherAliveOrReportedExpired() throws Exception {
+        assumeTopology(ServerFaults.Topology.SINGLE);
+        String name = unique("restart");
+        Session s = session(backend.longTtl());
+        LockGrant before = s.lock(name).acquire();
+
+        faults().serverFaults().killAndRestart();
+        long restartedAt = System.nanoTime();
+
+        // Never silently half-alive: either a renewal sent after the restart succeeded, or the session ended.
+        await().until(() -> s.state() == SessionState.EXPIRED
+                || (s.state() == SessionState.ACTIVE && s.validUntilNanos() - restartedAt > s.grantedTtl().toNanos()));
+        boolean survived = s.state() == SessionState.ACTIVE;
+        if (survived) {
+            assertThat(before.isHeld()).isTrue();
+            assertThat(entries(Primitive.LOCK, name)).as("a surviving session still owns its entry").hasSize(1);
+            try (Session other = session()) {
+                assertThat(other.lock(name).tryAcquire(Duration.ZERO)).as("and nobody else got the lock").isEmpty();
+            }
+            before.release();
+        } else {
+            assertThat(join(before.whenLost())).isEqualTo(LossReason.SESSION_EXPIRED);
+            assertThat(before.isHeld()).isFalse();
+        }
+        try (Session next = session()) {
+            LockGrant after = next.lock(name).acquire();
+            Duration recovery = Duration.ofNanos(System.nanoTime() - restartedAt);
+            boolean increased = after.fencingToken() > before.fencingToken();
+            if (declares(Capability.DURABLE_FENCING_TOKENS)) {
+                assertThat(after.fencingToken()).as("tokens after the restart exceed every token before it").isGreaterThan(before.fencingToken());
+            }
+            after.release();
+            FaultReport.add(new FaultReport.Row("server kill -9 + restart", backend.label(), 2, 2, 0, 0, 0, List.of(recovery),
+                    (survived ? "session survived" : "session reported expired")
+                            + (increased ? ", tokens increased" : ", tokens restarted (not declared durable)")));
+        }
+        s.close();
+    }
+
+    @Test
+    void aClusterLeaderFailoverKeepsGrantsExclusiveAndTokensMonotonic() throws Exception {
+        assumeTopology(ServerFaults.Topology.CLUSTER);
+        LoadRun load = new LoadRun(this::newCoordinator, backend.shortTtl().multipliedBy(2), unique("failover"));
+        long[] faultAt = {0};
+        Runnable[] restart = {null};
+        load.run(3, soak(Duration.ofSeconds(8)), Duration.ofSeconds(3), () -> {
+            faultAt[0] = System.nanoTime();
+            restart[0] = faults().serverFaults().killLeader();
+        });
+        restart[0].run();
+        Verdict verdict = FencedMutexChecker.check(load.history);
+        assertThat(load.grantsAfter(faultAt[0])).as("progress resumed after the leader died").isPositive();
+        if (declares(Capability.FAILOVER_SAFE_EXCLUSION) && declares(Capability.DURABLE_FENCING_TOKENS)) {
+            assertThat(verdict.violations()).as(verdict.describe()).isEmpty();
+        }
+        FaultReport.add(new FaultReport.Row("cluster leader killed under load", backend.label(), verdict.operations(), verdict.grants(),
+                load.fenced.rejectedCount(), verdict.overlaps(), (int) load.unfencedLostUpdates(),
+                List.of(load.longestStallAfter(faultAt[0])), verdict.violations().isEmpty() ? "ok" : verdict.violations().size() + " violations"));
+    }
+
+    @Test
+    void aPrimaryFailoverIsMeasuredAgainstWhatTheBackendClaims() throws Exception {
+        assumeTopology(ServerFaults.Topology.PRIMARY_REPLICA);
+        try {
+            LoadRun load = new LoadRun(this::newCoordinator, backend.shortTtl().multipliedBy(2), unique("promote"));
+            long[] faultAt = {0};
+            load.run(3, soak(Duration.ofSeconds(8)), Duration.ofSeconds(3), () -> {
+                faultAt[0] = System.nanoTime();
+                faults().serverFaults().failover();
+            });
+            Verdict verdict = FencedMutexChecker.check(load.history);
+            assertThat(load.grantsAfter(faultAt[0])).as("progress resumed on the promoted replica").isPositive();
+            if (declares(Capability.FAILOVER_SAFE_EXCLUSION)) {
+                assertThat(verdict.overlaps()).as(verdict.describe()).isZero();
+            }
+            if (declares(Capability.DURABLE_FENCING_TOKENS)) {
+                assertThat(verdict.violations(io.coord.testkit.history.Violation.Kind.TOKEN_ORDER)).as(verdict.describe()).isEmpty();
+            }
+            String claims = declares(Capability.FAILOVER_SAFE_EXCLUSION) ? "claimed safe" : "not claimed safe";
+            FaultReport.add(new FaultReport.Row("primary failover under load", backend.label(), verdict.operations(), verdict.grants(),
+                    load.fenced.rejectedCount(), verdict.overlaps(), (int) load.unfencedLostUpdates(),
+                    List.of(load.longestStallAfter(faultAt[0])), claims + ", " + verdict.violations().size() + " violations measured"));
+        } finally {
+            faults().serverFaults().reset();
+        }
+    }
+
+    /** Load durations grow with {@code -Dcoord.soak=N} (a multiplier, default 1). */
+    private static Duration soak(Duration base) {
+        return base.multipliedBy(Math.max(1, Long.getLong("coord.soak", 1L)));
+    }
+}

@@ -64,8 +64,9 @@ public final class TcpFaultProxy implements AutoCloseable {
         DELAY
     }
 
-    private final String targetHost;
-    private final int targetPort;
+    /** Where new connections go; volatile so that {@link #retarget} takes effect for the next accept. */
+    private volatile String targetHost;
+    private volatile int targetPort;
     private final int maxConnections;
     private final ServerSocket server;
     private final Thread acceptor;
@@ -132,6 +133,20 @@ public final class TcpFaultProxy implements AutoCloseable {
     }
 
     /** Back to {@link Mode#PASS}; held (black-holed) bytes are delivered. */
+    /**
+     * Sends new connections to another target (for a failover: clients keep their address while
+     * the server behind it changes), and resets the current ones so that clients reconnect there.
+     */
+    public void retarget(String host, int port) {
+        Objects.requireNonNull(host, "host");
+        synchronized (this) {
+            this.targetHost = host;
+            this.targetPort = port;
+        }
+        drop();
+        heal();
+    }
+
     public void heal() {
         setMode(Mode.PASS, 0);
     }

@@ -1,0 +1,157 @@
+package io.coord.zookeeper;
+
+import io.coord.Primitive;
+import io.coord.spi.NameEncoding;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * The whole ZooKeeper node layout of coord, in one place.
+ *
+ * <pre>
+ * /&lt;namespace&gt;                                   CONTAINER (each segment of a nested namespace too)
+ * /&lt;namespace&gt;/locks                             CONTAINER  plain fenced locks
+ * /&lt;namespace&gt;/locks/&lt;encoded name&gt;              CONTAINER  one lock's queue
+ * /&lt;namespace&gt;/locks/&lt;encoded name&gt;/&lt;entry&gt;      EPHEMERAL_SEQUENTIAL  one holder or waiter
+ * /&lt;namespace&gt;/fair/&lt;encoded name&gt;/&lt;entry&gt;       same, fair locks
+ * /&lt;namespace&gt;/elections/&lt;encoded name&gt;/&lt;entry&gt;  same, candidates (data = the announced value, UTF-8)
+ * </pre>
+ *
+ * <p>{@code <encoded name>} is {@link NameEncoding#encode(String)} of the lock or election name (only
+ * {@code [A-Za-z0-9_-]} and {@code %XX}: never '/', '.', or anything ZooKeeper rejects).
+ * {@code <entry>} is {@code <owner>-<nonce>-<sequence>}: {@code owner} is the ZooKeeper session id
+ * as 16 hex digits, {@code nonce} 8 random hex digits chosen per acquisition, and {@code sequence}
+ * the 10-digit suffix ZooKeeper appends. {@code <owner>-<nonce>-} is unique to one acquisition, so
+ * the acquisition can find its own node by listing the queue even when the reply to its create was
+ * lost (interrupt, connection loss).
+ *
+ * <h2>What remains after use (the "permanent" nodes)</h2>
+ * Queue entries are ephemeral: they go with their session at the latest, and at once when the
+ * session is closed. Everything above them is a {@code CONTAINER} node: the server's container
+ * manager deletes a container once it has had children and is empty again (checked every
+ * {@code znode.container.checkIntervalMs}, 60 s by default). So after use at most these empty
+ * containers remain, until the server reaps them: the namespace node (and its ancestors for a
+ * nested namespace), the three kind nodes {@code locks}, {@code fair}, {@code elections}, and one
+ * node per lock or election name. {@link #isPermanent(String)} says exactly that; any deeper node
+ * (an entry) left behind after every session closed is a bug.
+ *
+ * <h2>Ordering and tokens</h2>
+ * Entries are ordered by their sequence suffix (per parent, assigned in creation order). The
+ * fencing token / term is the entry's {@code czxid}, never the suffix: the suffix counts deletes
+ * too, is a signed 32-bit number that wraps, and restarts when a reaped container is re-created,
+ * whereas the czxid is the global, durable transaction id of the create. Within one queue the
+ * suffix order and the czxid order agree (both follow creation order), so grants in queue order
+ * carry strictly increasing czxids; across a reaped and re-created container every new entry has
+ * a later czxid than every older one.
+ */
+public final class ZkPaths {
+
+    /** The kind nodes directly under the namespace node. */
+    public static final String LOCKS = "locks";
+    public static final String FAIR = "fair";
+    public static final String ELECTIONS = "elections";
+
+    private static final int SEQUENCE_DIGITS = 10;
+
+    private final String root;
+
+    /** @param namespace validated namespace, e.g. {@code "myapp"} or {@code "team/myapp"} */
+    public ZkPaths(String namespace) {
+        this.root = "/" + namespace;
+    }
+
+    /** {@code /<namespace>}. */
+    public String root() {
+        return root;
+    }
+
+    /** Every container from the top of the namespace down to the kind nodes, parents first. */
+    public List<String> skeleton() {
+        List<String> out = new ArrayList<>();
+        StringBuilder p = new StringBuilder();
+        for (String segment : root.substring(1).split("/")) {
+            p.append('/').append(segment);
+            out.add(p.toString());
+        }
+        out.add(kindDir(Primitive.LOCK));
+        out.add(kindDir(Primitive.FAIR_LOCK));
+        out.add(kindDir(Primitive.ELECTION));
+        return out;
+    }
+
+    /** {@code /<namespace>/locks}, {@code /fair} or {@code /elections}. */
+    public String kindDir(Primitive primitive) {
+        return root + "/" + kind(primitive);
+    }
+
+    /** The queue (container) of one lock, fair lock or election: {@code /<namespace>/<kind>/<encoded name>}. */
+    public String queue(Primitive primitive, String name) {
+        return kindDir(primitive) + "/" + NameEncoding.encode(name);
+    }
+
+    /** The path prefix handed to an EPHEMERAL_SEQUENTIAL create: {@code <queue>/<owner>-<nonce>-}. */
+    public static String entryPrefix(long zkSessionId) {
+        return String.format(Locale.ROOT, "%016x-%08x-", zkSessionId, ThreadLocalRandom.current().nextInt());
+    }
+
+    /** The sequence suffix of an entry name. */
+    public static int sequence(String entryName) {
+        return Integer.parseInt(entryName.substring(entryName.length() - SEQUENCE_DIGITS));
+    }
+
+    /** Whether a child of a queue node looks like one of coord's entries (foreign nodes are ignored). */
+    public static boolean isEntry(String childName) {
+        if (childName.length() < SEQUENCE_DIGITS + 1) {
+            return false;
+        }
+        try {
+            sequence(childName);
+            return true;
+        } catch (NumberFormatException e) {
+            return false;
+        }
+    }
+
+    /** Queue order: by sequence suffix. */
+    public static final Comparator<String> QUEUE_ORDER = Comparator.comparingInt(ZkPaths::sequence);
+
+    /** The coord session id text of a ZooKeeper session ({@code 0x…}), as {@code Session.id()} and {@code Leader.sessionId()} report it. */
+    public static String sessionIdText(long zkSessionId) {
+        return "0x" + Long.toHexString(zkSessionId);
+    }
+
+    /**
+     * Whether {@code path} is a node that may remain after every session has closed: one of the
+     * containers listed in the class comment (reaped by the server in its own time). Entries are
+     * never permanent.
+     */
+    public boolean isPermanent(String path) {
+        if (skeleton().contains(path)) {
+            return true;
+        }
+        for (Primitive p : new Primitive[] {Primitive.LOCK, Primitive.FAIR_LOCK, Primitive.ELECTION}) {
+            String dir = kindDir(p) + "/";
+            if (path.startsWith(dir) && path.indexOf('/', dir.length()) < 0 && path.length() > dir.length()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The last segment of a path. */
+    public static String lastSegment(String path) {
+        return path.substring(path.lastIndexOf('/') + 1);
+    }
+
+    private static String kind(Primitive primitive) {
+        return switch (primitive) {
+            case LOCK -> LOCKS;
+            case FAIR_LOCK -> FAIR;
+            case ELECTION -> ELECTIONS;
+            default -> throw new IllegalArgumentException("no queue for " + primitive);
+        };
+    }
+}

@@ -1,0 +1,298 @@
+package io.coord.zookeeper;
+
+import io.coord.BackendUnavailableException;
+import io.coord.Capability;
+import io.coord.election.ElectionView;
+import io.coord.spi.Arguments;
+import io.coord.spi.CoordinatorBase;
+import io.coord.spi.SessionBase;
+import io.coord.zookeeper.election.ZkElectionView;
+import io.coord.zookeeper.session.ZooKeeperSession;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.client.ZKClientConfig;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * coord on ZooKeeper 3.9 (through Curator 5 for the coordinator's own connection).
+ *
+ * <p>Guarantees (on top of the common contract of {@link io.coord.Coordinator}):
+ * {@link Capability#DURABLE_FENCING_TOKENS} (tokens and terms are czxids: global, replicated,
+ * never reused), {@link Capability#FAILOVER_SAFE_EXCLUSION} (ZooKeeper's quorum writes and
+ * server-side session expiry), {@link Capability#SERVER_CLOCK_LEASES} (sessions expire by the
+ * leader's clock only). Node layout and what remains after use: {@link ZkPaths}.
+ *
+ * <h2>Connections</h2>
+ * <ul>
+ *   <li>The coordinator owns one Curator client. It holds no ephemeral node and no lock; it
+ *       creates the namespace's container skeleton, serves {@link ElectionView}s (reads and
+ *       watches) and may freely reconnect or even re-create its ZooKeeper session (Curator does
+ *       that after an expiry; observers then re-read and re-arm their watches).</li>
+ *   <li>Every coord {@link io.coord.Session} owns its own plain {@link org.apache.zookeeper.ZooKeeper}
+ *       handle, i.e. its own ZooKeeper session, whose timeout is the session's TTL: see
+ *       {@link ZooKeeperSession} for why this handle is deliberately <em>not</em> managed by Curator.</li>
+ * </ul>
+ *
+ * <h2>Threads</h2>
+ * Besides the base's scheduler/events/workers: Curator's threads and one ZooKeeper send + event
+ * thread pair per open session, all named {@code coord-zookeeper-…} and all stopped (joined, up to
+ * {@link #connectionTimeout()}) by {@link #close()}.
+ */
+public final class ZooKeeperCoordinator extends CoordinatorBase {
+
+    private static final Logger log = LoggerFactory.getLogger(ZooKeeperCoordinator.class);
+
+    /** What ZooKeeper guarantees in coord's terms. */
+    public static final Set<Capability> CAPABILITIES = Set.copyOf(EnumSet.of(
+            Capability.DURABLE_FENCING_TOKENS, Capability.FAILOVER_SAFE_EXCLUSION, Capability.SERVER_CLOCK_LEASES));
+
+    private static final Pattern NAMESPACE = Pattern.compile("[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*");
+    private static final int MAX_KNOWN_QUEUES = 10_000;
+    private static final AtomicInteger CLIENTS = new AtomicInteger();
+
+    private final String connectString;
+    private final Duration connectionTimeout;
+    private final ZkPaths paths;
+    private final CuratorFramework client;
+    /** Queue containers this coordinator has created or seen (a cache: a reaped one is re-created on NoNode). */
+    private final Set<String> knownQueues = ConcurrentHashMap.newKeySet();
+
+    private ZooKeeperCoordinator(Builder b) {
+        super("zookeeper", b.namespace, CAPABILITIES, b.operationTimeout);
+        this.connectString = b.connectString;
+        this.connectionTimeout = b.connectionTimeout;
+        this.paths = new ZkPaths(b.namespace);
+        int id = CLIENTS.incrementAndGet();
+        AtomicInteger threads = new AtomicInteger();
+        this.client = CuratorFrameworkFactory.builder()
+                .connectString(connectString)
+                .sessionTimeoutMs(30_000)
+                .connectionTimeoutMs(millis(connectionTimeout))
+                .retryPolicy(new ExponentialBackoffRetry(100, 3))
+                .zkClientConfig(clientConfig())
+                .waitForShutdownTimeoutMs(millis(connectionTimeout))
+                .threadFactory(r -> {
+                    Thread t = new Thread(r, "coord-zookeeper-curator-" + id + "-" + threads.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                })
+                .build();
+        try {
+            withThreadName("coord-zookeeper-client-" + id, () -> {
+                client.start();
+                return null;
+            });
+            if (!client.blockUntilConnected(millis(connectionTimeout), TimeUnit.MILLISECONDS)) {
+                throw new BackendUnavailableException("could not connect to ZooKeeper at " + connectString + " within "
+                        + connectionTimeout.toMillis() + " ms", null);
+            }
+            createSkeleton();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            close();
+            throw new BackendUnavailableException("interrupted while connecting to ZooKeeper at " + connectString, e);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    // ---- CoordinatorBase -----------------------------------------------------------------
+
+    @Override
+    protected SessionBase createSession(Duration ttl) {
+        return ZooKeeperSession.open(this, ttl);
+    }
+
+    @Override
+    protected ElectionView createElectionView(String name) {
+        return new ZkElectionView(this, name);
+    }
+
+    @Override
+    protected void closeClient() {
+        client.close();
+    }
+
+    // ---- for the session, recipes and views ----------------------------------------------
+
+    public ZkPaths paths() {
+        return paths;
+    }
+
+    /** The coordinator's own Curator client (no ephemeral nodes: views and skeleton only). */
+    public CuratorFramework client() {
+        return client;
+    }
+
+    public String connectString() {
+        return connectString;
+    }
+
+    /** Upper bound for establishing a ZooKeeper session. */
+    public Duration connectionTimeout() {
+        return connectionTimeout;
+    }
+
+    /** Client settings shared by every handle: no SASL probing, bounded synchronous requests. */
+    public ZKClientConfig clientConfig() {
+        ZKClientConfig config = new ZKClientConfig();
+        config.setProperty(ZKClientConfig.ENABLE_CLIENT_SASL_KEY, "false");
+        config.setProperty(ZKClientConfig.ZOOKEEPER_REQUEST_TIMEOUT, String.valueOf(millis(operationTimeout())));
+        return config;
+    }
+
+    public boolean isKnownQueue(String queuePath) {
+        return knownQueues.contains(queuePath);
+    }
+
+    public void rememberQueue(String queuePath) {
+        if (knownQueues.size() >= MAX_KNOWN_QUEUES) {
+            knownQueues.clear();
+        }
+        knownQueues.add(queuePath);
+    }
+
+    public void forgetQueue(String queuePath) {
+        knownQueues.remove(queuePath);
+    }
+
+    /**
+     * Runs {@code body} with the current thread temporarily renamed, so that the threads ZooKeeper
+     * starts inside (named after their creator) carry coord's thread prefix.
+     */
+    public static <T> T withThreadName(String name, Callable<T> body) {
+        Thread me = Thread.currentThread();
+        String old = me.getName();
+        me.setName(name);
+        try {
+            return body.call();
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new BackendUnavailableException("ZooKeeper client failed: " + e, e);
+        } finally {
+            me.setName(old);
+        }
+    }
+
+    static int millis(Duration d) {
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(1, d.toMillis()));
+    }
+
+    /** Creates the namespace's containers (see {@link ZkPaths}); existing ones are fine. */
+    private void createSkeleton() throws InterruptedException {
+        for (String path : paths.skeleton()) {
+            try {
+                client.create().withMode(CreateMode.CONTAINER).forPath(path);
+            } catch (KeeperException.NodeExistsException e) {
+                // fine
+            } catch (InterruptedException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new BackendUnavailableException("could not create " + path + " on ZooKeeper at " + connectString + ": " + e, e);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "ZooKeeperCoordinator[" + connectString + paths.root() + "]";
+    }
+
+    /** Builds a {@link ZooKeeperCoordinator}; only the connect string is required. */
+    public static final class Builder {
+        private String connectString;
+        private String namespace = "coord";
+        private Duration connectionTimeout = Duration.ofSeconds(10);
+        private Duration operationTimeout = Duration.ofSeconds(10);
+
+        private Builder() {
+        }
+
+        /** {@code host:port[,host:port…]} of the ensemble. */
+        public Builder connectString(String connectString) {
+            Objects.requireNonNull(connectString, "connect string must not be null; expected host:port[,host:port]");
+            if (connectString.isBlank() || connectString.contains("/")) {
+                throw new IllegalArgumentException("bad ZooKeeper connect string '" + connectString
+                        + "'; expected host:port[,host:port] (put the namespace in namespace(), not in a chroot)");
+            }
+            this.connectString = connectString.trim();
+            return this;
+        }
+
+        /** {@code host:port} endpoints of the ensemble. */
+        public Builder endpoints(List<String> endpoints) {
+            Objects.requireNonNull(endpoints, "endpoints must not be null");
+            return connectString(String.join(",", new ArrayList<>(endpoints)));
+        }
+
+        /** Namespace: letters, digits, '.', '_', '-', segments separated by '/'; default {@code coord}. */
+        public Builder namespace(String namespace) {
+            Objects.requireNonNull(namespace, "namespace must not be null");
+            if (namespace.length() > 128 || !NAMESPACE.matcher(namespace).matches()
+                    || namespace.equals("zookeeper") || namespace.startsWith("zookeeper/")) {
+                throw new IllegalArgumentException("bad namespace '" + namespace
+                        + "'; allowed: up to 128 characters of letters, digits, '.', '_', '-', segments separated by '/', not 'zookeeper'");
+            }
+            for (String segment : namespace.split("/")) {
+                if (segment.equals(".") || segment.equals("..")) {
+                    throw new IllegalArgumentException("bad namespace '" + namespace + "': '.' and '..' segments are not allowed");
+                }
+            }
+            this.namespace = namespace;
+            return this;
+        }
+
+        /** How long to wait for a ZooKeeper session to be established (coordinator and each coord session). */
+        public Builder connectionTimeout(Duration timeout) {
+            this.connectionTimeout = positive("connection timeout", timeout);
+            return this;
+        }
+
+        /** Upper bound for one server operation (request, cleanup). */
+        public Builder operationTimeout(Duration timeout) {
+            this.operationTimeout = positive("operation timeout", timeout);
+            return this;
+        }
+
+        /**
+         * Connects (blocking up to the connection timeout) and creates the namespace's containers.
+         *
+         * @throws BackendUnavailableException if ZooKeeper cannot be reached in time
+         */
+        public ZooKeeperCoordinator build() {
+            if (connectString == null) {
+                throw new IllegalStateException("connectString(...) is required, e.g. 127.0.0.1:2181");
+            }
+            return new ZooKeeperCoordinator(this);
+        }
+
+        private static Duration positive(String what, Duration d) {
+            Objects.requireNonNull(d, what + " must not be null");
+            if (d.isNegative() || d.isZero() || d.compareTo(Arguments.MAX_TIMEOUT) > 0) {
+                throw new IllegalArgumentException(what + " " + d.toMillis() + " ms is out of range: allowed 1 ms to 24 hours");
+            }
+            return d;
+        }
+    }
+}

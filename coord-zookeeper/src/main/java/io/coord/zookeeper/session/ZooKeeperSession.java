@@ -1,0 +1,313 @@
+package io.coord.zookeeper.session;
+
+import io.coord.BackendUnavailableException;
+import io.coord.Primitive;
+import io.coord.SessionState;
+import io.coord.election.Election;
+import io.coord.lock.FairLock;
+import io.coord.lock.FencedLock;
+import io.coord.spi.Deadline;
+import io.coord.spi.SessionBase;
+import io.coord.spi.SessionElection;
+import io.coord.spi.SessionFairLock;
+import io.coord.spi.SessionLock;
+import io.coord.zookeeper.ZkPaths;
+import io.coord.zookeeper.ZooKeeperCoordinator;
+import io.coord.zookeeper.election.ZkElectionView;
+import io.coord.zookeeper.lock.ZkQueueEntry;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.WatchedEvent;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooKeeper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One coord session = one ZooKeeper session, with its own plain {@link ZooKeeper} handle whose
+ * session timeout is the requested TTL.
+ *
+ * <h2>Why a plain handle, not Curator</h2>
+ * A coord session's TTL, its ephemeral entries and its revocation are exactly those of one
+ * ZooKeeper session. Curator's connection management re-creates a new ZooKeeper session after an
+ * expiry ({@code ConnectionState} resets the handle); a recipe that then re-created its ephemeral
+ * node under the new session would hold a lock that the application already lost (CURATOR-604).
+ * A plain handle never does that: once ZooKeeper reports {@code Expired}, the handle is dead,
+ * every later request fails with {@code SESSIONEXPIRED}, and this coord session is EXPIRED for
+ * good. Within the session the handle still fails over between ensemble members by itself.
+ *
+ * <h2>TTL</h2>
+ * The server clamps the requested timeout to [2, 20] × tickTime; {@link #grantedTtl()} is the
+ * negotiated timeout ({@link ZooKeeper#getSessionTimeout()} after connecting), and the base logs
+ * a difference at WARN. The server expires the session no earlier than the last request it
+ * received plus the negotiated timeout, which is why the base's {@code validUntil} (send time of
+ * the last answered renewal plus that timeout) is never late. In an ensemble the renewal may be
+ * answered by a follower, which reports the touch to the leader at its next ping; a follower cut
+ * off from the leader keeps answering for at most syncLimit × tickTime before it drops its
+ * clients. That residual window is ZooKeeper's own (every ZooKeeper lock has it) and is what the
+ * fencing token is for.
+ *
+ * <h2>Threads and ownership</h2>
+ * The handle's send and event threads belong to this session (named {@code coord-zookeeper-session-…}).
+ * The {@link Watcher} runs on the event thread and only flips the {@link ConnectionGate}, counts
+ * down a latch or hands {@link #expired(String)} to a coord worker; it never blocks and never
+ * calls the server. {@link #renewOnce()} completes its future on the event thread and the base
+ * hops to its scheduler. Recipes run on coord worker threads and use the synchronous API.
+ *
+ * <h2>Connection loss</h2>
+ * A disconnected handle keeps trying the ensemble's members; requests fail with
+ * {@code CONNECTIONLOSS}, renewals therefore fail and the base marks the session SUSPENDED, then
+ * EXPIRED at its local deadline. Curator's LOST would only be a client-side guess; the local
+ * deadline already covers it, so it is not used. Waiting recipes park on the gate until the
+ * handle reconnects (or the session ends, which interrupts them).
+ *
+ * <h2>Crash hook</h2>
+ * {@link #haltTraffic()} uses ZooKeeper's {@code Testable.injectSessionExpiration()}: in 3.9 it
+ * marks the handle CLOSED and closes its socket without sending {@code closeSession}, so pings
+ * stop and the server expires the session (and deletes its entries) only after the negotiated
+ * timeout — as for a crashed process. The fake local "Expired" event it queues is ignored; the
+ * session then expires locally at its validity deadline.
+ */
+public final class ZooKeeperSession extends SessionBase {
+
+    private static final Logger log = LoggerFactory.getLogger(ZooKeeperSession.class);
+    private static final AtomicInteger HANDLES = new AtomicInteger();
+
+    private final ZooKeeperCoordinator zkCoordinator;
+    private final ZooKeeper zk;
+    private final long zkSessionId;
+    private final ConnectionGate gate;
+    private volatile boolean halted;
+
+    private ZooKeeperSession(ZooKeeperCoordinator coordinator, ZooKeeper zk, ConnectionGate gate, Duration requestedTtl,
+                             Duration grantedTtl, long sentNanos) {
+        super(coordinator, ZkPaths.sessionIdText(zk.getSessionId()), requestedTtl, grantedTtl, sentNanos);
+        this.zkCoordinator = coordinator;
+        this.zk = zk;
+        this.zkSessionId = zk.getSessionId();
+        this.gate = gate;
+    }
+
+    /**
+     * Opens a ZooKeeper session with timeout {@code ttl} and waits (up to the connection timeout)
+     * until it is established. Blocking, on the caller's thread.
+     */
+    public static ZooKeeperSession open(ZooKeeperCoordinator coordinator, Duration ttl) {
+        SessionWatcher watcher = new SessionWatcher();
+        int timeoutMs = (int) Math.min(Integer.MAX_VALUE, ttl.toMillis());
+        long sent = System.nanoTime(); // before the connect request creates the session on the server
+        ZooKeeper zk = ZooKeeperCoordinator.withThreadName("coord-zookeeper-session-" + HANDLES.incrementAndGet(), () -> {
+            try {
+                return new ZooKeeper(coordinator.connectString(), timeoutMs, watcher, coordinator.clientConfig());
+            } catch (IOException e) {
+                throw new BackendUnavailableException("cannot create a ZooKeeper client for " + coordinator.connectString() + ": " + e, e);
+            }
+        });
+        boolean connected;
+        try {
+            connected = watcher.firstConnect.await(coordinator.connectionTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                    && watcher.gate.isOpenAndAlive();
+        } catch (InterruptedException e) {
+            closeQuietly(zk, coordinator);
+            Thread.currentThread().interrupt();
+            throw new BackendUnavailableException("interrupted while opening a ZooKeeper session at " + coordinator.connectString(), e);
+        }
+        if (!connected) {
+            closeQuietly(zk, coordinator);
+            throw new BackendUnavailableException("could not open a ZooKeeper session at " + coordinator.connectString()
+                    + " within " + coordinator.connectionTimeout().toMillis() + " ms", null);
+        }
+        Duration granted = Duration.ofMillis(zk.getSessionTimeout());
+        ZooKeeperSession session = new ZooKeeperSession(coordinator, zk, watcher.gate, ttl, granted, sent);
+        watcher.attach(session);
+        return session;
+    }
+
+    // ---- SessionBase ---------------------------------------------------------------------
+
+    /** {@code exists("/")}: one round trip that the server answers only for a live session (and that touches it). */
+    @Override
+    protected CompletableFuture<Boolean> renewOnce() {
+        CompletableFuture<Boolean> reply = new CompletableFuture<>();
+        zk.exists("/", false, (rc, path, ctx, stat) -> {
+            // ZooKeeper event thread: complete only; the base continues on its scheduler.
+            KeeperException.Code code = KeeperException.Code.get(rc);
+            if (code == KeeperException.Code.OK) {
+                reply.complete(true);
+            } else if (code == KeeperException.Code.SESSIONEXPIRED) {
+                reply.complete(false);
+            } else {
+                reply.completeExceptionally(KeeperException.create(code));
+            }
+        }, null);
+        return reply;
+    }
+
+    /** Closes the handle: ZooKeeper's {@code closeSession} deletes every entry of this session at once. */
+    @Override
+    protected CompletableFuture<Void> revoke() {
+        return CompletableFuture.runAsync(() -> {
+            if (halted) {
+                return; // a crashed process revokes nothing; the handle is dead anyway
+            }
+            try {
+                zk.close();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, coordinator.workers());
+    }
+
+    /** Stops the handle's threads (joins them, bounded). */
+    @Override
+    protected void releaseResources() {
+        gate.kill();
+        closeQuietly(zk, zkCoordinator);
+    }
+
+    @Override
+    protected void haltTraffic() {
+        halted = true;
+        zk.getTestable().injectSessionExpiration();
+        gate.kill();
+    }
+
+    @Override
+    protected FencedLock createLock(String name) {
+        String queue = zkCoordinator.paths().queue(Primitive.LOCK, name);
+        return new SessionLock(this, name, Primitive.LOCK, () -> new ZkQueueEntry(this, Primitive.LOCK, queue, new byte[0]));
+    }
+
+    @Override
+    protected FairLock createFairLock(String name) {
+        String queue = zkCoordinator.paths().queue(Primitive.FAIR_LOCK, name);
+        return new SessionFairLock(this, name, () -> new ZkQueueEntry(this, Primitive.FAIR_LOCK, queue, new byte[0]));
+    }
+
+    @Override
+    protected Election createElection(String name) {
+        String queue = zkCoordinator.paths().queue(Primitive.ELECTION, name);
+        return new SessionElection(this, new ZkElectionView(zkCoordinator, name),
+                value -> new ZkQueueEntry(this, Primitive.ELECTION, queue, value.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    // ---- for recipes ---------------------------------------------------------------------
+
+    public ZooKeeper zk() {
+        return zk;
+    }
+
+    public long zkSessionId() {
+        return zkSessionId;
+    }
+
+    public ZooKeeperCoordinator zkCoordinator() {
+        return zkCoordinator;
+    }
+
+    /** Whether {@link #haltTraffic()} ran (the handle is dead, the server session lives on until its timeout). */
+    public boolean isHalted() {
+        return halted;
+    }
+
+    /**
+     * A request came back with {@code SESSIONEXPIRED}: the server dropped this session. Ignored
+     * after {@link #haltTraffic()} (the dead handle says so locally, the server does not yet).
+     */
+    public void serverSaysExpired(String why) {
+        if (!halted) {
+            expired(why);
+        }
+    }
+
+    /**
+     * Waits until the handle is connected again, the session ends or {@code deadline} passes
+     * (then throws {@link java.util.concurrent.TimeoutException}); bounded by the connection timeout
+     * when the deadline is unbounded, then {@link BackendUnavailableException}.
+     */
+    public void awaitConnected(Deadline deadline, String what) throws InterruptedException, java.util.concurrent.TimeoutException {
+        long limit = Math.min(deadline.remainingNanos(), zkCoordinator.connectionTimeout().toNanos());
+        if (!gate.await(limit)) {
+            deadline.check(what);
+            if (!state().isTerminal()) {
+                throw new BackendUnavailableException(what + ": ZooKeeper still disconnected after "
+                        + zkCoordinator.connectionTimeout().toMillis() + " ms", null);
+            }
+        }
+    }
+
+    /** The coord state as a SessionExpiredException (used when the server says the session is gone). */
+    public io.coord.SessionExpiredException expiredError() {
+        SessionState s = state();
+        return new io.coord.SessionExpiredException(id(), s.isTerminal() ? s : SessionState.EXPIRED);
+    }
+
+    private static void closeQuietly(ZooKeeper zk, ZooKeeperCoordinator coordinator) {
+        try {
+            // close() is a no-op for a dead handle (expired / halted); then join its threads.
+            zk.close((int) Math.min(Integer.MAX_VALUE, Math.max(1, coordinator.connectionTimeout().toMillis())));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            log.debug("closing ZooKeeper handle failed", e);
+        }
+    }
+
+    // ---- the handle's default watcher ----------------------------------------------------
+
+    /**
+     * Runs on the handle's event thread. Never blocks: flips the gate, counts down the first-connect
+     * latch, or hands an expiry to a coord worker thread.
+     */
+    private static final class SessionWatcher implements Watcher {
+        final ConnectionGate gate = new ConnectionGate();
+        final CountDownLatch firstConnect = new CountDownLatch(1);
+        private volatile ZooKeeperSession session;
+        private volatile boolean expiredEarly;
+
+        void attach(ZooKeeperSession s) {
+            session = s;
+            if (expiredEarly) {
+                s.coordinator().workers().execute(() -> s.serverSaysExpired("ZooKeeper reported the session expired"));
+            }
+        }
+
+        @Override
+        public void process(WatchedEvent event) {
+            if (event.getType() != Event.EventType.None) {
+                return;
+            }
+            switch (event.getState()) {
+                case SyncConnected, ConnectedReadOnly -> {
+                    gate.open();
+                    firstConnect.countDown();
+                }
+                case Disconnected -> gate.close();
+                case Expired, AuthFailed -> {
+                    gate.kill();
+                    firstConnect.countDown();
+                    ZooKeeperSession s = session;
+                    if (s == null) {
+                        expiredEarly = true;
+                    } else if (!s.isHalted()) {
+                        s.coordinator().workers().execute(() -> s.serverSaysExpired("ZooKeeper reported the session "
+                                + event.getState()));
+                    }
+                }
+                case Closed -> {
+                    gate.kill();
+                    firstConnect.countDown();
+                }
+                default -> {
+                    // SaslAuthenticated etc.: nothing to do
+                }
+            }
+        }
+    }
+}

@@ -21,7 +21,7 @@ import org.apache.zookeeper.KeeperException;
  * (session timeouts [0.4 s, 4 s]). Reads the tree with its own plain Curator client (not through
  * coord), after a {@code sync} so that a lagging ensemble member cannot show a stale tree.
  */
-final class ZooKeeperKitBackend implements KitBackend, AutoCloseable {
+class ZooKeeperKitBackend implements KitBackend, AutoCloseable {
 
     private final String label;
     private final String connectString;

@@ -4,7 +4,6 @@ import io.coord.Coordinator;
 import io.coord.CoordException;
 import io.coord.Session;
 import io.coord.SessionState;
-import io.coord.lock.LockGrant;
 import io.coord.testkit.history.History;
 import io.coord.testkit.history.Operation;
 import io.coord.testkit.register.FencedRegister;
@@ -22,7 +21,7 @@ import java.util.function.Supplier;
 
 /**
  * The workload of the server-fault scenarios: several clients, each with its own coordinator,
- * loop acquire → write → release on one lock until a deadline, recording a history. Every write
+ * loop acquire → write → release on one lock (or campaign → write → resign in one election) until a deadline, recording a history. Every write
  * goes to a {@link FencedRegister} (which rejects stale tokens) and to an unfenced counter (a plain
  * read-modify-write) so the run shows what fencing saves. A client whose session ends opens a
  * new one. Every loop is bounded by the deadline; every wait by the acquire timeout.
@@ -40,10 +39,26 @@ public final class LoadRun {
     /** Grant times, to measure progress stalls. */
     private final ConcurrentLinkedQueue<Long> grantTimes = new ConcurrentLinkedQueue<>();
 
-    public LoadRun(Supplier<Coordinator> coordinators, Duration ttl, String lockName) {
+    private final boolean election;
+
+    /** @param election campaign/resign in an election of that name instead of acquire/release of a lock */
+    public LoadRun(Supplier<Coordinator> coordinators, Duration ttl, String lockName, boolean election) {
         this.coordinators = coordinators;
         this.ttl = ttl;
         this.lockName = lockName;
+        this.election = election;
+    }
+
+    /** One grant or leadership, seen the same way. */
+    private record Grant(long token, java.util.concurrent.CompletableFuture<io.coord.LossReason> lost, Runnable release) {
+    }
+
+    private Optional<Grant> take(Session session, String process) throws InterruptedException {
+        Duration wait = ttl.multipliedBy(4);
+        if (election) {
+            return session.election(lockName).campaign(process, wait).map(l -> new Grant(l.term(), l.whenLost(), l::resign));
+        }
+        return session.lock(lockName).tryAcquire(wait).map(g -> new Grant(g.fencingToken(), g.whenLost(), g::release));
     }
 
     /** Runs {@code clients} loops until {@code duration} has passed; {@code fault} runs at {@code faultAfter}. */
@@ -83,35 +98,34 @@ public final class LoadRun {
                         return null;
                     }
                 }
-                rec.invoke(Operation.ACQUIRE);
-                Optional<LockGrant> granted;
+                rec.invoke(acquireOp());
+                Optional<Grant> granted;
                 try {
-                    granted = session.lock(lockName).tryAcquire(ttl.multipliedBy(4));
+                    granted = take(session, process);
                 } catch (CoordException e) {
-                    rec.fail(Operation.ACQUIRE, e.getClass().getSimpleName());
+                    rec.fail(acquireOp(), e.getClass().getSimpleName());
                     failures.incrementAndGet();
                     continue;
                 }
                 if (granted.isEmpty()) {
-                    rec.fail(Operation.ACQUIRE, "timeout");
+                    rec.fail(acquireOp(), "timeout");
                     continue;
                 }
-                LockGrant g = granted.get();
-                Session owner = session;
-                rec.ok(Operation.ACQUIRE, g.fencingToken(), owner.validUntilNanos());
+                Grant g = granted.get();
+                rec.ok(acquireOp(), g.token(), session.validUntilNanos());
                 grantTimes.add(System.nanoTime());
-                g.whenLost().thenAccept(r -> rec.lost(g.fencingToken(), r.toString()));
+                g.lost().thenAccept(r -> rec.lost(g.token(), r.toString()));
                 long seen = unfenced.get();
                 Thread.yield();
                 unfenced.set(seen + 1);
                 unfencedIncrements.incrementAndGet();
-                fenced.write(g.fencingToken(), process, fenced.value() + 1);
-                rec.invoke(Operation.RELEASE);
+                fenced.write(g.token(), process, fenced.value() + 1);
+                rec.invoke(releaseOp());
                 try {
-                    g.release();
-                    rec.ok(Operation.RELEASE, g.fencingToken());
+                    g.release().run();
+                    rec.ok(releaseOp(), g.token());
                 } catch (CoordException e) {
-                    rec.fail(Operation.RELEASE, e.getClass().getSimpleName());
+                    rec.fail(releaseOp(), e.getClass().getSimpleName());
                     failures.incrementAndGet();
                 }
             }
@@ -136,6 +150,14 @@ public final class LoadRun {
             }
         }
         return null;
+    }
+
+    private Operation acquireOp() {
+        return election ? Operation.CAMPAIGN : Operation.ACQUIRE;
+    }
+
+    private Operation releaseOp() {
+        return election ? Operation.RESIGN : Operation.RELEASE;
     }
 
     /** Updates a plain store lost because two clients' critical sections overlapped. */

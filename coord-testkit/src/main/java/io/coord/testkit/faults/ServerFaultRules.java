@@ -17,6 +17,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Faults of the servers: a single server killed and restarted, a cluster's leader killed under
@@ -82,10 +84,12 @@ public abstract class ServerFaultRules extends Scenario {
         s.close();
     }
 
-    @Test
-    void aClusterLeaderFailoverKeepsGrantsExclusiveAndTokensMonotonic() throws Exception {
+    @ParameterizedTest
+    @EnumSource(HolderFaultRules.Held.class)
+    void aClusterLeaderFailoverKeepsGrantsExclusiveAndTokensMonotonic(HolderFaultRules.Held kind) throws Exception {
         assumeTopology(ServerFaults.Topology.CLUSTER);
-        LoadRun load = new LoadRun(this::newCoordinator, backend.shortTtl().multipliedBy(2), unique("failover"));
+        LoadRun load = new LoadRun(this::newCoordinator, backend.shortTtl().multipliedBy(2), unique("failover"),
+                kind == HolderFaultRules.Held.ELECTION);
         long[] faultAt = {0};
         Runnable[] restart = {null};
         load.run(3, soak(Duration.ofSeconds(8)), Duration.ofSeconds(3), () -> {
@@ -98,16 +102,18 @@ public abstract class ServerFaultRules extends Scenario {
         if (declares(Capability.FAILOVER_SAFE_EXCLUSION) && declares(Capability.DURABLE_FENCING_TOKENS)) {
             assertThat(verdict.violations()).as(verdict.describe()).isEmpty();
         }
-        FaultReport.add(new FaultReport.Row("cluster leader killed under load", backend.label(), verdict.operations(), verdict.grants(),
+        FaultReport.add(new FaultReport.Row("cluster leader killed under load (" + kind.name().toLowerCase() + ")", backend.label(), verdict.operations(), verdict.grants(),
                 load.fenced.rejectedCount(), verdict.overlaps(), (int) load.unfencedLostUpdates(),
                 List.of(load.longestStallAfter(faultAt[0])), verdict.violations().isEmpty() ? "ok" : verdict.violations().size() + " violations"));
     }
 
-    @Test
-    void aPrimaryFailoverIsMeasuredAgainstWhatTheBackendClaims() throws Exception {
+    @ParameterizedTest
+    @EnumSource(HolderFaultRules.Held.class)
+    void aPrimaryFailoverIsMeasuredAgainstWhatTheBackendClaims(HolderFaultRules.Held kind) throws Exception {
         assumeTopology(ServerFaults.Topology.PRIMARY_REPLICA);
         try {
-            LoadRun load = new LoadRun(this::newCoordinator, backend.shortTtl().multipliedBy(2), unique("promote"));
+            LoadRun load = new LoadRun(this::newCoordinator, backend.shortTtl().multipliedBy(2), unique("promote"),
+                    kind == HolderFaultRules.Held.ELECTION);
             long[] faultAt = {0};
             load.run(3, soak(Duration.ofSeconds(8)), Duration.ofSeconds(3), () -> {
                 faultAt[0] = System.nanoTime();
@@ -122,7 +128,7 @@ public abstract class ServerFaultRules extends Scenario {
                 assertThat(verdict.violations(io.coord.testkit.history.Violation.Kind.TOKEN_ORDER)).as(verdict.describe()).isEmpty();
             }
             String claims = declares(Capability.FAILOVER_SAFE_EXCLUSION) ? "claimed safe" : "not claimed safe";
-            FaultReport.add(new FaultReport.Row("primary failover under load", backend.label(), verdict.operations(), verdict.grants(),
+            FaultReport.add(new FaultReport.Row("primary failover under load (" + kind.name().toLowerCase() + ")", backend.label(), verdict.operations(), verdict.grants(),
                     load.fenced.rejectedCount(), verdict.overlaps(), (int) load.unfencedLostUpdates(),
                     List.of(load.longestStallAfter(faultAt[0])), claims + ", " + verdict.violations().size() + " violations measured"));
         } finally {

@@ -1,0 +1,286 @@
+package io.coord.redis;
+
+import io.coord.BackendUnavailableException;
+import io.coord.Capability;
+import io.coord.Primitive;
+import io.coord.election.ElectionView;
+import io.coord.redis.election.RedisElectionView;
+import io.coord.redis.session.RedisSession;
+import io.coord.spi.CoordinatorBase;
+import io.coord.spi.SessionBase;
+import io.lettuce.core.RedisURI;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+
+/**
+ * The Redis backend of coord, on lettuce; a single server or a Redis Cluster (detected).
+ *
+ * <p>Open it with {@code Coordinator.open("redis://host:port/namespace")} (also
+ * {@code rediss://} for TLS, {@code redis://:password@host:port/ns}, several {@code host:port}
+ * separated by ',' as cluster seeds, parameters {@code ?cluster=true|false&timeout=5s}) or with
+ * {@link #builder()}.
+ *
+ * <h2>What Redis guarantees here — and what it does not</h2>
+ * <ul>
+ *   <li><b>Leases on the server's clock.</b> A session is one key with a TTL ({@code SET NX PX}),
+ *       renewed about every TTL/3 by one {@code PEXPIRE} — one round trip whatever the session
+ *       holds. Lock and election entries carry the session id and no TTL of their own; an entry
+ *       whose session key has expired is dead and is removed by the next participant that sees
+ *       it. No client clock is ever compared with another's ({@link Capability#SERVER_CLOCK_LEASES}).</li>
+ *   <li><b>Fencing tokens and terms</b> come from a per-name {@code INCR} counter in the same
+ *       Cluster slot as the queue (one hash tag per primitive), taken atomically with the enqueue.</li>
+ *   <li><b>Asynchronous replication can lose a grant and a counter increment on failover.</b>
+ *       A replica promoted before it received a write does not know about it: a lock can then be
+ *       granted twice and a token or term can repeat. This backend therefore does NOT declare
+ *       {@link Capability#DURABLE_FENCING_TOKENS} nor {@link Capability#FAILOVER_SAFE_EXCLUSION}.
+ *       The fenced resource must still check tokens, and for failover safety use ZooKeeper or etcd.</li>
+ *   <li>Redis must not evict keys under memory pressure ({@code maxmemory-policy noeviction}):
+ *       an evicted session key looks like a dead session. A server whose wall clock jumps forward
+ *       expires leases early (Redis expiry uses the wall clock).</li>
+ * </ul>
+ *
+ * <h2>Threads</h2>
+ * The three executors of {@link CoordinatorBase} plus lettuce's event loops and timer, all owned
+ * and stopped by {@link #close()}. Lettuce's threads are never blocked: see {@link RedisLink}.
+ */
+public final class RedisCoordinator extends CoordinatorBase {
+
+    private static final Logger log = LoggerFactory.getLogger(RedisCoordinator.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /** What this backend declares; see the class comment for what it does not. */
+    public static final Set<Capability> CAPABILITIES = Set.copyOf(EnumSet.of(Capability.SERVER_CLOCK_LEASES));
+    /** Declared instead when the durability knob is on: grants are followed by WAIT and the count reported. */
+    public static final Set<Capability> WITH_ACKNOWLEDGEMENT =
+            Set.copyOf(EnumSet.of(Capability.SERVER_CLOCK_LEASES, Capability.REPLICA_ACKNOWLEDGEMENT));
+
+    /** Told when this coordinator's inbox says a waiter became first in line. Called on lettuce's thread: must not block. */
+    public interface Waiter {
+        void headNotified();
+
+        /** A possible missed message (pub/sub reconnected): re-check. Must not block. */
+        void recheck();
+    }
+
+    private final RedisKeys keys;
+    private final String coordinatorId;
+    private final String inbox;
+    private final AtomicLong sequence = new AtomicLong();
+    private final Map<String, Waiter> waiters = new ConcurrentHashMap<>();
+    private final Map<String, Set<ChannelListener>> channels = new ConcurrentHashMap<>();
+    private final RedisLink link;
+
+    /** Listener of a broadcast channel (election observers). Called on lettuce's thread: must not block. */
+    public interface ChannelListener {
+        void message(String message);
+
+        void resubscribed();
+    }
+
+    private final int ackReplicas;
+    private final Duration ackTimeout;
+    private final java.util.concurrent.CopyOnWriteArrayList<Consumer<ReplicaAcknowledgement>> ackListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private volatile ReplicaAcknowledgement lastAck;
+
+    RedisCoordinator(List<RedisURI> uris, String namespace, Boolean cluster, Duration timeout, int ackReplicas, Duration ackTimeout) {
+        super("redis", namespace, ackReplicas > 0 ? WITH_ACKNOWLEDGEMENT : CAPABILITIES, timeout);
+        this.ackReplicas = ackReplicas;
+        this.ackTimeout = ackTimeout;
+        this.keys = new RedisKeys(namespace);
+        this.coordinatorId = randomHex(8);
+        this.inbox = keys.inbox(coordinatorId);
+        RedisLink connected;
+        try {
+            connected = RedisLink.connect(uris, cluster, timeout, statsRecorder(), this::onMessage, this::onSubscribed, ackReplicas > 0);
+        } catch (RuntimeException e) {
+            super.close();
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            throw new BackendUnavailableException("cannot connect to Redis at " + uris + " within " + timeout.toMillis()
+                    + " ms: " + cause, cause);
+        }
+        this.link = connected;
+        try {
+            link.subscribe(Primitive.SESSION, inbox).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            close();
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            throw new BackendUnavailableException("cannot subscribe to the coordinator inbox " + inbox + ": " + e, e);
+        }
+        log.debug("redis coordinator {} connected ({}), namespace '{}'", coordinatorId, link.isCluster() ? "cluster" : "single server", namespace);
+    }
+
+    /** A builder for a coordinator on one Redis server or a Redis Cluster. */
+    public static RedisCoordinatorBuilder builder() {
+        return new RedisCoordinatorBuilder();
+    }
+
+    // ---- CoordinatorBase -----------------------------------------------------------------
+
+    @Override
+    protected SessionBase createSession(Duration ttl) {
+        return RedisSession.open(this, ttl);
+    }
+
+    @Override
+    protected ElectionView createElectionView(String name) {
+        return new RedisElectionView(this, name);
+    }
+
+    @Override
+    protected void closeClient() {
+        if (link != null) {
+            link.close();
+        }
+        waiters.clear();
+        channels.clear();
+    }
+
+    // ---- for the recipes ------------------------------------------------------------------
+
+    public RedisKeys keys() {
+        return keys;
+    }
+
+    public RedisLink link() {
+        return link;
+    }
+
+    /** Whether the connected server is a Redis Cluster. */
+    public boolean isCluster() {
+        return link.isCluster();
+    }
+
+    /** A queue member unique to this coordinator and acquisition. */
+    public String newMember(String sessionId) {
+        return RedisKeys.member(sessionId, coordinatorId, sequence.incrementAndGet());
+    }
+
+    public static String randomHex(int bytes) {
+        byte[] b = new byte[bytes];
+        RANDOM.nextBytes(b);
+        return HexFormat.of().formatHex(b);
+    }
+
+    public void registerWaiter(String member, Waiter waiter) {
+        waiters.put(member, waiter);
+    }
+
+    public void unregisterWaiter(String member) {
+        waiters.remove(member);
+    }
+
+    /** Adds a listener of a broadcast channel, subscribing it if needed (blocking, bounded by the operation timeout). */
+    public void listen(Primitive primitive, String channel, ChannelListener listener) throws Exception {
+        channels.computeIfAbsent(channel, c -> ConcurrentHashMap.newKeySet()).add(listener);
+        link.subscribe(primitive, channel).get(operationTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Removes a listener; unsubscribes the channel when it was the last one (asynchronously). */
+    public void unlisten(Primitive primitive, String channel, ChannelListener listener) {
+        Set<ChannelListener> set = channels.get(channel);
+        if (set == null) {
+            return;
+        }
+        set.remove(listener);
+        if (set.isEmpty() && channels.remove(channel, set) && !isClosed()) {
+            link.unsubscribe(primitive, channel).exceptionally(e -> null);
+        }
+    }
+
+    /** On lettuce's thread: route, never block. */
+    private void onMessage(String channel, String message) {
+        if (inbox.equals(channel)) {
+            Waiter w = waiters.get(message);
+            if (w != null) {
+                w.headNotified();
+            }
+            return;
+        }
+        Set<ChannelListener> set = channels.get(channel);
+        if (set != null) {
+            set.forEach(l -> l.message(message));
+        }
+    }
+
+    /** On lettuce's thread, after every (re)subscription: messages may have been missed. */
+    private void onSubscribed(String channel) {
+        if (inbox.equals(channel)) {
+            waiters.values().forEach(Waiter::recheck);
+            return;
+        }
+        Set<ChannelListener> set = channels.get(channel);
+        if (set != null) {
+            set.forEach(ChannelListener::resubscribed);
+        }
+    }
+
+    // ---- the durability knob ----------------------------------------------------------------
+
+    /** Whether grants are followed by {@code WAIT}. */
+    public boolean confirmsReplication() {
+        return ackReplicas > 0;
+    }
+
+    /**
+     * After a grant (on the acquiring worker thread): {@code WAIT} for the configured replicas and
+     * report the answer to the listeners, whatever it is. Never fails the grant.
+     */
+    public ReplicaAcknowledgement confirmReplication(Primitive primitive, String name, String slotKey, long token) {
+        long acked;
+        try {
+            acked = link.confirmReplication(primitive, slotKey, ackReplicas, ackTimeout.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            acked = -1;
+        } catch (Exception e) {
+            log.warn("WAIT after the grant of {} '{}' (token {}) failed: {}", primitive, name, token, e.toString());
+            acked = -1;
+        }
+        ReplicaAcknowledgement ack = new ReplicaAcknowledgement(primitive, name, token, ackReplicas, acked);
+        lastAck = ack;
+        if (!ack.complete()) {
+            log.warn("grant of {} '{}' (token {}) acknowledged by {} of {} replicas within {} ms: a failover may lose it",
+                    primitive, name, token, acked, ackReplicas, ackTimeout.toMillis());
+        }
+        for (Consumer<ReplicaAcknowledgement> l : ackListeners) {
+            events().execute(() -> l.accept(ack));
+        }
+        return ack;
+    }
+
+    /** The latest {@code WAIT} answer, or null if none yet (or the knob is off). */
+    public ReplicaAcknowledgement lastReplicaAcknowledgement() {
+        return lastAck;
+    }
+
+    /** Tells {@code listener} (on the event thread) of every {@code WAIT} answer after a grant. */
+    public io.coord.Subscription onReplicaAcknowledgement(Consumer<ReplicaAcknowledgement> listener) {
+        java.util.Objects.requireNonNull(listener, "replica acknowledgement listener must not be null");
+        ackListeners.add(listener);
+        return () -> ackListeners.remove(listener);
+    }
+
+    /**
+     * Runs {@code task} on a coord worker thread (blocking work), never on lettuce's. Dropped once
+     * the coordinator is closed (the base would otherwise run it inline, possibly on lettuce's thread).
+     */
+    public void onWorker(Runnable task) {
+        if (!isClosed()) {
+            workers().execute(task);
+        }
+    }
+}

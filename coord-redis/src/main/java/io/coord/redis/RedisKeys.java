@@ -1,0 +1,127 @@
+package io.coord.redis;
+
+import io.coord.spi.NameEncoding;
+
+import java.util.regex.Pattern;
+
+/**
+ * The whole Redis key layout of coord, in one place. Every key and channel the backend uses is
+ * built here; nothing else concatenates key strings.
+ *
+ * <p>With {@code P = "coord:<namespace>:"} and {@code <enc>} the {@link NameEncoding} of a lock or
+ * election name (bytes outside {@code [A-Za-z0-9_-]} become {@code %XX}, so an encoded name never
+ * contains '{', '}', ':', '*' or spaces and cannot break a hash tag or a SCAN pattern):
+ *
+ * <table>
+ *   <caption>keys</caption>
+ *   <tr><th>key</th><th>type</th><th>lifetime</th></tr>
+ *   <tr><td>{@code P s:<sessionId>}</td><td>string (TTL in ms)</td>
+ *       <td>created {@code SET NX PX ttl}, renewed {@code PEXPIRE}; expires on the server's clock; deleted on close</td></tr>
+ *   <tr><td>{@code P <kind>:{<namespace>/<kind>/<enc>}:q}</td><td>zset member → ticket</td>
+ *       <td>the queue (holder = lowest ticket); exists only while it has entries</td></tr>
+ *   <tr><td>{@code P <kind>:{<namespace>/<kind>/<enc>}:c}</td><td>string counter ({@code INCR})</td>
+ *       <td><b>permanent</b>: the ticket / fencing-token / term counter, one per name and kind</td></tr>
+ *   <tr><td>{@code P election:{<namespace>/election/<enc>}:v}</td><td>hash member → value</td>
+ *       <td>election values; exists only while there are candidates</td></tr>
+ * </table>
+ * {@code <kind>} is {@code lock}, {@code fair} or {@code election}. The three keys of one
+ * primitive share the hash tag {@code {<namespace>/<kind>/<enc>}}, so they live in one Redis
+ * Cluster slot and one script can touch them atomically. Session keys are untagged: no script
+ * ever touches a session key together with another key.
+ *
+ * <p>Channels (not keys): {@code P i:<coordinatorId>}, one inbox per coordinator, on which a
+ * waiter that has just become first in line is told so (its queue member is the message);
+ * {@code P election:{…}:o} for election observers.
+ *
+ * <p>Queue members are {@code <sessionId>:<coordinatorId>:<seq>} (hexadecimal parts), unique per
+ * acquisition: every script is idempotent per member.
+ *
+ * <p><b>Permanent keys</b>: exactly the {@code :c} counters, one per lock name, fair-lock name and
+ * election name ever used in the namespace; each is one small string. Everything else is removed
+ * when released, abandoned, resigned or expired — except that the queue entry of a session whose
+ * process crashed stays until the next participant of that name (acquirer, waiter, observer,
+ * {@code leader()}) notices its session key is gone and removes it.
+ */
+public final class RedisKeys {
+
+    /** Namespaces accepted by the builder (same rule as coord URIs). */
+    public static final Pattern NAMESPACE = Pattern.compile("[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*");
+
+    /** The kinds of primitives with a queue. */
+    public enum Kind {
+        LOCK("lock"), FAIR("fair"), ELECTION("election");
+
+        final String word;
+
+        Kind(String word) {
+            this.word = word;
+        }
+    }
+
+    /** The three keys (one slot) and the observer channel of one primitive instance. */
+    public record Queue(String queue, String counter, String values, String observers) {
+        /** The keys in the order every script expects them. */
+        public String[] keys() {
+            return new String[] {queue, counter, values};
+        }
+    }
+
+    private final String namespace;
+    private final String prefix;
+
+    public RedisKeys(String namespace) {
+        if (namespace == null || namespace.length() > 128 || !NAMESPACE.matcher(namespace).matches()) {
+            throw new IllegalArgumentException("bad namespace '" + namespace + "'; allowed: up to 128 characters of "
+                    + "letters, digits, '.', '_', '-', segments separated by '/'");
+        }
+        this.namespace = namespace;
+        this.prefix = "coord:" + namespace + ":";
+    }
+
+    public String namespace() {
+        return namespace;
+    }
+
+    /** {@code coord:<namespace>:} — every key and channel of this namespace starts with it. */
+    public String prefix() {
+        return prefix;
+    }
+
+    /** SCAN pattern matching every key of the namespace (the namespace has no glob characters). */
+    public String scanPattern() {
+        return prefix + "*";
+    }
+
+    /** True for the documented permanent keys (the per-name counters). */
+    public boolean isPermanent(String key) {
+        return key.startsWith(prefix) && key.endsWith("}:c");
+    }
+
+    public String session(String sessionId) {
+        return prefix + "s:" + sessionId;
+    }
+
+    /** The session id inside a queue member {@code <sessionId>:<coordinatorId>:<seq>}. */
+    public static String sessionOf(String member) {
+        int colon = member.indexOf(':');
+        return colon < 0 ? member : member.substring(0, colon);
+    }
+
+    public static String member(String sessionId, String coordinatorId, long seq) {
+        return sessionId + ":" + coordinatorId + ":" + Long.toHexString(seq);
+    }
+
+    /** Channel prefix of the coordinator inboxes; {@code remove.lua} appends the coordinator id. */
+    public String inboxPrefix() {
+        return prefix + "i:";
+    }
+
+    public String inbox(String coordinatorId) {
+        return inboxPrefix() + coordinatorId;
+    }
+
+    public Queue queue(Kind kind, String name) {
+        String base = prefix + kind.word + ":{" + namespace + "/" + kind.word + "/" + NameEncoding.encode(name) + "}:";
+        return new Queue(base + "q", base + "c", base + "v", kind == Kind.ELECTION ? base + "o" : "");
+    }
+}

@@ -1,0 +1,299 @@
+package io.coord.redis;
+
+import io.coord.Primitive;
+import io.coord.spi.StatsRecorder;
+import io.lettuce.core.AbstractRedisClient;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisNoScriptException;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SetArgs;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulConnection;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.cluster.ClusterClientOptions;
+import io.lettuce.core.cluster.ClusterTopologyRefreshOptions;
+import io.lettuce.core.cluster.RedisClusterClient;
+import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
+import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
+import io.lettuce.core.codec.StringCodec;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+
+/**
+ * The lettuce side of a {@link RedisCoordinator}: one multiplexed command connection (standalone
+ * or Redis Cluster, detected with {@code INFO cluster} unless forced), one pub/sub connection,
+ * and the scripts. Every request goes through here and is counted once in the coordinator's
+ * {@link StatsRecorder} under the primitive it serves.
+ *
+ * <p>Threads: lettuce completes futures and delivers pub/sub messages on its netty event loop.
+ * Nothing in coord blocks there: message handlers only look up a map and release a
+ * {@link java.util.concurrent.Semaphore} or hand work to the coordinator's executors; blocking
+ * waits ({@code get()}) happen only on coord worker threads. The client resources (event loops,
+ * timer) are created here and shut down by {@link #close()}, so no lettuce thread outlives it.
+ *
+ * <p>Connection loss: lettuce reconnects by itself and may replay commands that were in flight
+ * (at-least-once). Every script is idempotent per queue member, and a removal is always sent
+ * after the enqueue it undoes on the same connection, so a replay can neither duplicate an entry
+ * nor resurrect a removed one. The pub/sub connection re-subscribes after a reconnect; the
+ * {@code resubscribed} hook then makes every waiter re-check, because messages published while
+ * it was down are lost (pub/sub is at-most-once).
+ */
+public final class RedisLink implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(RedisLink.class);
+
+    private final ClientResources resources;
+    private final AbstractRedisClient client;
+    private final StatefulConnection<String, String> connection;
+    private final RedisClusterAsyncCommands<String, String> commands;
+    private final StatefulRedisPubSubConnection<String, String> pubsub;
+    private final boolean cluster;
+    private final Duration timeout;
+    private final StatsRecorder stats;
+    /** A second connection for WAIT only (WAIT blocks its connection), or null when the knob is off. */
+    private final StatefulConnection<String, String> ackConnection;
+
+    private RedisLink(ClientResources resources, AbstractRedisClient client, StatefulConnection<String, String> connection,
+                      RedisClusterAsyncCommands<String, String> commands, StatefulRedisPubSubConnection<String, String> pubsub,
+                      boolean cluster, Duration timeout, StatsRecorder stats, StatefulConnection<String, String> ackConnection) {
+        this.resources = resources;
+        this.client = client;
+        this.connection = connection;
+        this.commands = commands;
+        this.pubsub = pubsub;
+        this.cluster = cluster;
+        this.timeout = timeout;
+        this.stats = stats;
+        this.ackConnection = ackConnection;
+    }
+
+    /**
+     * Connects (blocking). {@code forceCluster} null means: ask the first server with {@code INFO cluster}.
+     *
+     * @param onMessage   called on lettuce's thread with (channel, message): must not block
+     * @param onSubscribe called on lettuce's thread with the channel after every (re)subscription: must not block
+     */
+    static RedisLink connect(List<RedisURI> uris, Boolean forceCluster, Duration timeout, StatsRecorder stats,
+                             BiConsumer<String, String> onMessage, Consumer<String> onSubscribe, boolean replicaAcks) {
+        ClientResources resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2).build();
+        AbstractRedisClient client = null;
+        try {
+            TimeoutOptions timeouts = TimeoutOptions.enabled(timeout);
+            boolean cluster;
+            StatefulConnection<String, String> connection;
+            RedisClusterAsyncCommands<String, String> commands;
+            StatefulRedisPubSubConnection<String, String> pubsub;
+            StatefulConnection<String, String> acks = null;
+            RedisClient single = RedisClient.create(resources, uris.get(0));
+            single.setOptions(ClientOptions.builder().timeoutOptions(timeouts).build());
+            client = single;
+            StatefulRedisConnection<String, String> first = single.connect(StringCodec.UTF8);
+            if (forceCluster != null) {
+                cluster = forceCluster;
+            } else {
+                String info = first.async().info("cluster").get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                cluster = info != null && info.contains("cluster_enabled:1");
+            }
+            if (!cluster) {
+                connection = first;
+                commands = first.async();
+                pubsub = single.connectPubSub(StringCodec.UTF8);
+                if (replicaAcks) {
+                    acks = single.connect(StringCodec.UTF8);
+                }
+            } else {
+                first.close();
+                single.shutdown(Duration.ZERO, timeout);
+                client = null;
+                RedisClusterClient clusterClient = RedisClusterClient.create(resources, uris);
+                client = clusterClient;
+                clusterClient.setOptions(ClusterClientOptions.builder()
+                        .timeoutOptions(timeouts)
+                        .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder().enableAllAdaptiveRefreshTriggers().build())
+                        .build());
+                StatefulRedisClusterConnection<String, String> c = clusterClient.connect(StringCodec.UTF8);
+                connection = c;
+                commands = c.async();
+                pubsub = clusterClient.connectPubSub(StringCodec.UTF8);
+                if (replicaAcks) {
+                    acks = clusterClient.connect(StringCodec.UTF8);
+                }
+            }
+            pubsub.addListener(new RedisPubSubAdapter<>() {
+                @Override
+                public void message(String channel, String message) {
+                    onMessage.accept(channel, message);
+                }
+
+                @Override
+                public void subscribed(String channel, long count) {
+                    onSubscribe.accept(channel);
+                }
+            });
+            RedisLink link = new RedisLink(resources, client, connection, commands, pubsub, cluster, timeout, stats, acks);
+            for (RedisScript s : RedisScript.values()) {
+                // lettuce sends SCRIPT LOAD to every node of a cluster
+                String sha = commands.scriptLoad(s.body()).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+                if (!s.sha().equals(sha)) {
+                    throw new IllegalStateException("server computed SHA " + sha + " for " + s + ", expected " + s.sha());
+                }
+            }
+            return link;
+        } catch (Exception e) {
+            shutdownQuietly(client, resources, timeout);
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            throw new CompletionException(e);
+        }
+    }
+
+    public boolean isCluster() {
+        return cluster;
+    }
+
+    public Duration timeout() {
+        return timeout;
+    }
+
+    /** The command interface (standalone or cluster); requests sent through it directly are NOT counted. */
+    public RedisClusterAsyncCommands<String, String> commands() {
+        return commands;
+    }
+
+    /** EVALSHA, falling back to EVAL on NOSCRIPT; counted as one round trip (two on the fallback). */
+    public <T> CompletableFuture<T> eval(Primitive primitive, RedisScript script, ScriptOutputType type, String[] keys, String... args) {
+        stats.roundTrip(primitive);
+        CompletableFuture<T> first = commands.<T>evalsha(script.sha(), type, keys, args).toCompletableFuture();
+        return first.handle((value, error) -> {
+            if (error == null) {
+                return CompletableFuture.completedFuture(value);
+            }
+            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+            if (cause instanceof RedisNoScriptException) {
+                log.debug("NOSCRIPT for {}; sending the script body once", script);
+                stats.roundTrip(primitive);
+                return commands.<T>eval(script.body(), type, keys, args).toCompletableFuture();
+            }
+            return CompletableFuture.<T>failedFuture(cause);
+        }).thenCompose(f -> f);
+    }
+
+    /** PTTL of a key: -2 if it does not exist, -1 if it has no expiry, else milliseconds left. */
+    public CompletableFuture<Long> pttl(Primitive primitive, String key) {
+        stats.roundTrip(primitive);
+        return commands.pttl(key).toCompletableFuture();
+    }
+
+    /** {@code SET key value NX PX ttl}: true if created. */
+    public CompletableFuture<Boolean> createLease(String key, String value, long ttlMillis) {
+        stats.roundTrip(Primitive.SESSION);
+        return commands.set(key, value, SetArgs.Builder.nx().px(ttlMillis)).toCompletableFuture().thenApply("OK"::equals);
+    }
+
+    /**
+     * {@code PEXPIRE key ttl}: true if the key existed and now expires ttl from the server's "now";
+     * false if it is gone (never re-creates it). The caller counts the round trip.
+     */
+    public CompletableFuture<Boolean> renewLease(String key, long ttlMillis) {
+        return commands.pexpire(key, ttlMillis).toCompletableFuture();
+    }
+
+    public CompletableFuture<Long> delete(Primitive primitive, String key) {
+        stats.roundTrip(primitive);
+        return commands.del(key).toCompletableFuture();
+    }
+
+    /** Subscribes the pub/sub connection (one round trip, counted under {@code primitive}). */
+    public CompletableFuture<Void> subscribe(Primitive primitive, String channel) {
+        stats.roundTrip(primitive);
+        return pubsub.async().subscribe(channel).toCompletableFuture();
+    }
+
+    public CompletableFuture<Void> unsubscribe(Primitive primitive, String channel) {
+        stats.roundTrip(primitive);
+        return pubsub.async().unsubscribe(channel).toCompletableFuture();
+    }
+
+    /**
+     * The durability knob: {@code INCRBY slotKey 0} then {@code WAIT replicas timeoutMillis}, both on
+     * the dedicated acknowledgement connection (to the master of {@code slotKey}'s slot in a
+     * cluster), so that WAIT covers a write made after the grant. Returns how many replicas
+     * acknowledged; two round trips. Blocking (connects to a cluster node on first use): call it on
+     * a worker thread.
+     */
+    @SuppressWarnings("unchecked")
+    public long confirmReplication(Primitive primitive, String slotKey, int replicas, long timeoutMillis) throws Exception {
+        if (ackConnection == null) {
+            throw new IllegalStateException("replica acknowledgement is not enabled on this coordinator");
+        }
+        io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands<String, String> node;
+        if (ackConnection instanceof StatefulRedisClusterConnection<String, String> c) {
+            int slot = io.lettuce.core.cluster.SlotHash.getSlot(slotKey);
+            var master = c.getPartitions().getMasterBySlot(slot);
+            if (master == null) {
+                throw new IllegalStateException("no master serves slot " + slot);
+            }
+            node = c.async().getConnection(master.getNodeId());
+        } else {
+            node = ((StatefulRedisConnection<String, String>) ackConnection).async();
+        }
+        stats.roundTrip(primitive);
+        stats.roundTrip(primitive);
+        CompletableFuture<Long> touched = node.incrby(slotKey, 0).toCompletableFuture();
+        CompletableFuture<Long> waited = node.waitForReplication(replicas, timeoutMillis).toCompletableFuture();
+        long budget = timeout.toMillis() + timeoutMillis;
+        touched.get(budget, TimeUnit.MILLISECONDS);
+        return waited.get(budget, TimeUnit.MILLISECONDS);
+    }
+
+    /** Closes both connections and the client, then the event loops and timer; waits for them. */
+    @Override
+    public void close() {
+        try {
+            pubsub.close();
+        } catch (RuntimeException e) {
+            log.debug("closing the pub/sub connection failed", e);
+        }
+        try {
+            connection.close();
+            if (ackConnection != null) {
+                ackConnection.close();
+            }
+        } catch (RuntimeException e) {
+            log.debug("closing the connection failed", e);
+        }
+        shutdownQuietly(client, resources, timeout);
+    }
+
+    private static void shutdownQuietly(AbstractRedisClient client, ClientResources resources, Duration timeout) {
+        try {
+            if (client != null) {
+                client.shutdown(Duration.ZERO, timeout);
+            }
+        } catch (RuntimeException e) {
+            log.warn("shutting the lettuce client down failed", e);
+        }
+        try {
+            resources.shutdown(0, timeout.toMillis(), TimeUnit.MILLISECONDS).get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            log.warn("shutting the lettuce event loops down failed", e);
+        }
+    }
+}

@@ -1,0 +1,54 @@
+package io.coord.redis;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * The Lua scripts of the backend ({@code src/main/resources/io/coord/redis/*.lua}; each file's
+ * header says why it is safe). Loaded once per server with {@code SCRIPT LOAD} and called by SHA-1
+ * with {@code EVALSHA}; a {@code NOSCRIPT} answer (server restarted, failover, new cluster node)
+ * falls back to one {@code EVAL}, which also caches the script again.
+ */
+public enum RedisScript {
+    /** Enqueue a member (idempotent) or re-check its place; returns {status, ticket, head, predecessor}. */
+    ENQUEUE("enqueue.lua"),
+    /** Remove a member (release, abandon, resign, evict) and notify the new head only. */
+    REMOVE("remove.lua"),
+    /** Replace the leader's value, guarded by the leader's member. */
+    PROCLAIM("proclaim.lua"),
+    /** Read head, ticket, value and version. */
+    READ("read.lua");
+
+    private final String body;
+    private final String sha;
+
+    RedisScript(String file) {
+        try (InputStream in = RedisScript.class.getResourceAsStream(file)) {
+            if (in == null) {
+                throw new IllegalStateException("coord-redis script " + file + " missing from the class path");
+            }
+            this.body = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        try {
+            this.sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(body.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public String body() {
+        return body;
+    }
+
+    /** The SHA-1 Redis knows the script by. */
+    public String sha() {
+        return sha;
+    }
+}

@@ -1,0 +1,180 @@
+package io.coord.redis.session;
+
+import io.coord.BackendUnavailableException;
+import io.coord.Primitive;
+import io.coord.election.Election;
+import io.coord.lock.FairLock;
+import io.coord.lock.FencedLock;
+import io.coord.redis.RedisCoordinator;
+import io.coord.redis.RedisKeys;
+import io.coord.redis.election.RedisCandidate;
+import io.coord.redis.election.RedisElectionView;
+import io.coord.redis.lock.RedisQueueEntry;
+import io.coord.spi.SessionBase;
+import io.coord.spi.SessionElection;
+import io.coord.spi.SessionFairLock;
+import io.coord.spi.SessionLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A Redis session: the key {@code coord:<ns>:s:<id>} with a TTL kept by the Redis server's clock.
+ *
+ * <p>Guarantees (besides {@link SessionBase}'s):
+ * <ul>
+ *   <li>Created with {@code SET key NX PX ttl} under a fresh random 128-bit id; renewed every TTL/3
+ *       with a single {@code PEXPIRE key ttl} — <b>one round trip per renewal however many locks,
+ *       fair locks and candidacies the session has</b>, because their entries carry the session id
+ *       and no TTL of their own. {@code PEXPIRE} never re-creates a missing key, so once the key
+ *       is gone the session is dead for good: that is what makes it safe for anyone to remove a
+ *       dead session's entries after one {@code PTTL} answered -2.</li>
+ *   <li>The granted TTL is the requested one rounded up to whole milliseconds (Redis does not clamp).</li>
+ *   <li>Close (and a local expiry while the process is alive) removes every entry the session has,
+ *       waking the next waiter of each, then deletes the key. A crashed process's entries are removed
+ *       by the next participant that finds the key expired.</li>
+ * </ul>
+ *
+ * <p>State: {@code entries} (concurrent) holds every queue entry of this session that may exist on
+ * the server, from just before its enqueue is sent until its removal is confirmed. Removals that
+ * failed are retried after each successful renewal (until the session ends, when the revocation
+ * retries them once more).
+ */
+public final class RedisSession extends SessionBase {
+
+    private static final Logger log = LoggerFactory.getLogger(RedisSession.class);
+
+    private final RedisCoordinator redis;
+    private final String key;
+    private final long ttlMillis;
+    private final Map<String, RedisQueueEntry> entries = new ConcurrentHashMap<>();
+    private final Map<String, RedisQueueEntry> failedRemovals = new ConcurrentHashMap<>();
+
+    private RedisSession(RedisCoordinator coordinator, String id, Duration requested, long ttlMillis, long sentNanos) {
+        super(coordinator, id, requested, Duration.ofMillis(ttlMillis), sentNanos);
+        this.redis = coordinator;
+        this.key = coordinator.keys().session(id);
+        this.ttlMillis = ttlMillis;
+    }
+
+    /** Creates the session key (blocking, one round trip). */
+    public static RedisSession open(RedisCoordinator coordinator, Duration ttl) {
+        long ttlMillis = Math.max(1, (ttl.toNanos() + 999_999) / 1_000_000);
+        for (int attempt = 0; attempt < 3; attempt++) {
+            String id = RedisCoordinator.randomHex(16);
+            String key = coordinator.keys().session(id);
+            long sent = System.nanoTime();
+            boolean created;
+            try {
+                created = coordinator.link().createLease(key, Long.toString(ttlMillis), ttlMillis)
+                        .get(coordinator.operationTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new BackendUnavailableException("interrupted while opening a Redis session", e);
+            } catch (Exception e) {
+                throw new BackendUnavailableException("cannot open a Redis session: " + e, e);
+            }
+            if (created) {
+                return new RedisSession(coordinator, id, ttl, ttlMillis, sent);
+            }
+            log.warn("session id {} already existed on the server (random collision); drawing another", id);
+        }
+        throw new BackendUnavailableException("cannot open a Redis session: three random ids were all taken", null);
+    }
+
+    public RedisCoordinator redis() {
+        return redis;
+    }
+
+    /** The session key on the server. */
+    public String key() {
+        return key;
+    }
+
+    // ---- SessionBase hooks ------------------------------------------------------------------
+
+    @Override
+    protected CompletableFuture<Boolean> renewOnce() {
+        // counted by SessionBase as the one SESSION round trip of this renewal
+        return redis.link().renewLease(key, ttlMillis).thenApply(alive -> {
+            if (Boolean.TRUE.equals(alive) && !failedRemovals.isEmpty() && !state().isTerminal()) {
+                redis.onWorker(this::retryFailedRemovals);
+            }
+            return alive;
+        });
+    }
+
+    @Override
+    protected CompletableFuture<Void> revoke() {
+        List<CompletableFuture<?>> removals = new ArrayList<>();
+        for (RedisQueueEntry e : entries.values()) {
+            removals.add(e.removeAsync().exceptionally(err -> {
+                log.warn("revoking {}: could not remove {} ({}); others remove it once the session key is gone", this, e, err.toString());
+                return null;
+            }));
+        }
+        return CompletableFuture.allOf(removals.toArray(CompletableFuture[]::new))
+                .thenCompose(v -> redis.link().delete(Primitive.SESSION, key))
+                .thenApply(n -> null);
+    }
+
+    @Override
+    protected FencedLock createLock(String name) {
+        return new SessionLock(this, name, Primitive.LOCK, () -> new RedisQueueEntry(this, RedisKeys.Kind.LOCK, name, ""));
+    }
+
+    @Override
+    protected FairLock createFairLock(String name) {
+        return new SessionFairLock(this, name, () -> new RedisQueueEntry(this, RedisKeys.Kind.FAIR, name, ""));
+    }
+
+    @Override
+    protected Election createElection(String name) {
+        RedisElectionView view = new RedisElectionView(redis, name);
+        return new SessionElection(this, view, value -> new RedisCandidate(this, name, value));
+    }
+
+    // ---- entries ------------------------------------------------------------------------------
+
+    /** Called just before an entry's enqueue is sent. */
+    public void track(RedisQueueEntry entry) {
+        entries.put(entry.member(), entry);
+    }
+
+    /** Called once the server confirmed the entry is gone. */
+    public void untrack(RedisQueueEntry entry) {
+        entries.remove(entry.member());
+        failedRemovals.remove(entry.member());
+    }
+
+    /** A removal failed (server unreachable): retry it after the next successful renewal. */
+    public void removalFailed(RedisQueueEntry entry) {
+        failedRemovals.put(entry.member(), entry);
+    }
+
+    private void retryFailedRemovals() {
+        for (RedisQueueEntry e : List.copyOf(failedRemovals.values())) {
+            try {
+                e.removeAsync().get(redis.operationTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (Exception ex) {
+                log.debug("retrying the removal of {} failed again", e, ex);
+                return;
+            }
+        }
+    }
+
+    /** Milliseconds of the TTL, for waiters' polling. */
+    public long ttlMillis() {
+        return ttlMillis;
+    }
+}

@@ -1,0 +1,46 @@
+-- coord: remove one entry (release, abandon, resign, or eviction of a dead session's entry).
+--
+-- KEYS[1] queue, KEYS[2] counter, KEYS[3] values (one {hashtag}: one slot, legal in Cluster)
+-- ARGV[1] member to remove (exact string: identity guard)
+-- ARGV[2] inbox channel prefix: the new head is told on "<prefix><its coordinatorId>"
+-- ARGV[3] observer channel ("" for locks)
+--
+-- Returns 1 if the member was removed, 0 if it was not there.
+--
+-- Why safe:
+--  * Guarded by the exact member string, which is unique per acquisition: it can never remove
+--    another holder's or waiter's entry; removing twice is a no-op (idempotent, replay-safe).
+--  * Eviction of another session's member is only requested after that session's key was seen
+--    missing; session keys are never re-created, so that verdict cannot become stale.
+--  * Exactly one notification per change of head, sent to the new head's own coordinator inbox
+--    (not a channel every waiter listens to): a release wakes one waiter however many wait.
+--    Pub/sub is at-most-once; waiters also poll, so a lost message costs latency, never a hang.
+--  * When the last entry goes, ZREM deletes the queue key: nothing per acquisition stays behind.
+local q, c, v = KEYS[1], KEYS[2], KEYS[3]
+local member, inbox, obs = ARGV[1], ARGV[2], ARGV[3]
+local head = redis.call('ZRANGE', q, 0, 0)[1]
+if redis.call('ZREM', q, member) == 0 then
+  return 0
+end
+if obs ~= '' then
+  redis.call('HDEL', v, member)
+end
+if head == member then
+  local nh = redis.call('ZRANGE', q, 0, 0, 'WITHSCORES')
+  if nh[1] then
+    local coordinator = string.match(nh[1], '^[^:]*:([^:]*):')
+    if coordinator then
+      redis.call('PUBLISH', inbox .. coordinator, nh[1])
+    end
+  end
+  if obs ~= '' then
+    -- a change of leader: stamp it with a fresh version from the per-name counter
+    local ver = redis.call('INCR', c)
+    if nh[1] then
+      redis.call('PUBLISH', obs, ver .. ' ' .. nh[2] .. ' ' .. nh[1] .. ' ' .. (redis.call('HGET', v, nh[1]) or ''))
+    else
+      redis.call('PUBLISH', obs, ver .. ' 0')
+    end
+  end
+end
+return 1

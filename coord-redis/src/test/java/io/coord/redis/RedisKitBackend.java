@@ -1,0 +1,128 @@
+package io.coord.redis;
+
+import io.coord.Capability;
+import io.coord.Coordinator;
+import io.coord.Primitive;
+import io.coord.testkit.KitBackend;
+import io.coord.testkit.server.RespConnection;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Function;
+import java.util.regex.Pattern;
+
+/**
+ * The conformance kit's view of Redis: opens coordinators through {@code Coordinator.open(uri)}
+ * (the ServiceLoader path) and reads the keyspace directly with the kit's small RESP client, on
+ * every master (in a cluster each master only SCANs its own slots).
+ */
+final class RedisKitBackend implements KitBackend {
+
+    /** The documented permanent keys: the per-name counters (see {@link RedisKeys}). */
+    private static final Pattern PERMANENT = Pattern.compile("coord:[^:]+:(lock|fair|election):\\{[^}]*\\}:c");
+
+    private final String label;
+    private final List<URI> masters;
+    private final Function<String, String> uriForNamespace;
+
+    RedisKitBackend(String label, List<URI> masters, Function<String, String> uriForNamespace) {
+        this.label = label;
+        this.masters = List.copyOf(masters);
+        this.uriForNamespace = uriForNamespace;
+    }
+
+    @Override
+    public String label() {
+        return label;
+    }
+
+    @Override
+    public Coordinator open(String namespace) {
+        return Coordinator.open(uriForNamespace.apply(namespace));
+    }
+
+    @Override
+    public Set<String> keys(String namespace) {
+        Set<String> keys = new TreeSet<>();
+        String pattern = new RedisKeys(namespace).scanPattern();
+        for (URI m : masters) {
+            try (RespConnection c = RespConnection.open(m.getHost(), m.getPort(), Duration.ofSeconds(2))) {
+                String cursor = "0";
+                for (int i = 0; i < 100_000; i++) {
+                    List<?> reply = (List<?>) c.command("SCAN", cursor, "MATCH", pattern, "COUNT", "1000");
+                    cursor = reply.get(0).toString();
+                    for (Object k : (List<?>) reply.get(1)) {
+                        keys.add(k.toString());
+                    }
+                    if (cursor.equals("0")) {
+                        break;
+                    }
+                }
+            }
+        }
+        return keys;
+    }
+
+    @Override
+    public List<String> entries(String namespace, Primitive primitive, String name) {
+        RedisKeys.Kind kind = switch (primitive) {
+            case LOCK -> RedisKeys.Kind.LOCK;
+            case FAIR_LOCK -> RedisKeys.Kind.FAIR;
+            case ELECTION -> RedisKeys.Kind.ELECTION;
+            default -> throw new IllegalArgumentException("no entries for " + primitive);
+        };
+        String queue = new RedisKeys(namespace).queue(kind, name).queue();
+        List<String> members = new ArrayList<>();
+        for (URI m : masters) {
+            try (RespConnection c = RespConnection.open(m.getHost(), m.getPort(), Duration.ofSeconds(2))) {
+                Object reply = c.command("ZRANGE", queue, "0", "-1");
+                for (Object o : (List<?>) reply) {
+                    members.add(o.toString());
+                }
+            } catch (RespConnection.RespError moved) {
+                // another master serves that slot
+            }
+        }
+        return members;
+    }
+
+    @Override
+    public boolean isPermanent(String key) {
+        return PERMANENT.matcher(key).matches();
+    }
+
+    @Override
+    public Set<Capability> declaredCapabilities() {
+        return RedisCoordinator.CAPABILITIES;
+    }
+
+    @Override
+    public Duration shortTtl() {
+        return Duration.ofSeconds(2);
+    }
+
+    @Override
+    public Duration longTtl() {
+        return Duration.ofSeconds(10);
+    }
+
+    @Override
+    public Duration minimumGrantedTtl() {
+        return Duration.ofMillis(100);
+    }
+
+    @Override
+    public int maxRoundTripsPerUncontendedCycle() {
+        return 2;
+    }
+
+    @Override
+    public boolean isClientThread(Thread thread) {
+        // coord's executors and lettuce's event loops and timer: all must stop with the coordinator
+        return thread.getName().startsWith("coord-") || thread.getName().startsWith("lettuce-");
+    }
+}

@@ -105,6 +105,17 @@ public abstract class HeldBase {
         try {
             entry.remove();
         } catch (Exception e) {
+            io.coord.SessionState ended = session.state();
+            if (ended.isTerminal()) {
+                // The session ended while we released: the entry is gone with it; the grant is lost.
+                LossReason reason = ended == io.coord.SessionState.CLOSED ? LossReason.SESSION_CLOSED : LossReason.SESSION_EXPIRED;
+                synchronized (mutex) {
+                    state = State.LOST;
+                    lossReason = reason;
+                }
+                session.coordinator().events().execute(() -> lost.complete(reason));
+                throw lostError(reason);
+            }
             synchronized (mutex) {
                 if (state == State.RELEASING) {
                     state = State.HELD;

@@ -22,6 +22,7 @@ import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
+import io.lettuce.core.resource.Delay;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -89,7 +90,11 @@ public final class RedisLink implements AutoCloseable {
      */
     static RedisLink connect(List<RedisURI> uris, Boolean forceCluster, Duration timeout, StatsRecorder stats,
                              BiConsumer<String, String> onMessage, Consumer<String> onSubscribe, boolean replicaAcks) {
-        ClientResources resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2).build();
+        // Reconnect fast and keep trying often: leases last seconds, so lettuce's default backoff
+        // (exponential up to 30 s) would leave a client cut off long after its server is back.
+        ClientResources resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2)
+                .reconnectDelay(Delay.exponential(Duration.ofMillis(10), Duration.ofMillis(500), 2, TimeUnit.MILLISECONDS))
+                .build();
         AbstractRedisClient client = null;
         try {
             TimeoutOptions timeouts = TimeoutOptions.enabled(timeout);

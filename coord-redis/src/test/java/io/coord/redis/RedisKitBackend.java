@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
  * (the ServiceLoader path) and reads the keyspace directly with the kit's small RESP client, on
  * every master (in a cluster each master only SCANs its own slots).
  */
-final class RedisKitBackend implements KitBackend {
+class RedisKitBackend implements KitBackend {
 
     /** The documented permanent keys: the per-name counters (see {@link RedisKeys}). */
     private static final Pattern PERMANENT = Pattern.compile("coord:[^:]+:(lock|fair|election):\\{[^}]*\\}:c");

@@ -105,6 +105,7 @@ public final class LoadRun {
                 } catch (CoordException e) {
                     rec.fail(acquireOp(), e.getClass().getSimpleName());
                     failures.incrementAndGet();
+                    TimeUnit.MILLISECONDS.sleep(20); // back off while the server recovers
                     continue;
                 }
                 if (granted.isEmpty()) {
@@ -121,12 +122,13 @@ public final class LoadRun {
                 unfencedIncrements.incrementAndGet();
                 fenced.write(g.token(), process, fenced.value() + 1);
                 rec.invoke(releaseOp());
-                try {
-                    g.release().run();
+                if (release(g)) {
                     rec.ok(releaseOp(), g.token());
-                } catch (CoordException e) {
-                    rec.fail(releaseOp(), e.getClass().getSimpleName());
-                    failures.incrementAndGet();
+                } else {
+                    // Still held on the server as far as we know: closing the session frees it.
+                    rec.fail(releaseOp(), "release failed; session closed");
+                    session.close();
+                    session = null;
                 }
             }
             return null;
@@ -138,6 +140,22 @@ public final class LoadRun {
                 session.close();
             }
         }
+    }
+
+    /** Releases, retrying a few times while the server recovers; false if it never succeeded. */
+    private boolean release(Grant g) throws InterruptedException {
+        for (int attempt = 0; attempt < 5; attempt++) {
+            try {
+                g.release().run();
+                return true;
+            } catch (io.coord.LockLostException | io.coord.NotLeaderException lost) {
+                return true; // lost with the session: nothing left to free
+            } catch (CoordException e) {
+                failures.incrementAndGet();
+                TimeUnit.MILLISECONDS.sleep(50);
+            }
+        }
+        return false;
     }
 
     private Session openSession(Coordinator c, long end) throws InterruptedException {

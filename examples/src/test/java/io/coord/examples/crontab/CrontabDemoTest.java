@@ -1,0 +1,87 @@
+package io.coord.examples.crontab;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** Runs the crontab demo on the embedded ZooKeeper with a short schedule, and checks its parts. */
+class CrontabDemoTest {
+
+    @Test
+    void everyTickRunsAtMostOnceAndTheZombiesStaleWriteIsRejected() throws Exception {
+        CrontabDemo.Config config = CrontabDemo.Config.parse("--ticks", "8", "--crash-at", "3", "--ttl", "2s");
+        ByteArrayOutputStream printed = new ByteArrayOutputStream();
+
+        Summary summary = CrontabDemo.run(config, new PrintStream(printed, true, StandardCharsets.UTF_8));
+
+        String story = printed.toString(StandardCharsets.UTF_8);
+        System.out.print(story);                          // kept in the surefire report
+        assertEquals(0, summary.exitStatus(), story);
+        assertEquals(8, summary.scheduled());
+        assertEquals(0, summary.duplicated(), story);
+        assertEquals(0, summary.staleAccepted(), story);
+        CrashPlan.Failover failover = summary.failover().orElseThrow(() -> new AssertionError("no crash happened\n" + story));
+        assertTrue(failover.crashTick() >= 3, story);
+        assertNotNull(failover.successor(), "nobody took over after the crash\n" + story);
+        assertTrue(failover.successorTerm() > failover.crashedTerm(), story);
+        assertTrue(summary.runsPerWorker().containsKey(failover.successor()), story);
+        FencedStore.Attempt zombie = failover.zombieWrite();
+        assertNotNull(zombie, "the crashed worker never tried its stale write\n" + story);
+        assertEquals(failover.crashed(), zombie.worker());
+        assertEquals(FencedStore.Outcome.REJECTED_STALE_TOKEN, zombie.outcome(), story);
+        assertTrue(summary.staleRejected() >= 1, story);
+        assertTrue(story.contains("duplicated          0"), story);
+        assertTrue(Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(t -> t.isAlive() && t.getName().startsWith("crontab-")), "a worker thread outlived the run");
+    }
+
+    @Test
+    void theStoreRejectsStaleTokensAndTicksThatAlreadyRan() {
+        FencedStore store = new FencedStore();
+        assertEquals(FencedStore.Outcome.ACCEPTED, store.write(1, "a", 5).outcome());
+        assertEquals(FencedStore.Outcome.ACCEPTED, store.write(2, "a", 5).outcome());   // same leader, same token
+        assertEquals(FencedStore.Outcome.REJECTED_TICK_ALREADY_RUN, store.write(2, "b", 9).outcome());
+        assertEquals(FencedStore.Outcome.ACCEPTED, store.write(3, "b", 9).outcome());
+        assertEquals(FencedStore.Outcome.REJECTED_STALE_TOKEN, store.write(4, "a", 5).outcome()); // a tick nobody ran
+        assertEquals(9, store.attempts().get(4).highestBefore());
+    }
+
+    @Test
+    void theSummaryFailsTheRunOnADuplicateOrAStaleAcceptedWrite() {
+        var ok = FencedStore.Outcome.ACCEPTED;
+        List<FencedStore.Attempt> broken = List.of(
+                new FencedStore.Attempt(1, 1, "a", 5, ok, 0),
+                new FencedStore.Attempt(2, 1, "b", 9, ok, 5),    // tick 1 twice
+                new FencedStore.Attempt(3, 2, "a", 5, ok, 9));   // token 5 after 9
+        Summary summary = Summary.of("test://", 2, Duration.ofSeconds(2), Duration.ofSeconds(1), 2, broken, Optional.empty());
+        assertEquals(1, summary.duplicated());
+        assertEquals(1, summary.staleAccepted());
+        assertEquals(1, summary.exitStatus());
+        assertEquals(2, summary.violations().size(), summary.violations().toString());
+    }
+
+    @Test
+    void badArgumentsAreRejectedWithAReason() {
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> CrontabDemo.Config.parse("--ticks", "0"))
+                .getMessage().contains("--ticks must be an integer from 1"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> CrontabDemo.Config.parse("--ttl", "soon"))
+                .getMessage().contains("duration such as 2s"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> CrontabDemo.Config.parse("--ticks", "5", "--crash-at", "6"))
+                .getMessage().contains("after the last tick"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> CrontabDemo.Config.parse("--frobnicate", "1"))
+                .getMessage().contains("unknown option"));
+        CrontabDemo.Config c = CrontabDemo.Config.parse("redis://127.0.0.1:6379/demo", "--ttl", "1500ms");
+        assertEquals("redis://127.0.0.1:6379/demo", c.uri());
+        assertEquals(Duration.ofMillis(1500), c.ttl());
+        assertEquals(20, c.ticks());
+    }
+}

@@ -1,0 +1,335 @@
+package io.coord.etcd;
+
+import io.coord.BackendUnavailableException;
+import io.coord.Capability;
+import io.coord.Primitive;
+import io.coord.election.ElectionView;
+import io.coord.election.Leadership;
+import io.coord.etcd.election.EtcdElectionView;
+import io.coord.etcd.session.EtcdSession;
+import io.coord.lock.FairLock;
+import io.coord.lock.FencedLock;
+import io.coord.lock.LockGrant;
+import io.coord.spi.CoordinatorBase;
+import io.coord.spi.SessionBase;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.ClientBuilder;
+import io.etcd.jetcd.kv.TxnResponse;
+import io.etcd.jetcd.lease.LeaseGrantResponse;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.PutOption;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.MethodDescriptor;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * coord on etcd v3 (jetcd-core), opened from {@code etcd://host:port[,host:port]/namespace} or built with
+ * {@link #builder()}.
+ *
+ * <h2>What it guarantees</h2>
+ * <ul>
+ *   <li>Sessions are etcd leases; every lock and election key is attached to its session's lease.</li>
+ *   <li>Locks, fair locks and elections are client-side queues ordered by create revision (etcd's
+ *       {@code concurrency} recipes, with their known defects fixed), never the server-side Lock RPC, which
+ *       cannot be cancelled. Fencing tokens and terms are create revisions: global, strictly increasing,
+ *       durable in the raft log ({@link Capability#DURABLE_FENCING_TOKENS}); an etcd leader failover keeps
+ *       every key and extends every lease ({@link Capability#FAILOVER_SAFE_EXCLUSION}); lease expiry is decided
+ *       by the etcd leader's clock ({@link Capability#SERVER_CLOCK_LEASES}).</li>
+ *   <li>The plain {@link FencedLock} is the same algorithm as the {@link FairLock}: on etcd it is also
+ *       granted strictly in request order. The two are different locks (different key prefixes).</li>
+ *   <li>The strongest fencing etcd offers: {@link #fencedPut} writes a key in the same etcd transaction that
+ *       checks the lock key still has the grant's create revision.</li>
+ *   <li>Key layout: {@link EtcdKeys}. Nothing is permanent: an idle namespace has no keys.</li>
+ * </ul>
+ *
+ * <h2>Threads</h2>
+ * jetcd runs gRPC on its own Vert.x event loop; this coordinator owns that Vert.x instance and jetcd's
+ * executor and stops both on {@link #close()}, waiting until their threads are gone. Recipes block only on
+ * coord worker threads; jetcd callbacks only complete futures or hop to coord executors. Every request has
+ * a gRPC deadline ({@link Builder#requestTimeout}), so nothing hangs while etcd is unreachable.
+ */
+public final class EtcdCoordinator extends CoordinatorBase {
+
+    private static final Logger log = LoggerFactory.getLogger(EtcdCoordinator.class);
+    private static final AtomicInteger INSTANCES = new AtomicInteger();
+
+    private final Vertx vertx;
+    private final ExecutorService jetcdExecutor;
+    private final Client client;
+    private final EtcdConnection etcd;
+    private final java.util.List<String> endpoints;
+    /** Whether a session was opened already (the client is connected and its keep-alive path loaded). */
+    private volatile boolean warm;
+
+    private EtcdCoordinator(Builder b) {
+        super("etcd", b.namespace,
+                EnumSet.of(Capability.DURABLE_FENCING_TOKENS, Capability.FAILOVER_SAFE_EXCLUSION, Capability.SERVER_CLOCK_LEASES),
+                // One coord operation may retry a request (EtcdConnection.callIdempotent/callRepeatable): its bound
+                // is that retry budget, so e.g. an abandoned acquisition's cleanup finishes before the caller returns.
+                b.requestTimeout.multipliedBy(EtcdConnection.BUDGET + 1));
+        this.endpoints = b.endpoints;
+        int instance = INSTANCES.incrementAndGet();
+        this.vertx = Vertx.vertx(new VertxOptions().setUseDaemonThread(true).setEventLoopPoolSize(2).setWorkerPoolSize(1)
+                .setInternalBlockingPoolSize(1));
+        AtomicInteger n = new AtomicInteger();
+        this.jetcdExecutor = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "coord-etcd-" + instance + "-jetcd-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            ClientBuilder cb = Client.builder()
+                    .endpoints(b.endpoints.stream().map(e -> e.contains("://") ? e : "http://" + e).toArray(String[]::new))
+                    .vertx(vertx)
+                    .executorService(jetcdExecutor)
+                    .connectTimeout(b.connectTimeout)
+                    .keepaliveTime(b.keepaliveTime)
+                    .keepaliveTimeout(b.keepaliveTimeout)
+                    .interceptor(new RequestDeadline(b.requestTimeout));
+            if (b.customizer != null) {
+                b.customizer.accept(cb);
+            }
+            this.client = cb.build();
+        } catch (RuntimeException e) {
+            vertx.close();
+            jetcdExecutor.shutdownNow();
+            throw e;
+        }
+        this.etcd = new EtcdConnection(client, new EtcdKeys(b.namespace), statsRecorder(), b.requestTimeout, b.recheckInterval);
+    }
+
+    /** A builder: endpoints, namespace, timeouts, and a hook to configure jetcd (TLS, authentication). */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The key layout of this coordinator's namespace. */
+    public EtcdKeys keys() {
+        return etcd.keys();
+    }
+
+    /** The underlying jetcd client (for fenced writes of your own and for inspection); closed with this coordinator. */
+    public Client client() {
+        return client;
+    }
+
+    /**
+     * Grants a lease. The first session of a coordinator also warms the client up, because jetcd connects
+     * lazily and a cold JVM loads the keep-alive path slowly, which could eat most of a short TTL: it sends one
+     * read before the grant (so the grant's send time, the base of {@code validUntil}, no longer includes
+     * connecting) and one renewal right after it, whose send time becomes the validity base (the lease is then
+     * known alive for a full TTL from that moment). Later sessions cost exactly one round trip.
+     */
+    @Override
+    protected SessionBase createSession(Duration ttl) {
+        long seconds = Math.max(1, (ttl.toMillis() + 999) / 1000); // etcd TTLs are whole seconds: round up
+        boolean cold = !warm;
+        try {
+            if (cold) {
+                GetOption countOnly = GetOption.builder().withCountOnly(true).build();
+                etcd.callRepeatable(Primitive.SESSION, "connecting to " + endpoints, () -> client.getKVClient().get(etcd.keys().namespacePrefix(), countOnly));
+            }
+            long sent = System.nanoTime();
+            LeaseGrantResponse grant = etcd.call(Primitive.SESSION, "granting a lease of " + seconds + " s",
+                    () -> client.getLeaseClient().grant(seconds));
+            if (cold) {
+                long renewSent = System.nanoTime();
+                try {
+                    etcd.call(Primitive.SESSION, "renewing a new lease", () -> client.getLeaseClient().keepAliveOnce(grant.getID()));
+                    sent = renewSent;
+                } catch (BackendUnavailableException e) {
+                    log.debug("first renewal of lease {} failed; validity counts from the grant", EtcdKeys.leaseHex(grant.getID()), e);
+                }
+                warm = true;
+            }
+            return new EtcdSession(this, etcd, grant.getID(), ttl, Duration.ofSeconds(grant.getTTL()), sent, this::createElectionView);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BackendUnavailableException("etcd: interrupted while opening a session", e);
+        }
+    }
+
+    @Override
+    protected ElectionView createElectionView(String name) {
+        return new EtcdElectionView(this, etcd, name);
+    }
+
+    @Override
+    protected void closeClient() {
+        client.close();
+        try {
+            vertx.close().toCompletionStage().toCompletableFuture().get(operationTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            log.warn("etcd client's event loop did not stop cleanly", e);
+        }
+        jetcdExecutor.shutdownNow();
+        try {
+            jetcdExecutor.awaitTermination(operationTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ---- fencing on etcd -----------------------------------------------------------------
+
+    /**
+     * The etcd comparison "the key behind {@code grant} still exists with the grant's create revision":
+     * add it to your own transaction to make any write conditional on still holding the lock.
+     */
+    public Cmp stillHeld(FencedLock lock, LockGrant grant) {
+        ByteSequence queue = etcd.keys().lockQueue(lock.name(), lock instanceof FairLock);
+        ByteSequence key = EtcdKeys.entry(queue, Long.parseUnsignedLong(lock.session().id(), 16));
+        return new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(grant.fencingToken()));
+    }
+
+    /** Same as {@link #stillHeld(FencedLock, LockGrant)} for a leadership of {@code election} won by {@code session}. */
+    public Cmp stillLeading(io.coord.Session session, Leadership leadership) {
+        ByteSequence queue = etcd.keys().electionQueue(leadership.electionName());
+        ByteSequence key = EtcdKeys.entry(queue, Long.parseUnsignedLong(session.id(), 16));
+        return new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(leadership.term()));
+    }
+
+    /**
+     * Puts {@code key = value} (an absolute etcd key, outside coord's namespace if you like) only if the lock is
+     * still held by {@code grant}, in ONE etcd transaction: the strongest fencing there is, since the check and
+     * the write are one atomic step on the server. Returns false, writing nothing, if the grant is no longer
+     * the holder (released, expired, deleted).
+     */
+    public boolean fencedPut(FencedLock lock, LockGrant grant, ByteSequence key, ByteSequence value) {
+        Cmp guard = stillHeld(lock, grant);
+        try {
+            TxnResponse r = etcd.call(Primitive.LOCK, "fenced put",
+                    () -> client.getKVClient().txn().If(guard).Then(Op.put(key, value, PutOption.DEFAULT)).commit());
+            return r.isSucceeded();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BackendUnavailableException("etcd: interrupted during a fenced put", e);
+        }
+    }
+
+    /** Adds a gRPC deadline to every call but watches (which live as long as their waiter). */
+    private static final class RequestDeadline implements ClientInterceptor {
+        private final long millis;
+
+        RequestDeadline(Duration timeout) {
+            this.millis = timeout.toMillis();
+        }
+
+        @Override
+        public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
+            if (options.getDeadline() == null && !method.getFullMethodName().startsWith("etcdserverpb.Watch/")) {
+                options = options.withDeadlineAfter(millis, TimeUnit.MILLISECONDS);
+            }
+            return next.newCall(method, options);
+        }
+    }
+
+    /**
+     * Configures an {@link EtcdCoordinator}. Defaults: namespace {@code coord}, request timeout 5 s, connect
+     * timeout 3 s, HTTP/2 keep-alive ping every 6 s (etcd refuses pings more often than every 5 s) with a 2 s
+     * timeout, so a frozen member's connection is dropped within about 8 s; waiter re-check safety net every 10 s.
+     */
+    public static final class Builder {
+        private java.util.List<String> endpoints = java.util.List.of();
+        private String namespace = io.coord.spi.CoordinatorUri.DEFAULT_NAMESPACE;
+        private Duration requestTimeout = Duration.ofSeconds(5);
+        private Duration connectTimeout = Duration.ofSeconds(3);
+        private Duration keepaliveTime = Duration.ofSeconds(6);
+        private Duration keepaliveTimeout = Duration.ofSeconds(2);
+        private Duration recheckInterval = Duration.ofSeconds(10);
+        private java.util.function.Consumer<ClientBuilder> customizer;
+
+        private Builder() {
+        }
+
+        /** {@code host:port} or {@code http(s)://host:port}, at least one. */
+        public Builder endpoints(String... endpoints) {
+            return endpoints(java.util.List.of(endpoints));
+        }
+
+        public Builder endpoints(java.util.List<String> endpoints) {
+            if (endpoints == null || endpoints.isEmpty() || endpoints.stream().anyMatch(e -> e == null || e.isBlank())) {
+                throw new IllegalArgumentException("etcd endpoints must be a non-empty list of host:port (got " + endpoints + ")");
+            }
+            this.endpoints = java.util.List.copyOf(endpoints);
+            return this;
+        }
+
+        /** Key prefix isolating this application: up to 128 characters of letters, digits, '.', '_', '-', '/'. */
+        public Builder namespace(String namespace) {
+            if (namespace == null || namespace.length() > 128 || !namespace.matches("[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*")) {
+                throw new IllegalArgumentException("bad namespace '" + namespace
+                        + "'; allowed: up to 128 characters of letters, digits, '.', '_', '-', segments separated by '/'");
+            }
+            this.namespace = namespace;
+            return this;
+        }
+
+        /** Upper bound of one etcd request (100 ms to 10 min). */
+        public Builder requestTimeout(Duration timeout) {
+            this.requestTimeout = bounded("request timeout", timeout, Duration.ofMillis(100), Duration.ofMinutes(10));
+            return this;
+        }
+
+        public Builder connectTimeout(Duration timeout) {
+            this.connectTimeout = bounded("connect timeout", timeout, Duration.ofMillis(100), Duration.ofMinutes(10));
+            return this;
+        }
+
+        /** HTTP/2 keep-alive ping interval (at least 5 s: etcd's default minimum) and its timeout. */
+        public Builder keepalive(Duration time, Duration timeout) {
+            this.keepaliveTime = bounded("keep-alive time", time, Duration.ofSeconds(5), Duration.ofHours(1));
+            this.keepaliveTimeout = bounded("keep-alive timeout", timeout, Duration.ofMillis(100), Duration.ofMinutes(10));
+            return this;
+        }
+
+        /** How long a waiter trusts its watch before re-reading its queue anyway (100 ms to 1 h). */
+        public Builder recheckInterval(Duration interval) {
+            this.recheckInterval = bounded("re-check interval", interval, Duration.ofMillis(100), Duration.ofHours(1));
+            return this;
+        }
+
+        /** Last word on the jetcd {@link ClientBuilder}: TLS ({@code sslContext}), authentication ({@code user}/{@code password}), … */
+        public Builder configureClient(java.util.function.Consumer<ClientBuilder> customizer) {
+            this.customizer = customizer;
+            return this;
+        }
+
+        /** Creates the coordinator; connections are made lazily by the first request. */
+        public EtcdCoordinator build() {
+            if (endpoints.isEmpty()) {
+                throw new IllegalArgumentException("no etcd endpoints given; call endpoints(\"host:port\", …)");
+            }
+            return new EtcdCoordinator(this);
+        }
+
+        private static Duration bounded(String what, Duration d, Duration min, Duration max) {
+            if (d == null) {
+                throw new NullPointerException(what + " must not be null");
+            }
+            if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+                throw new IllegalArgumentException(what + " " + d.toMillis() + " ms is out of range: allowed "
+                        + min.toMillis() + " ms to " + max.toMillis() + " ms");
+            }
+            return d;
+        }
+    }
+}

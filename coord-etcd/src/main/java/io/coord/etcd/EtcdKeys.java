@@ -1,0 +1,78 @@
+package io.coord.etcd;
+
+import io.coord.spi.NameEncoding;
+import io.etcd.jetcd.ByteSequence;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The whole etcd key layout of coord-etcd, in one place.
+ *
+ * <pre>
+ * coord/&lt;ns&gt;/                                   root of one coordinator namespace
+ * coord/&lt;ns&gt;/lock/&lt;name&gt;/&lt;lease&gt;             a waiter or the holder of fenced lock &lt;name&gt;
+ * coord/&lt;ns&gt;/fairlock/&lt;name&gt;/&lt;lease&gt;         a waiter or the holder of fair lock &lt;name&gt;
+ * coord/&lt;ns&gt;/election/&lt;name&gt;/&lt;lease&gt;         a candidate (or the leader) of election &lt;name&gt;; value = announced value
+ * </pre>
+ *
+ * <ul>
+ *   <li>{@code <ns>} and {@code <name>} are {@link NameEncoding#encode(String) encoded}: one segment of
+ *       {@code [A-Za-z0-9_%-]}, never containing '/', so no namespace or name is a prefix of another's keys
+ *       ({@code a} and {@code a/b} become {@code a/} and {@code a%2Fb/}).</li>
+ *   <li>{@code <lease>} is the session's etcd lease id in lower-case hex (also {@code Session.id()}); every key
+ *       is attached to that lease, so it disappears when the session is revoked or expires. One session has at
+ *       most one key per lock or election (the API forbids re-entrance), which makes the key deterministic:
+ *       a retried or abandoned request can always be cleaned up by deleting exactly that key.</li>
+ *   <li>Queue order = the keys' create revision (global, monotonic, durable in the raft log): the holder /
+ *       leader is the key with the smallest create revision, and that revision is the fencing token / term.</li>
+ *   <li>Nothing is permanent: an idle namespace has no keys at all.</li>
+ * </ul>
+ */
+public final class EtcdKeys {
+
+    /** The first segment of every coord key. */
+    public static final String ROOT = "coord/";
+
+    private final String root;
+
+    public EtcdKeys(String namespace) {
+        this.root = ROOT + NameEncoding.encode(namespace) + "/";
+    }
+
+    /** {@code coord/<ns>/}: every key of this namespace starts with it. */
+    public ByteSequence namespacePrefix() {
+        return bytes(root);
+    }
+
+    /** {@code coord/<ns>/lock/<name>/} (fair: {@code fairlock}). */
+    public ByteSequence lockQueue(String name, boolean fair) {
+        return bytes(root + (fair ? "fairlock/" : "lock/") + NameEncoding.encode(name) + "/");
+    }
+
+    /** {@code coord/<ns>/election/<name>/}. */
+    public ByteSequence electionQueue(String name) {
+        return bytes(root + "election/" + NameEncoding.encode(name) + "/");
+    }
+
+    /** The key of one session in a queue: {@code <queue><lease hex>}. */
+    public static ByteSequence entry(ByteSequence queue, long leaseId) {
+        return queue.concat(bytes(leaseHex(leaseId)));
+    }
+
+    /** The lease hex of an entry key (its last segment), i.e. the owning session's id. */
+    public static String sessionIdOf(ByteSequence entryKey) {
+        String k = entryKey.toString(StandardCharsets.UTF_8);
+        return k.substring(k.lastIndexOf('/') + 1);
+    }
+
+    public static String leaseHex(long leaseId) {
+        return Long.toHexString(leaseId);
+    }
+
+    public static ByteSequence bytes(String s) {
+        return ByteSequence.from(s, StandardCharsets.UTF_8);
+    }
+
+    public static String text(ByteSequence b) {
+        return b.toString(StandardCharsets.UTF_8);
+    }
+}

@@ -39,6 +39,11 @@ import java.util.function.Consumer;
  *       holds. Lock and election entries carry the session id and no TTL of their own; an entry
  *       whose session key has expired is dead and is removed by the next participant that sees
  *       it. No client clock is ever compared with another's ({@link Capability#SERVER_CLOCK_LEASES}).</li>
+ *   <li><b>No queue stays stuck behind a lost release.</b> An entry whose removal the server lost
+ *       (failover) while its session lives is removed by the coordinator that created it, when a
+ *       waiter or observer that has waited a whole lease behind it asks, or when it becomes the head:
+ *       within about one lease of its owner's session. An entry its coordinator owns is never
+ *       removed that way (see the comment on the ownership questions below).</li>
  *   <li><b>Fencing tokens and terms</b> come from a per-name {@code INCR} counter in the same
  *       Cluster slot as the queue (one hash tag per primitive), taken atomically with the enqueue.</li>
  *   <li><b>Asynchronous replication can lose a grant and a counter increment on failover.</b>
@@ -78,7 +83,15 @@ public final class RedisCoordinator extends CoordinatorBase {
     private final String coordinatorId;
     private final String inbox;
     private final AtomicLong sequence = new AtomicLong();
+    /**
+     * Every queue entry this coordinator may have on a server, by member: registered just before
+     * its enqueue is sent, unregistered only once the server confirmed its removal. This is the
+     * "do I own it?" registry of {@link #onOwnershipQuestion} as well as the inbox routing table.
+     */
     private final Map<String, Waiter> waiters = new ConcurrentHashMap<>();
+    /** Members being removed by {@link #disown}: {@link #registerWaiter} refuses them meanwhile. */
+    private final Set<String> disowning = ConcurrentHashMap.newKeySet();
+    private final AtomicLong orphansRemoved = new AtomicLong();
     private final Map<String, Set<ChannelListener>> channels = new ConcurrentHashMap<>();
     private final RedisLink link;
 
@@ -175,8 +188,18 @@ public final class RedisCoordinator extends CoordinatorBase {
         return HexFormat.of().formatHex(b);
     }
 
+    /**
+     * Registers an entry as owned by this coordinator; call it before its enqueue is sent. Fails
+     * (and registers nothing) only if an ownership question about this very member is being
+     * answered with a removal at this moment — impossible for a member that was never on a
+     * server unless the question was forged; see {@link #disown}.
+     */
     public void registerWaiter(String member, Waiter waiter) {
         waiters.put(member, waiter);
+        if (disowning.contains(member)) {
+            waiters.remove(member);
+            throw new BackendUnavailableException("queue entry " + member + " is being removed by an ownership question; retry", null);
+        }
     }
 
     public void unregisterWaiter(String member) {
@@ -204,16 +227,124 @@ public final class RedisCoordinator extends CoordinatorBase {
     /** On lettuce's thread: route, never block. */
     private void onMessage(String channel, String message) {
         if (inbox.equals(channel)) {
-            Waiter w = waiters.get(message);
-            if (w != null) {
-                w.headNotified();
+            // "?<member> <queue key>": a question; "<member> <queue key>": that member became the head
+            boolean question = message.startsWith("?");
+            int space = message.indexOf(' ');
+            String member = message.substring(question ? 1 : 0, space < 0 ? message.length() : space);
+            String queueKey = space < 0 ? "" : message.substring(space + 1);
+            if (!question) {
+                Waiter w = waiters.get(member);
+                if (w != null) {
+                    w.headNotified();
+                    return;
+                }
             }
+            // a question, or the head is one of our members that we do not own: an orphan, at the head
+            onOwnershipQuestion(member, queueKey);
             return;
         }
         Set<ChannelListener> set = channels.get(channel);
         if (set != null) {
             set.forEach(l -> l.message(message));
         }
+    }
+
+    // ---- orphaned entries: "do you still own member M?" ---------------------------------------
+
+    /*
+     * THE PROBLEM. A queue entry has no TTL: it is dead only when its session key is gone. If the
+     * effect of a removal is lost while its client believes it succeeded (a failover to a replica
+     * that never received the acknowledged ZREM), the entry stays on the server, owned by nobody,
+     * while its session lives on (renewed, because the client is fine): an orphan. Every waiter
+     * would queue behind it until that session ends - for a long-lived session, forever.
+     *
+     * THE MECHANISM. Only the coordinator that created a member (its id is inside the member) can
+     * tell an orphan from a live entry, and it can tell exactly: `waiters` holds every entry it may
+     * have on a server. A waiter that has waited a whole wait (its predecessor's lease, or until a
+     * pub/sub reconnect) behind the same live predecessor asks that predecessor's coordinator, for
+     * free: its re-check (enqueue.lua "check") publishes "?<member> <queue key>" to the
+     * coordinator's inbox if the suspect is still its immediate predecessor (and likewise for the
+     * head, which has blocked it just as long). A head notification ("<member> <queue key>",
+     * published by remove.lua to the new head's coordinator) for a member of ours that we do not
+     * own is the same question. Here the owner answers: owned -> nothing (never removed); not
+     * owned -> remove.lua with that exact member, which tells the new head as a release would - so
+     * a run of orphans at the head (a failover leaves at most one per session and name, all older
+     * than any new entry) goes in one cascade. An orphan therefore goes within about one lease of
+     * the waiters behind it (each lost question costs one more wait), while its session lives.
+     *
+     * WHY IT IS SAFE. A member is unique per acquisition (session id, coordinator id, sequence)
+     * and is never enqueued again once its removal was confirmed (enqueue and remove of one entry
+     * are sent in order by one thread; a replay after reconnect keeps that order). A member that is
+     * on a server but not in `waiters` was therefore registered, removed with a confirmation, and
+     * nobody - no grant, leadership or pending acquisition - relies on it: removing it again only
+     * repeats what its owner already did. An owned member is never removed, whoever asks (the
+     * question is only a hint; a forged or stale one removes at most an unowned member). The one
+     * window where a member is neither registered nor confirmed-removed - created but not yet
+     * registered - is closed by `disowning`: the answer marks the member before it looks at
+     * `waiters`, and registerWaiter registers before it looks at the mark, so at least one of the
+     * two sees the other (ConcurrentHashMap operations are sequentially consistent): either the
+     * answer sees the member owned and does nothing, or the registration fails before any enqueue.
+     * A member that was never on a server is not enqueued while its removal is in flight either.
+     * (A session's end removes its entries from another thread than an acquisition still
+     * enqueuing, so an enqueue may land after that removal's confirmation; but the session has
+     * ended first, so no grant or leadership of it can be adopted any more: nobody relies on it.)
+     * Removal is remove.lua: atomic, guarded by the exact member string, idempotent.
+     *
+     * COST. Healthy path: no extra round trip for the waiter (the question rides on a re-check it
+     * makes anyway, only after a whole wait without a wake-up) and none for an owner that owns the
+     * member (a map lookup on lettuce's thread). An orphan costs its owner one counted round trip.
+     */
+
+    /** On lettuce's thread: is {@code member} (in the queue {@code queueKey}) ours? Never blocks: the removal runs on a worker. */
+    private void onOwnershipQuestion(String member, String queueKey) {
+        if (waiters.containsKey(member) || !coordinatorId.equals(RedisKeys.coordinatorOf(member))) {
+            return; // ours and owned: the answer is "yes", nothing to do (or not ours at all)
+        }
+        RedisKeys.QueueRef ref = keys.queueOfKey(queueKey).orElse(null);
+        if (ref == null) {
+            log.debug("ignoring an ownership question about a key outside namespace '{}': {} {}", keys.namespace(), member, queueKey);
+            return;
+        }
+        if (!disowning.add(member)) {
+            return; // already being removed
+        }
+        try {
+            if (isClosed()) {
+                disowning.remove(member);
+                return;
+            }
+            workers().execute(() -> disown(ref, member));
+        } catch (RuntimeException closing) {
+            disowning.remove(member);
+        }
+    }
+
+    /** On a worker thread: removes {@code member} unless this coordinator owns it (see above). */
+    private void disown(RedisKeys.QueueRef ref, String member) {
+        try {
+            if (waiters.containsKey(member) || isClosed()) {
+                return; // owned: never removed by this mechanism
+            }
+            RedisKeys.Queue q = ref.queue();
+            Long removed = link.<Long>eval(ref.kind().primitive(), RedisScript.REMOVE, io.lettuce.core.ScriptOutputType.INTEGER,
+                    q.keys(), member, keys.inboxPrefix(), q.observers()).get(operationTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            if (removed != null && removed == 1L) {
+                orphansRemoved.incrementAndGet();
+                log.warn("removed orphaned queue entry {} of {}: this coordinator had released it, but the server still had it "
+                        + "(a removal lost, e.g. by a failover)", member, q.queue());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            log.debug("removing the orphaned queue entry {} failed ({}); its successor will ask again", member, e.toString());
+        } finally {
+            disowning.remove(member);
+        }
+    }
+
+    /** How many orphaned entries of this coordinator were removed after an ownership question (diagnostics). */
+    public long orphansRemoved() {
+        return orphansRemoved.get();
     }
 
     /** On lettuce's thread, after every (re)subscription: messages may have been missed. */

@@ -1,7 +1,10 @@
 package io.coord.redis;
 
+import io.coord.Primitive;
 import io.coord.spi.NameEncoding;
 
+import java.util.Optional;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -30,8 +33,10 @@ import java.util.regex.Pattern;
  * ever touches a session key together with another key.
  *
  * <p>Channels (not keys): {@code P i:<coordinatorId>}, one inbox per coordinator, on which a
- * waiter that has just become first in line is told so (its queue member is the message);
- * {@code P election:{…}:o} for election observers.
+ * waiter that has just become first in line is told so ({@code <member> <queue key>}), and on
+ * which the coordinator is asked whether it still owns one of its entries
+ * ({@code ?<member> <queue key>}, see {@link RedisCoordinator}); {@code P election:{…}:o} for
+ * election observers.
  *
  * <p>Queue members are {@code <sessionId>:<coordinatorId>:<seq>} (hexadecimal parts), unique per
  * acquisition: every script is idempotent per member.
@@ -49,13 +54,24 @@ public final class RedisKeys {
 
     /** The kinds of primitives with a queue. */
     public enum Kind {
-        LOCK("lock"), FAIR("fair"), ELECTION("election");
+        LOCK("lock", Primitive.LOCK), FAIR("fair", Primitive.FAIR_LOCK), ELECTION("election", Primitive.ELECTION);
 
         final String word;
+        private final Primitive primitive;
 
-        Kind(String word) {
+        Kind(String word, Primitive primitive) {
             this.word = word;
+            this.primitive = primitive;
         }
+
+        /** The primitive whose statistics count this kind's requests. */
+        public Primitive primitive() {
+            return primitive;
+        }
+    }
+
+    /** A queue together with its kind, as recovered from a queue key by {@link #queueOfKey(String)}. */
+    public record QueueRef(Kind kind, Queue queue) {
     }
 
     /** The three keys (one slot) and the observer channel of one primitive instance. */
@@ -68,6 +84,7 @@ public final class RedisKeys {
 
     private final String namespace;
     private final String prefix;
+    private final Pattern queueKeyPattern;
 
     public RedisKeys(String namespace) {
         if (namespace == null || namespace.length() > 128 || !NAMESPACE.matcher(namespace).matches()) {
@@ -76,6 +93,8 @@ public final class RedisKeys {
         }
         this.namespace = namespace;
         this.prefix = "coord:" + namespace + ":";
+        this.queueKeyPattern = Pattern.compile(Pattern.quote(prefix) + "(lock|fair|election):\\{"
+                + Pattern.quote(namespace) + "/(lock|fair|election)/([A-Za-z0-9_%-]*)\\}:q");
     }
 
     public String namespace() {
@@ -107,6 +126,13 @@ public final class RedisKeys {
         return colon < 0 ? member : member.substring(0, colon);
     }
 
+    /** The coordinator id inside a queue member {@code <sessionId>:<coordinatorId>:<seq>}, or "" if malformed. */
+    public static String coordinatorOf(String member) {
+        int first = member.indexOf(':');
+        int second = first < 0 ? -1 : member.indexOf(':', first + 1);
+        return second < 0 ? "" : member.substring(first + 1, second);
+    }
+
     public static String member(String sessionId, String coordinatorId, long seq) {
         return sessionId + ":" + coordinatorId + ":" + Long.toHexString(seq);
     }
@@ -123,5 +149,30 @@ public final class RedisKeys {
     public Queue queue(Kind kind, String name) {
         String base = prefix + kind.word + ":{" + namespace + "/" + kind.word + "/" + NameEncoding.encode(name) + "}:";
         return new Queue(base + "q", base + "c", base + "v", kind == Kind.ELECTION ? base + "o" : "");
+    }
+
+    /**
+     * The queue whose {@code :q} key is {@code queueKey}, if that is exactly a queue key of this
+     * namespace as {@link #queue(Kind, String)} builds it (anything else, e.g. a malformed or
+     * foreign key in an inbox message, gives empty).
+     */
+    public Optional<QueueRef> queueOfKey(String queueKey) {
+        Matcher m = queueKeyPattern.matcher(queueKey);
+        if (!m.matches() || !m.group(1).equals(m.group(2))) {
+            return Optional.empty();
+        }
+        for (Kind kind : Kind.values()) {
+            if (kind.word.equals(m.group(1))) {
+                Queue q;
+                try {
+                    q = queue(kind, NameEncoding.decode(m.group(3)));
+                } catch (RuntimeException malformed) {
+                    return Optional.empty();
+                }
+                // canonical form only: decoding and encoding again must give the same key
+                return q.queue().equals(queueKey) ? Optional.of(new QueueRef(kind, q)) : Optional.empty();
+            }
+        }
+        return Optional.empty();
     }
 }

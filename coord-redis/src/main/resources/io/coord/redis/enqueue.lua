@@ -6,6 +6,8 @@
 -- ARGV[1] member "<sessionId>:<coordinatorId>:<seq>", unique per acquisition
 -- ARGV[2] mode: "enqueue" (add if absent) or "check" (never add)
 -- ARGV[3] value (elections), ARGV[4] observer channel ("" for locks: no values, no events)
+-- ARGV[5] suspect: the predecessor the caller has waited behind for a whole wait ("" = none)
+-- ARGV[6] inbox channel prefix (with ARGV[5]): a coordinator is asked on "<prefix><its id>"
 --
 -- Returns {1, ticket, head, ""} when the member is first in line (granted / leader),
 --         {0, ticket, head, predecessor} while it waits, {-1, 0, "", ""} if it is not queued.
@@ -18,8 +20,16 @@
 --  * Idempotent: a member already queued keeps its ticket, so a command replayed by the client
 --    after a reconnect never creates a second entry or a second increment.
 --  * No clock: nothing here depends on time; liveness is the session key, checked by the caller.
+--  * The ownership question (ARGV[5]) changes no data: if the suspect is still the caller's
+--    immediate predecessor - so it and every entry ahead of it have blocked the caller for a whole
+--    wait (no entry is ever inserted ahead: tickets only grow) - "?<member> <queue key>" is
+--    published for the predecessor and for the head (if another entry) to each one's own
+--    coordinator, which alone knows whether it still owns that entry (a release it believes done
+--    may have been lost, e.g. by a failover) and removes it, guarded by the exact member, only if
+--    it does not. At most two messages, only after a whole wait.
 local q, c, v = KEYS[1], KEYS[2], KEYS[3]
 local member, mode, value, obs = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local suspect, inbox = ARGV[5] or '', ARGV[6] or ''
 local t = redis.call('ZSCORE', q, member)
 if not t then
   if mode ~= 'enqueue' then
@@ -41,4 +51,16 @@ if head == member then
   return {1, t, head, ''}
 end
 local pred = redis.call('ZREVRANGEBYSCORE', q, '(' .. t, '-inf', 'LIMIT', 0, 1)[1] or ''
+if suspect ~= '' and pred == suspect and inbox ~= '' then
+  local asked = {pred}
+  if head ~= pred then
+    asked[2] = head
+  end
+  for _, m in ipairs(asked) do
+    local coordinator = string.match(m, '^[^:]*:([^:]*):')
+    if coordinator then
+      redis.call('PUBLISH', inbox .. coordinator, '?' .. m .. ' ' .. q)
+    end
+  end
+end
 return {0, t, head, pred}

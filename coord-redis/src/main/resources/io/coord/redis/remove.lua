@@ -2,7 +2,8 @@
 --
 -- KEYS[1] queue, KEYS[2] counter, KEYS[3] values (one {hashtag}: one slot, legal in Cluster)
 -- ARGV[1] member to remove (exact string: identity guard)
--- ARGV[2] inbox channel prefix: the new head is told on "<prefix><its coordinatorId>"
+-- ARGV[2] inbox channel prefix: the new head is told on "<prefix><its coordinatorId>", with the
+--         message "<new head's member> <queue key>"
 -- ARGV[3] observer channel ("" for locks)
 --
 -- Returns 1 if the member was removed, 0 if it was not there.
@@ -15,6 +16,8 @@
 --  * Exactly one notification per change of head, sent to the new head's own coordinator inbox
 --    (not a channel every waiter listens to): a release wakes one waiter however many wait.
 --    Pub/sub is at-most-once; waiters also poll, so a lost message costs latency, never a hang.
+--    The queue key in the message lets a coordinator that does NOT own the new head (an orphan:
+--    its release was lost, e.g. by a failover) remove it at once, which tells the next head.
 --  * When the last entry goes, ZREM deletes the queue key: nothing per acquisition stays behind.
 local q, c, v = KEYS[1], KEYS[2], KEYS[3]
 local member, inbox, obs = ARGV[1], ARGV[2], ARGV[3]
@@ -30,7 +33,7 @@ if head == member then
   if nh[1] then
     local coordinator = string.match(nh[1], '^[^:]*:([^:]*):')
     if coordinator then
-      redis.call('PUBLISH', inbox .. coordinator, nh[1])
+      redis.call('PUBLISH', inbox .. coordinator, nh[1] .. ' ' .. q)
     end
   end
   if obs ~= '' then

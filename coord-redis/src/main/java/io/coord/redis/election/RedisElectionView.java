@@ -38,7 +38,10 @@ import java.util.concurrent.TimeoutException;
  * version is greater than the last one reported, so a late message can never overwrite a newer
  * read. The observer also re-reads the state (and so evicts a dead leader) when the leader's lease
  * could have run out, and after every re-subscription (messages missed while disconnected): an
- * observer learns of a crashed leader's end without any other participant.
+ * observer learns of a crashed leader's end without any other participant. Such a poll that finds
+ * the same live leader as the previous read also asks the leader's coordinator (inside
+ * {@code read.lua}, no extra round trip) whether it still owns that entry, so a leader whose
+ * resignation was lost (e.g. by a failover) is removed by its owner even with no candidate waiting.
  */
 public final class RedisElectionView implements ElectionView {
 
@@ -51,8 +54,8 @@ public final class RedisElectionView implements ElectionView {
     private final String name;
     private final RedisKeys.Queue queue;
 
-    /** A state read from the server: version, leader, and the leader's remaining lease (ms, or -1). */
-    record State(long version, Optional<Leader> leader, long leaseMillis) {
+    /** A state read from the server: version, leader, the leader's remaining lease (ms, or -1) and queue member ("" if none). */
+    record State(long version, Optional<Leader> leader, long leaseMillis, String member) {
     }
 
     public RedisElectionView(RedisCoordinator redis, String name) {
@@ -70,7 +73,7 @@ public final class RedisElectionView implements ElectionView {
     public Optional<Leader> leader() {
         redis.ensureOpen();
         try {
-            return readLive().leader();
+            return readLive("").leader();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new BackendUnavailableException("interrupted while reading the leader of election '" + name + "'", e);
@@ -100,22 +103,28 @@ public final class RedisElectionView implements ElectionView {
         return observer.feed;
     }
 
-    /** Reads the head; evicts it and reads again while its session key is gone. Blocking. */
-    State readLive() throws Exception {
+    /**
+     * Reads the head; evicts it and reads again while its session key is gone. Blocking.
+     *
+     * @param suspect a leader's member seen alive a whole poll ago, or "": if it is still the head,
+     *                read.lua asks its coordinator whether it still owns it (a resignation lost by a
+     *                failover leaves an orphaned leader behind; see {@link RedisCoordinator})
+     */
+    State readLive(String suspect) throws Exception {
         for (int i = 0; i < MAX_EVICTIONS; i++) {
             List<Object> r = await(redis.link().<List<Object>>eval(Primitive.ELECTION, RedisScript.READ, ScriptOutputType.MULTI,
-                    queue.keys()));
+                    queue.keys(), suspect, redis.keys().inboxPrefix()));
             long version = (Long) r.get(0);
             long term = (Long) r.get(1);
             String member = r.get(2) == null ? "" : r.get(2).toString();
             String value = r.get(3) == null ? "" : r.get(3).toString();
             if (member.isEmpty()) {
-                return new State(version, Optional.empty(), -1);
+                return new State(version, Optional.empty(), -1, "");
             }
             String sessionId = RedisKeys.sessionOf(member);
             long pttl = await(redis.link().pttl(Primitive.ELECTION, redis.keys().session(sessionId)));
             if (pttl != -2) {
-                return new State(version, Optional.of(new Leader(sessionId, value, term)), pttl);
+                return new State(version, Optional.of(new Leader(sessionId, value, term)), pttl, member);
             }
             log.debug("election '{}': leader session {} is gone; removing its entry", name, sessionId);
             await(redis.link().<Long>eval(Primitive.ELECTION, RedisScript.REMOVE, ScriptOutputType.INTEGER, queue.keys(),
@@ -144,6 +153,8 @@ public final class RedisElectionView implements ElectionView {
         final LeaderFeed feed;
         private long lastVersion = -1;
         private ScheduledFuture<?> timer;
+        /** The live leader's member seen by the last read ("" if none); the next poll asks about it. */
+        private volatile String lastLeaderMember = "";
 
         Observer(LeaderListener listener) {
             this.feed = new LeaderFeed(redis, listener, this::stop);
@@ -151,7 +162,8 @@ public final class RedisElectionView implements ElectionView {
 
         void start() throws Exception {
             redis.listen(Primitive.ELECTION, queue.observers(), this);
-            State s = readLive();
+            State s = readLive("");
+            lastLeaderMember = s.member();
             offer(s.version(), s.leader());
             schedule(s);
         }
@@ -198,12 +210,15 @@ public final class RedisElectionView implements ElectionView {
             }
             State s;
             try {
-                s = readLive();
+                // a poll comes a whole lease of the leader after the last read (or after a
+                // re-subscription): if the same leader is still there, ask whether it is an orphan
+                s = readLive(lastLeaderMember);
             } catch (Exception e) {
                 log.debug("election '{}': observer poll failed: {}", name, e.toString());
-                schedule(new State(-1, Optional.empty(), -1));
+                schedule(new State(-1, Optional.empty(), -1, ""));
                 return;
             }
+            lastLeaderMember = s.member();
             offer(s.version(), s.leader());
             schedule(s);
         }

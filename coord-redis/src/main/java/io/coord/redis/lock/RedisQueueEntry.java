@@ -33,7 +33,11 @@ import java.util.concurrent.TimeoutException;
  *       coordinator's inbox (the releasing script publishes the new head's member to the new head's
  *       coordinator only), or until the predecessor's lease could have run out (its PTTL), then re-check.
  *       A missed message costs latency, never a hang; a dead waiter anywhere in the queue is removed
- *       by its successor, so the queue cannot get stuck behind it.</li>
+ *       by its successor, so the queue cannot get stuck behind it. A re-check after such a whole
+ *       wait behind the same live predecessor also asks that predecessor's coordinator whether it
+ *       still owns it (published by the script, no extra round trip): an entry whose release was
+ *       lost while its session lives (an orphan, e.g. after a failover) is then removed by its
+ *       owner, so the queue cannot get stuck behind it either (see {@link RedisCoordinator}).</li>
  *   <li>{@link #remove()}: one {@code remove.lua}; idempotent; works whatever the enqueue's outcome.</li>
  * </ol>
  *
@@ -97,7 +101,7 @@ public class RedisQueueEntry implements QueueEntry, RedisCoordinator.Waiter {
     public void enqueue() throws Exception {
         session.track(this);
         redis.registerWaiter(member, this);
-        status = call(RedisScript.ENQUEUE, "enqueue");
+        status = call("enqueue", "");
     }
 
     @Override
@@ -113,6 +117,8 @@ public class RedisQueueEntry implements QueueEntry, RedisCoordinator.Waiter {
             }
             long waitMillis = session.ttlMillis();
             String predecessor = s.predecessor();
+            // the live predecessor of another session we are about to wait behind (see below)
+            String suspect = "";
             if (!predecessor.isEmpty() && eager < MAX_EAGER_STEPS) {
                 String owner = RedisKeys.sessionOf(predecessor);
                 boolean dead;
@@ -126,19 +132,24 @@ public class RedisQueueEntry implements QueueEntry, RedisCoordinator.Waiter {
                     if (pttl > 0) {
                         waitMillis = pttl + MARGIN_MS;
                     }
+                    if (!dead) {
+                        suspect = predecessor;
+                    }
                 }
                 if (dead) {
                     eager++;
                     await(redis.link().<Long>eval(primitive, RedisScript.REMOVE, ScriptOutputType.INTEGER, queue.keys(),
                             predecessor, redis.keys().inboxPrefix(), queue.observers()));
-                    s = status = call(RedisScript.ENQUEUE, "check");
+                    s = status = call("check", "");
                     continue;
                 }
             }
             if (deadline.hasPassed()) {
                 throw new TimeoutException(describe() + " timed out");
             }
-            long waitNanos = Math.min(TimeUnit.MILLISECONDS.toNanos(Math.max(waitMillis, 1)), deadline.remainingNanos());
+            long fullWaitNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(waitMillis, 1));
+            long waitNanos = Math.min(fullWaitNanos, deadline.remainingNanos());
+            boolean wholeWait = waitNanos == fullWaitNanos; // not cut short by the caller's deadline
             boolean messaged = signal.tryAcquire(waitNanos, TimeUnit.NANOSECONDS);
             eager = 0;
             if (messaged && headNotified) {
@@ -150,8 +161,13 @@ public class RedisQueueEntry implements QueueEntry, RedisCoordinator.Waiter {
             if (messaged || !deadline.hasPassed()) {
                 session.stats().wakeup(primitive); // a re-check after a message or a poll timer
             }
-            // after the deadline: one last look (we may have become first just now), then time out above
-            s = status = call(RedisScript.ENQUEUE, "check");
+            // After a whole wait behind a live predecessor without being told we are first (a poll
+            // tick, or a pub/sub reconnect), the re-check also asks the predecessor's coordinator
+            // (and the head's) whether it still owns it: if it is still our predecessor, enqueue.lua
+            // publishes the question to that coordinator's inbox, and an entry whose release was lost (an
+            // orphan) is removed by its owner - see RedisCoordinator. No extra round trip here.
+            // After the deadline: one last look (we may have become first just now), then time out above.
+            s = status = call("check", messaged || wholeWait ? suspect : "");
         }
     }
 
@@ -201,9 +217,10 @@ public class RedisQueueEntry implements QueueEntry, RedisCoordinator.Waiter {
         return ticket;
     }
 
-    protected Status call(RedisScript script, String mode) throws Exception {
-        List<Object> reply = await(redis.link().<List<Object>>eval(primitive, script, ScriptOutputType.MULTI, queue.keys(),
-                member, mode, value, queue.observers()));
+    /** {@code enqueue.lua} in {@code mode}; {@code suspect} non-empty asks its owner whether it still owns it. */
+    protected Status call(String mode, String suspect) throws Exception {
+        List<Object> reply = await(redis.link().<List<Object>>eval(primitive, RedisScript.ENQUEUE, ScriptOutputType.MULTI, queue.keys(),
+                member, mode, value, queue.observers(), suspect, redis.keys().inboxPrefix()));
         return Status.of(reply);
     }
 

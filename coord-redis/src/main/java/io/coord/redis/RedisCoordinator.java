@@ -45,11 +45,21 @@ import java.util.function.Consumer;
  *       within about one lease of its owner's session. An entry its coordinator owns is never
  *       removed that way (see the comment on the ownership questions below).</li>
  *   <li><b>Fencing tokens and terms</b> come from a per-name {@code INCR} counter in the same
- *       Cluster slot as the queue (one hash tag per primitive), taken atomically with the enqueue.</li>
- *   <li><b>Asynchronous replication can lose a grant and a counter increment on failover.</b>
- *       A replica promoted before it received a write does not know about it: a lock can then be
- *       granted twice and a token or term can repeat. This backend therefore does NOT declare
- *       {@link Capability#DURABLE_FENCING_TOKENS} nor {@link Capability#FAILOVER_SAFE_EXCLUSION}.
+ *       Cluster slot as the queue (one hash tag per primitive), taken atomically with the enqueue,
+ *       and <b>floored at the Redis server's clock</b>: token = max({@code INCR}, {@code TIME} in
+ *       microseconds since the epoch). Tokens are therefore large (about 1.8e15, below 2^53 until
+ *       the year 2255) and not consecutive. On one server that keeps its data they strictly increase
+ *       in grant order whatever its clock does.</li>
+ *   <li><b>Asynchronous replication can lose a grant and a counter increment on failover</b> (and a
+ *       restart without persistence loses all of them). A replica promoted before it received a
+ *       write does not know about it: a lock can then be granted twice — exclusion across a
+ *       failover is NOT claimed, the clock floor changes nothing there. Tokens after such a loss
+ *       still exceed every lost token because the new server's clock has moved past them, UNLESS
+ *       the counter had run ahead of real time (more than one increment per microsecond sustained,
+ *       or a server clock that stepped backwards) or the new primary's clock is behind the old
+ *       one's, by more than the time from the lost grant to the next grant: then a token or term
+ *       can repeat or go backwards. That is rare but not impossible, so this backend does NOT
+ *       declare {@link Capability#DURABLE_FENCING_TOKENS} nor {@link Capability#FAILOVER_SAFE_EXCLUSION}.
  *       The fenced resource must still check tokens, and for failover safety use ZooKeeper or etcd.</li>
  *   <li>Redis must not evict keys under memory pressure ({@code maxmemory-policy noeviction}):
  *       an evicted session key looks like a dead session. A server whose wall clock jumps forward

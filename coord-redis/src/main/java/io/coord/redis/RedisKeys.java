@@ -22,8 +22,8 @@ import java.util.regex.Pattern;
  *       <td>created {@code SET NX PX ttl}, renewed {@code PEXPIRE}; expires on the server's clock; deleted on close</td></tr>
  *   <tr><td>{@code P <kind>:{<namespace>/<kind>/<enc>}:q}</td><td>zset member → ticket</td>
  *       <td>the queue (holder = lowest ticket); exists only while it has entries</td></tr>
- *   <tr><td>{@code P <kind>:{<namespace>/<kind>/<enc>}:c}</td><td>string counter ({@code INCR})</td>
- *       <td><b>permanent</b>: the ticket / fencing-token / term counter, one per name and kind</td></tr>
+ *   <tr><td>{@code P <kind>:{<namespace>/<kind>/<enc>}:c}</td><td>string counter ({@code INCR}, floored at the server's clock)</td>
+ *       <td><b>permanent</b>: the ticket / fencing-token / term / version counter, one per name and kind</td></tr>
  *   <tr><td>{@code P election:{<namespace>/election/<enc>}:v}</td><td>hash member → value</td>
  *       <td>election values; exists only while there are candidates</td></tr>
  * </table>
@@ -40,6 +40,18 @@ import java.util.regex.Pattern;
  *
  * <p>Queue members are {@code <sessionId>:<coordinatorId>:<seq>} (hexadecimal parts), unique per
  * acquisition: every script is idempotent per member.
+ *
+ * <p><b>The counter</b> is incremented only inside scripts, and every increment is floored at the
+ * server's clock: value = max({@code INCR}, {@code TIME} in microseconds since the epoch), the
+ * floor written back with {@code SET} when it wins. Values are therefore about 1.8e15 (exact in a
+ * Java {@code long}, a Lua double and a zset score below 2^53, i.e. until the year 2255) and not
+ * consecutive. What that guarantees: on one server that keeps its data, values strictly increase
+ * whatever its clock does; a value is never below the issuing server's clock; so after a failover
+ * or a restart that lost increments, the next value is still greater than every value issued
+ * before — unless the counter had run ahead of real time (more than one increment per microsecond
+ * sustained, or a clock that went back) or the new server's clock is behind the old one's, by more
+ * than the time between the lost increment and the next one. Then a value can repeat or go back;
+ * hence no {@code DURABLE_FENCING_TOKENS} (see {@link RedisCoordinator}).
  *
  * <p><b>Permanent keys</b>: exactly the {@code :c} counters, one per lock name, fair-lock name and
  * election name ever used in the namespace; each is one small string. Everything else is removed

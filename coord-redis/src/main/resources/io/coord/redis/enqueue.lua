@@ -16,10 +16,28 @@
 --  * Atomic: the ticket is INCR of the per-name counter and the ZADD happens in the same script,
 --    so tickets strictly increase in queue order; the head is the lowest ticket, and a later
 --    ticket is always greater than every ticket already granted: the fencing token (= ticket)
---    strictly increases in grant order. (An async-replication failover can lose an INCR: declared.)
+--    strictly increases in grant order on a server that keeps its data, whatever its clock does.
+--  * Clock floor: the counter is floored at the server's clock, microseconds since the epoch
+--    (TIME): ticket = max(INCR counter, now); when now wins, the counter is SET to it (every
+--    increment of the counter is floored the same way: versions in proclaim.lua and remove.lua).
+--    A ticket is therefore never below the issuing server's clock (~1.8e15: exact in Lua doubles,
+--    zset scores and Java longs below 2^53, i.e. until the year 2255), and the counter runs ahead
+--    of that clock only while increments come faster than one per microsecond, or after the clock
+--    (or the server holding the counter) went back in time. This makes the declared loss rare,
+--    not impossible: if a failover (async replication) or a restart without persistence loses
+--    INCRs, the next ticket is the new server's clock, which is already past every lost ticket
+--    UNLESS the counter had run ahead of real time by more than the time between the lost grant
+--    and the next one, or the new server's clock is behind the old one's by more than that, or
+--    the clock stepped backwards - then a token can still repeat or go backwards. Exclusion across
+--    a failover is not improved at all: the promoted replica may not know a grant (double grant).
+--    So DURABLE_FENCING_TOKENS is still NOT declared. Redis 7 replicates a script's effects (the
+--    INCR and the SET), never the script, so TIME in a write script is legal and deterministic on
+--    replicas. Numbers leave this script through string.format('%.0f'): Lua's own number-to-string
+--    ('..') keeps only 14 significant digits.
 --  * Idempotent: a member already queued keeps its ticket, so a command replayed by the client
 --    after a reconnect never creates a second entry or a second increment.
---  * No clock: nothing here depends on time; liveness is the session key, checked by the caller.
+--  * Order and liveness never depend on time (the clock only floors the ticket); liveness is the
+--    session key, checked by the caller.
 --  * The ownership question (ARGV[5]) changes no data: if the suspect is still the caller's
 --    immediate predecessor - so it and every entry ahead of it have blocked the caller for a whole
 --    wait (no entry is ever inserted ahead: tickets only grow) - "?<member> <queue key>" is
@@ -35,7 +53,15 @@ if not t then
   if mode ~= 'enqueue' then
     return {-1, 0, '', ''}
   end
-  t = redis.call('INCR', c)
+  -- the ticket: INCR of the counter, floored at the server's clock in microseconds (see above)
+  local now = redis.call('TIME')
+  local floor = tonumber(now[1]) * 1000000 + tonumber(now[2])
+  local n = redis.call('INCR', c)
+  if n < floor then
+    n = floor
+    redis.call('SET', c, string.format('%.0f', n))
+  end
+  t = string.format('%.0f', n)
   redis.call('ZADD', q, t, member)
   if obs ~= '' then
     redis.call('HSET', v, member, value)
@@ -45,10 +71,12 @@ if not t then
     end
   end
 end
-t = tonumber(t)
+-- t stays the exact decimal string (from string.format or ZSCORE) for use inside strings below;
+-- ticket is the number returned (an exact integer reply: below 2^53)
+local ticket = tonumber(t)
 local head = redis.call('ZRANGE', q, 0, 0)[1]
 if head == member then
-  return {1, t, head, ''}
+  return {1, ticket, head, ''}
 end
 local pred = redis.call('ZREVRANGEBYSCORE', q, '(' .. t, '-inf', 'LIMIT', 0, 1)[1] or ''
 if suspect ~= '' and pred == suspect and inbox ~= '' then
@@ -63,4 +91,4 @@ if suspect ~= '' and pred == suspect and inbox ~= '' then
     end
   end
 end
-return {0, t, head, pred}
+return {0, ticket, head, pred}

@@ -12,7 +12,8 @@ import java.util.List;
 /**
  * A candidacy in a Redis election: a {@link RedisQueueEntry} in the election's queue whose value
  * lives in the election's {@code :v} hash. The leader is the lowest ticket; its ticket is the term,
- * so terms strictly increase across successive leaders. Every change of leader (and "no leader")
+ * so terms strictly increase across successive leaders (on a server that keeps its data; after a
+ * data loss, as far as the counter's clock floor carries: see {@link RedisKeys}). Every change of leader (and "no leader")
  * is published, stamped with a version from the same counter, on the election's observer channel
  * by the script that made it.
  *

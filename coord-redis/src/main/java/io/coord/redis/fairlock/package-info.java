@@ -2,8 +2,8 @@
  * Redis fair locks: {@link io.coord.spi.SessionFairLock} over {@link io.coord.redis.lock.RedisQueueEntry}
  * in the {@code fair} key space (see {@link io.coord.redis.RedisKeys}).
  *
- * <p>Order: a waiter's ticket is {@code INCR} of the per-name counter taken atomically with its
- * {@code ZADD}; the lock goes to the lowest ticket, so grants follow the order the server recorded
+ * <p>Order: a waiter's ticket is {@code INCR} of the per-name counter (floored at the server's
+ * clock in microseconds, see {@link io.coord.redis.RedisKeys}) taken atomically with its {@code ZADD}; the lock goes to the lowest ticket, so grants follow the order the server recorded
  * the requests, and the fencing token (the ticket) strictly increases in grant order.
  *
  * <p>No herd: the script that removes the head publishes the new head's member to the new head's

@@ -24,8 +24,8 @@ import java.util.concurrent.TimeoutException;
  *
  * <h2>Algorithm</h2>
  * <ol>
- *   <li>{@link #enqueue()}: one {@code enqueue.lua}: ticket = {@code INCR} of the per-name counter,
- *       {@code ZADD} the member; if it is first in line, granted — <b>one round trip for an
+ *   <li>{@link #enqueue()}: one {@code enqueue.lua}: ticket = {@code INCR} of the per-name counter
+ *       floored at the server's clock in microseconds (see {@link RedisKeys}), {@code ZADD} the member; if it is first in line, granted — <b>one round trip for an
  *       uncontended acquisition</b> (release: one {@code remove.lua}).</li>
  *   <li>{@link #awaitTurn(Deadline)}: while not first, look at the <em>immediate predecessor</em>
  *       only: {@code PTTL} of its session key. Gone (-2): that session is dead for good, remove its

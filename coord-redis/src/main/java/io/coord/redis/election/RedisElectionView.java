@@ -145,13 +145,17 @@ public final class RedisElectionView implements ElectionView {
     }
 
     /**
-     * One observer. {@code this} guards {@code lastVersion} and {@code timer}; states are handed to
+     * One observer. {@code this} guards {@code lastVersion}, {@code started}, {@code early} and {@code timer}; states are handed to
      * the {@link LeaderFeed} under that monitor, so they are delivered in version order. Message
      * callbacks run on lettuce's thread and only parse and hand over; reads run on worker threads.
      */
     private final class Observer implements RedisCoordinator.ChannelListener {
         final LeaderFeed feed;
         private long lastVersion = -1;
+        /** Whether the initial read has been reported; until then messages wait in {@code early}. */
+        private boolean started;
+        private long earlyVersion = -1;
+        private Optional<Leader> early;
         private ScheduledFuture<?> timer;
         /** The live leader's member seen by the last read ("" if none); the next poll asks about it. */
         private volatile String lastLeaderMember = "";
@@ -164,8 +168,34 @@ public final class RedisElectionView implements ElectionView {
             redis.listen(Primitive.ELECTION, queue.observers(), this);
             State s = readLive("");
             lastLeaderMember = s.member();
-            offer(s.version(), s.leader());
+            synchronized (this) {
+                // The current state goes first; a message that arrived meanwhile counts only if newer.
+                started = true;
+                offer(s.version(), s.leader());
+                if (early != null) {
+                    offer(earlyVersion, early);
+                    early = null;
+                }
+            }
             schedule(s);
+        }
+
+        /**
+         * A state from a message. Until the initial read has been reported, messages are held back
+         * (only the newest is kept): one published before that read may still be in flight, and
+         * reporting it first would show a stale state as the current one.
+         */
+        private void deliver(long version, Optional<Leader> state) {
+            synchronized (this) {
+                if (!started) {
+                    if (version > earlyVersion) {
+                        earlyVersion = version;
+                        early = state;
+                    }
+                    return;
+                }
+                offer(version, state);
+            }
         }
 
         private void stop() {
@@ -231,9 +261,9 @@ public final class RedisElectionView implements ElectionView {
                 long version = Long.parseLong(p[0]);
                 long term = Long.parseLong(p[1]);
                 if (term == 0) {
-                    offer(version, Optional.empty());
+                    deliver(version, Optional.empty());
                 } else {
-                    offer(version, Optional.of(new Leader(RedisKeys.sessionOf(p[2]), p.length > 3 ? p[3] : "", term)));
+                    deliver(version, Optional.of(new Leader(RedisKeys.sessionOf(p[2]), p.length > 3 ? p[3] : "", term)));
                 }
             } catch (RuntimeException e) {
                 log.warn("election '{}': ignoring malformed event '{}'", name, message);

@@ -36,50 +36,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * renewal whatever the session holds, crashed holders evicted by the next participant, a queue never
  * stuck behind a dead waiter, a lost wake-up message costs latency only, NOSCRIPT fallback, URIs.
  */
-class RedisBackendTest {
-
-    private static RedisServer server;
-    private static RedisKitBackend kit;
-    private String namespace;
-    private final List<Coordinator> opened = new ArrayList<>();
-
-    @BeforeAll
-    static void start() {
-        server = TestServers.redis();
-        kit = new RedisKitBackend("redis", List.of(URI.create(server.uri())), server::coordUri);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (server != null) {
-            server.close();
-        }
-    }
-
-    @BeforeEach
-    void namespace() {
-        namespace = "t-" + UUID.randomUUID().toString().substring(0, 8);
-    }
-
-    @AfterEach
-    void closeAll() {
-        opened.forEach(Coordinator::close);
-        await().untilAsserted(() -> assertThat(kit.keys(namespace)).allMatch(kit::isPermanent));
-    }
-
-    private Coordinator open() {
-        Coordinator c = kit.open(namespace);
-        opened.add(c);
-        return c;
-    }
-
-    private static ConditionFactory await() {
-        return Awaitility.await().pollInterval(Duration.ofMillis(20)).atMost(Duration.ofSeconds(30));
-    }
-
-    private RedisKeys keys() {
-        return new RedisKeys(namespace);
-    }
+class RedisBackendTest extends SingleRedisTest {
 
     @Test
     void renewalIsOneRoundTripWhateverTheSessionHolds() throws Exception {
@@ -359,7 +316,7 @@ class RedisBackendTest {
         assertThatThrownBy(() -> Coordinator.open(server.uri() + "/ns?cluster=maybe")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("true or false");
         Coordinator c = Coordinator.open(server.coordUri(namespace) + "?cluster=false&timeout=2s");
-        opened.add(c);
+        closeLater(c);
         assertThat(c.backend()).isEqualTo("redis");
         assertThat(c.namespace()).isEqualTo(namespace);
         assertThat(((RedisCoordinator) c).isCluster()).isFalse();
@@ -370,6 +327,6 @@ class RedisBackendTest {
         assertThatThrownBy(() -> RedisCoordinator.builder().endpoint("127.0.0.1", 1).operationTimeout(Duration.ofSeconds(1)).build())
                 .isInstanceOf(io.coord.BackendUnavailableException.class).hasMessageContaining("127.0.0.1");
         await().untilAsserted(() -> assertThat(Thread.getAllStackTraces().keySet())
-                .noneMatch(t -> t.isAlive() && t.getName().startsWith("lettuce-") && opened.isEmpty()));
+                .noneMatch(t -> t.isAlive() && t.getName().startsWith("lettuce-")));
     }
 }

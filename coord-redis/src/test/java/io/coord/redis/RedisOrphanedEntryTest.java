@@ -45,59 +45,12 @@ import static org.assertj.core.api.Assertions.assertThat;
  * a lost release leaves behind. Its owner's session keeps renewing, so only the ownership question
  * (see {@link RedisCoordinator}) can free the queue; and an entry its owner does own must never go.
  */
-class RedisOrphanedEntryTest {
+class RedisOrphanedEntryTest extends SingleRedisTest {
 
     /** Short but legal: a waiter asks after about one lease of the predecessor. */
     private static final Duration TTL = Duration.ofSeconds(1);
     /** Generous bound for "within about one TTL": a whole wait (≤ TTL), the question, one removal; plus a busy machine. */
     private static final Duration ORPHAN_BOUND = TTL.multipliedBy(4).plusSeconds(4);
-
-    private static RedisServer server;
-    private static RedisKitBackend kit;
-    private String namespace;
-    private final List<Coordinator> opened = new ArrayList<>();
-    private final List<AutoCloseable> closeables = new ArrayList<>();
-
-    @BeforeAll
-    static void start() {
-        server = TestServers.redis();
-        kit = new RedisKitBackend("redis", List.of(URI.create(server.uri())), server::coordUri);
-    }
-
-    @AfterAll
-    static void stop() {
-        if (server != null) {
-            server.close();
-        }
-    }
-
-    @BeforeEach
-    void namespace() {
-        namespace = "o-" + UUID.randomUUID().toString().substring(0, 8);
-    }
-
-    @AfterEach
-    void closeAll() throws Exception {
-        for (AutoCloseable c : closeables) {
-            c.close();
-        }
-        opened.forEach(Coordinator::close);
-        await().untilAsserted(() -> assertThat(kit.keys(namespace)).allMatch(kit::isPermanent));
-    }
-
-    private RedisCoordinator open() {
-        Coordinator c = kit.open(namespace);
-        opened.add(c);
-        return (RedisCoordinator) c;
-    }
-
-    private static ConditionFactory await() {
-        return Awaitility.await().pollInterval(Duration.ofMillis(20)).atMost(Duration.ofSeconds(30));
-    }
-
-    private RedisKeys keys() {
-        return new RedisKeys(namespace);
-    }
 
     private static RedisKeys.Kind kindOf(Primitive p) {
         return switch (p) {
@@ -113,6 +66,23 @@ class RedisOrphanedEntryTest {
     }
 
     /** Writes {@code member} back with its old ticket: the server now looks as if its removal had been lost. */
+    /**
+     * Session {@code a} wins election {@code name} with value "v" and resigns, then the server
+     * "loses" the resignation: the exact leader entry is written back. Returns the resigned leadership.
+     */
+    private Leadership orphanedLeadership(Session a, String name) throws Exception {
+        RedisKeys.Queue q = keys().queue(RedisKeys.Kind.ELECTION, name);
+        Leadership l = a.election(name).campaign("v");
+        String member = kit.entries(namespace, Primitive.ELECTION, name).get(0);
+        String ticket;
+        try (RespConnection r = server.connect()) {
+            ticket = r.command("ZSCORE", q.queue(), member).toString();
+        }
+        l.resign();
+        resurrect(q, member, ticket, "v");
+        return l;
+    }
+
     private void resurrect(RedisKeys.Queue q, String member, String ticket, String value) {
         try (RespConnection r = server.connect()) {
             r.command("ZADD", q.queue(), ticket, member);
@@ -134,7 +104,7 @@ class RedisOrphanedEntryTest {
             }
         });
         c.sync().subscribe(channel);
-        closeables.add(() -> {
+        closeLater(() -> {
             c.close();
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
         });
@@ -231,16 +201,8 @@ class RedisOrphanedEntryTest {
     void anOrphanedLeaderIsRemovedEvenWithOnlyAnObserverWatching() throws Exception {
         RedisCoordinator owner = open();
         RedisCoordinator watcher = open();
-        RedisKeys.Queue q = keys().queue(RedisKeys.Kind.ELECTION, "e");
         Session a = owner.openSession(TTL);
-        Leadership l = a.election("e").campaign("v");
-        String member = kit.entries(namespace, Primitive.ELECTION, "e").get(0);
-        String ticket;
-        try (RespConnection r = server.connect()) {
-            ticket = r.command("ZSCORE", q.queue(), member).toString();
-        }
-        l.resign();
-        resurrect(q, member, ticket, "v"); // the resignation was "lost"
+        Leadership l = orphanedLeadership(a, "e");
 
         List<Optional<Leader>> seen = new CopyOnWriteArrayList<>();
         try (var sub = watcher.election("e").observe(seen::add)) {
@@ -258,16 +220,8 @@ class RedisOrphanedEntryTest {
     void anOrphanedLeaderIsRemovedForAWaitingCandidate() throws Exception {
         RedisCoordinator owner = open();
         RedisCoordinator other = open();
-        RedisKeys.Queue q = keys().queue(RedisKeys.Kind.ELECTION, "c");
         Session a = owner.openSession(TTL);
-        Leadership l = a.election("c").campaign("v");
-        String member = kit.entries(namespace, Primitive.ELECTION, "c").get(0);
-        String ticket;
-        try (RespConnection r = server.connect()) {
-            ticket = r.command("ZSCORE", q.queue(), member).toString();
-        }
-        l.resign();
-        resurrect(q, member, ticket, "v");
+        Leadership l = orphanedLeadership(a, "c");
 
         Session b = other.openSession(TTL);
         CompletableFuture<Leadership> next = b.election("c").campaignAsync("w");

@@ -25,7 +25,7 @@ import org.apache.curator.test.TestingZooKeeperServer;
  * serves again; {@link #leaderIndex()} asks each member ({@code srvr}) which one leads;
  * {@link #close()} stops all members and deletes their data, also run from a JVM shutdown hook.
  */
-public final class ZooKeeperTestEnsemble implements TestServer {
+public final class ZooKeeperTestEnsemble implements ZooKeeperServer {
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(30);
 
     private final TestingCluster cluster;
@@ -105,13 +105,9 @@ public final class ZooKeeperTestEnsemble implements TestServer {
     }
 
     /** {@code 127.0.0.1:p1,127.0.0.1:p2,...}. */
+    @Override
     public String connectString() {
         return cluster.getConnectString();
-    }
-
-    /** A {@code zookeeper://host:port,.../namespace} URI for the coord backend. */
-    public String coordUri(String namespace) {
-        return "zookeeper://" + connectString() + "/" + namespace;
     }
 
     /** {@code 127.0.0.1:port} of member {@code i}. */
@@ -125,18 +121,9 @@ public final class ZooKeeperTestEnsemble implements TestServer {
     }
 
     /** The tick time in milliseconds. */
+    @Override
     public int tickTimeMillis() {
         return tickTimeMs;
-    }
-
-    /** Smallest session timeout granted (2 × tick). */
-    public Duration minSessionTimeout() {
-        return Duration.ofMillis(2L * tickTimeMs);
-    }
-
-    /** Largest session timeout granted (20 × tick). */
-    public Duration maxSessionTimeout() {
-        return Duration.ofMillis(20L * tickTimeMs);
     }
 
     /** True unless member {@code i} was killed and not restarted. */

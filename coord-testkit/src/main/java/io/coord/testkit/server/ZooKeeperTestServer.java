@@ -25,7 +25,7 @@ import org.apache.curator.test.TestingServer;
  * real server); {@link #close()} stops it and deletes the data directory, also run from a
  * JVM shutdown hook if the test forgets.
  */
-public final class ZooKeeperTestServer implements TestServer {
+public final class ZooKeeperTestServer implements ZooKeeperServer {
     /** Default tick time in milliseconds. */
     public static final int DEFAULT_TICK_MS = 200;
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(30);
@@ -94,13 +94,9 @@ public final class ZooKeeperTestServer implements TestServer {
     }
 
     /** {@code 127.0.0.1:port}. */
+    @Override
     public String connectString() {
         return server.getConnectString();
-    }
-
-    /** A {@code zookeeper://127.0.0.1:port/namespace} URI for the coord backend. */
-    public String coordUri(String namespace) {
-        return "zookeeper://" + connectString() + "/" + namespace;
     }
 
     /** The client port. */
@@ -109,18 +105,9 @@ public final class ZooKeeperTestServer implements TestServer {
     }
 
     /** The tick time in milliseconds. */
+    @Override
     public int tickTimeMillis() {
         return tickTimeMs;
-    }
-
-    /** Smallest session timeout the server grants (2 × tick). */
-    public Duration minSessionTimeout() {
-        return Duration.ofMillis(2L * tickTimeMs);
-    }
-
-    /** Largest session timeout the server grants (20 × tick). */
-    public Duration maxSessionTimeout() {
-        return Duration.ofMillis(20L * tickTimeMs);
     }
 
     /** The data directory (kept across stop/restart). */

@@ -10,7 +10,7 @@ public final class ChildJvmMain {
         for (int i = 0; i < 3000; i++) {
             System.out.println("tick " + i);
             System.out.flush();
-            Thread.sleep(20);
+            Thread.sleep(20); // the child process's own pace (it is the process under test), not a wait for a condition
         }
     }
 }

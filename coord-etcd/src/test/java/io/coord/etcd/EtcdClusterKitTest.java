@@ -2,7 +2,7 @@ package io.coord.etcd;
 
 import io.coord.testkit.CoordinatorKit;
 import io.coord.testkit.KitBackend;
-import io.coord.testkit.server.TestServers;
+import io.coord.testservers.TestServers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;

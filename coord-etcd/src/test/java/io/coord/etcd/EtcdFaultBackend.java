@@ -2,8 +2,8 @@ package io.coord.etcd;
 
 import io.coord.testkit.faults.FaultBackend;
 import io.coord.testkit.faults.ServerFaults;
-import io.coord.testkit.server.EtcdMember;
-import io.coord.testkit.server.EtcdServer;
+import io.coord.testservers.EtcdMember;
+import io.coord.testservers.EtcdServer;
 import java.time.Duration;
 import java.util.List;
 import java.util.stream.Collectors;

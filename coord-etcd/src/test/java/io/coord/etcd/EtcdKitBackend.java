@@ -4,7 +4,7 @@ import io.coord.Capability;
 import io.coord.Coordinator;
 import io.coord.Primitive;
 import io.coord.testkit.KitBackend;
-import io.coord.testkit.server.EtcdServer;
+import io.coord.testservers.EtcdServer;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KeyValue;

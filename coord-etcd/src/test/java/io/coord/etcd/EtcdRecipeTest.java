@@ -13,7 +13,7 @@ import io.coord.election.Leadership;
 import io.coord.lock.FencedLock;
 import io.coord.lock.LockGrant;
 import io.coord.spi.NameEncoding;
-import io.coord.testkit.server.TestServers;
+import io.coord.testservers.TestServers;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.options.GetOption;
@@ -305,7 +305,7 @@ class EtcdRecipeTest {
 
     @Test
     void anUnreachableEtcdFailsWithBackendUnavailableInsteadOfHanging() {
-        int port = io.coord.testkit.server.FreePorts.allocate(); // nothing listens there
+        int port = io.coord.testservers.FreePorts.allocate(); // nothing listens there
         try (EtcdCoordinator dead = EtcdCoordinator.builder().endpoints("127.0.0.1:" + port).namespace(namespace)
                 .requestTimeout(Duration.ofMillis(500)).build()) {
             assertThatThrownBy(() -> dead.openSession(Duration.ofSeconds(5)))

@@ -4,7 +4,7 @@ import io.coord.Capability;
 import io.coord.Coordinator;
 import io.coord.Primitive;
 import io.coord.testkit.KitBackend;
-import io.coord.testkit.server.RespConnection;
+import io.coord.testservers.RespConnection;
 
 import java.net.URI;
 import java.time.Duration;

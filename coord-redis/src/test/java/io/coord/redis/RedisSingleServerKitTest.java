@@ -2,8 +2,8 @@ package io.coord.redis;
 
 import io.coord.testkit.CoordinatorKit;
 import io.coord.testkit.KitBackend;
-import io.coord.testkit.server.RedisServer;
-import io.coord.testkit.server.TestServers;
+import io.coord.testservers.RedisServer;
+import io.coord.testservers.TestServers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;

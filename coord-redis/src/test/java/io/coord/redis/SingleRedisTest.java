@@ -3,8 +3,8 @@ package io.coord.redis;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.coord.Coordinator;
-import io.coord.testkit.server.RedisServer;
-import io.coord.testkit.server.TestServers;
+import io.coord.testservers.RedisServer;
+import io.coord.testservers.TestServers;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;

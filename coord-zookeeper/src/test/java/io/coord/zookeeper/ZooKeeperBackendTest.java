@@ -19,7 +19,7 @@ import io.coord.election.Leadership;
 import io.coord.lock.FencedLock;
 import io.coord.lock.LockGrant;
 import io.coord.spi.SessionBase;
-import io.coord.testkit.server.ZooKeeperTestServer;
+import io.coord.testservers.ZooKeeperTestServer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;

@@ -9,7 +9,7 @@ import io.coord.LossReason;
 import io.coord.Session;
 import io.coord.SessionState;
 import io.coord.lock.LockGrant;
-import io.coord.testkit.server.ZooKeeperTestEnsemble;
+import io.coord.testservers.ZooKeeperTestEnsemble;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;

@@ -2,8 +2,8 @@ package io.coord.zookeeper;
 
 import io.coord.testkit.CoordinatorKit;
 import io.coord.testkit.KitBackend;
-import io.coord.testkit.server.TestServers;
-import io.coord.testkit.server.ZooKeeperTestEnsemble;
+import io.coord.testservers.TestServers;
+import io.coord.testservers.ZooKeeperTestEnsemble;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;

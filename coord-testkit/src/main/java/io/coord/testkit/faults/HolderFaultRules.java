@@ -20,7 +20,7 @@ import io.coord.testkit.history.History;
 import io.coord.testkit.history.Operation;
 import io.coord.testkit.history.Verdict;
 import io.coord.testkit.register.FencedRegister;
-import io.coord.testkit.server.TcpFaultProxy;
+import io.coord.testservers.TcpFaultProxy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

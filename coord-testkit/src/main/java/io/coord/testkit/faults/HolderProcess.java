@@ -1,6 +1,6 @@
 package io.coord.testkit.faults;
 
-import io.coord.testkit.server.ChildProcess;
+import io.coord.testservers.ChildProcess;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

@@ -1,0 +1,135 @@
+package io.coord.testservers;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * One etcd member process started by the kit on fixed loopback ports with its own data directory.
+ * Guarantees: {@link #kill()} (SIGKILL) and {@link #stop()} return after the process exited;
+ * {@link #pause()} / {@link #resume()} use SIGSTOP / SIGCONT; {@link #restart()} starts the same
+ * command line on the same ports and data directory (so the member keeps its id and data) and
+ * returns once the process runs (use {@link #awaitHealthy(Duration)} to wait for it to serve).
+ */
+public final class EtcdMember {
+    private final String name;
+    private final int clientPort;
+    private final int peerPort;
+    private final Path dataDir;
+    private final ChildProcess process;
+
+    EtcdMember(String name, int clientPort, int peerPort, Path dataDir, ChildProcess process) {
+        this.name = name;
+        this.clientPort = clientPort;
+        this.peerPort = peerPort;
+        this.dataDir = dataDir;
+        this.process = process;
+    }
+
+    /** The member name ({@code --name}). */
+    public String name() {
+        return name;
+    }
+
+    /** Client URL {@code http://127.0.0.1:<clientPort>}. */
+    public String endpoint() {
+        return "http://127.0.0.1:" + clientPort;
+    }
+
+    /** Client port. */
+    public int clientPort() {
+        return clientPort;
+    }
+
+    /** Peer port. */
+    public int peerPort() {
+        return peerPort;
+    }
+
+    /** The member's data directory (kept across restarts). */
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    /** The member's stdout/stderr log. */
+    public Path logFile() {
+        return process.logFile();
+    }
+
+    /** The underlying process (pid, log tail). */
+    public ChildProcess process() {
+        return process;
+    }
+
+    /** SIGKILL; returns after exit. */
+    public void kill() {
+        process.kill();
+    }
+
+    /** SIGTERM then SIGKILL after 5 s; returns after exit. */
+    public void stop() {
+        process.stop(Duration.ofSeconds(5));
+    }
+
+    /** SIGSTOP: the member stops answering anything until {@link #resume()}. */
+    public void pause() {
+        process.pause();
+    }
+
+    /** SIGCONT. */
+    public void resume() {
+        process.resume();
+    }
+
+    /** Kills the process if alive and starts it again on the same ports and data directory. */
+    public void restart() {
+        process.restart();
+    }
+
+    /** True while the process exists (paused counts as alive). */
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** True while paused. */
+    public boolean isPaused() {
+        return process.isPaused();
+    }
+
+    /** True when {@code /health} answers healthy within {@code timeout}. */
+    public boolean isHealthy(Duration timeout) {
+        return EtcdHttp.isHealthy(endpoint(), timeout);
+    }
+
+    /**
+     * Polls {@code /health} until healthy, at most {@code timeout}.
+     *
+     * @throws IllegalStateException (with the log path and tail) when the member is not healthy in time
+     */
+    public void awaitHealthy(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        do {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("etcd member " + name + " exited (code " + process.exitCode()
+                        + "); log " + logFile() + ":\n" + process.logTail(30));
+            }
+            if (isHealthy(Duration.ofMillis(500))) {
+                return;
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+        } while (System.nanoTime() < deadline);
+        throw new IllegalStateException("etcd member " + name + " not healthy within " + timeout + "; log "
+                + logFile() + ":\n" + process.logTail(30));
+    }
+
+    List<String> command() {
+        return process.command();
+    }
+
+    @Override
+    public String toString() {
+        return "EtcdMember[" + name + ", " + endpoint() + ", peer " + peerPort + "]";
+    }
+}

@@ -1,0 +1,102 @@
+package io.coord.testservers;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * An etcd server or cluster for tests, whatever its {@link #source()}. Obtain one through
+ * {@link TestServers#etcd()} / {@link TestServers#etcdCluster()}, which apply the kit's source
+ * policy. Guarantees: {@link #endpoints()} are {@code http://host:port} client URLs that answered
+ * {@code /health} when the server was handed out; {@link #members()} is non-empty exactly when
+ * {@link #supportsFaults()}, and then member {@code i} serves {@code endpoints().get(i)}.
+ */
+public interface EtcdServer extends TestServer {
+
+    /** Probe timeout used by {@link #leaderIndex()}. */
+    Duration PROBE_TIMEOUT = Duration.ofMillis(500);
+
+    /** Client URLs, e.g. {@code http://127.0.0.1:23790}. */
+    List<String> endpoints();
+
+    /** The endpoints joined with commas (the form jetcd and {@code etcd://} URIs take). */
+    default String endpointsCsv() {
+        return String.join(",", endpoints());
+    }
+
+    /** An {@code etcd://host:port[,host:port]/namespace} URI for the coord backend. */
+    default String coordUri(String namespace) {
+        StringBuilder hosts = new StringBuilder();
+        for (String e : endpoints()) {
+            if (hosts.length() > 0) {
+                hosts.append(',');
+            }
+            hosts.append(e.replaceFirst("^https?://", ""));
+        }
+        return "etcd://" + hosts + "/" + namespace;
+    }
+
+    /** The members the kit controls (kill, pause, restart); empty unless {@link #supportsFaults()}. */
+    List<EtcdMember> members();
+
+    /** Member {@code i}; calls {@link #requireFaults()} first. */
+    default EtcdMember member(int i) {
+        requireFaults();
+        return members().get(i);
+    }
+
+    /**
+     * The index (into {@link #endpoints()}) of the current leader as reported by the reachable
+     * members, or empty when no reachable member knows a leader that is itself reachable.
+     */
+    default OptionalInt leaderIndex() {
+        List<String> eps = endpoints();
+        String[] ids = new String[eps.size()];
+        String leader = null;
+        for (int i = 0; i < eps.size(); i++) {
+            Optional<EtcdHttp.Status> st = EtcdHttp.status(eps.get(i), PROBE_TIMEOUT);
+            if (st.isPresent()) {
+                ids[i] = st.get().memberId();
+                if (st.get().hasLeader() && leader == null) {
+                    leader = st.get().leaderId();
+                }
+            }
+        }
+        for (int i = 0; i < ids.length; i++) {
+            if (leader != null && leader.equals(ids[i])) {
+                return OptionalInt.of(i);
+            }
+        }
+        return OptionalInt.empty();
+    }
+
+    /**
+     * Polls {@link #leaderIndex()} until a leader is found, at most {@code timeout}.
+     *
+     * @throws IllegalStateException when no leader appears in time
+     */
+    default int awaitLeader(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        do {
+            OptionalInt idx = leaderIndex();
+            if (idx.isPresent()) {
+                return idx.getAsInt();
+            }
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(50));
+        } while (System.nanoTime() < deadline);
+        throw new IllegalStateException("no etcd leader among " + endpoints() + " within " + timeout);
+    }
+
+    /** True when every endpoint answers {@code /health} within {@code timeout}. */
+    default boolean allHealthy(Duration timeout) {
+        for (String e : endpoints()) {
+            if (!EtcdHttp.isHealthy(e, timeout)) {
+                return false;
+            }
+        }
+        return true;
+    }
+}

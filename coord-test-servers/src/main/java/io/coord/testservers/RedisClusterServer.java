@@ -1,0 +1,41 @@
+package io.coord.testservers;
+
+import java.util.List;
+
+/**
+ * A Redis Cluster for tests, whatever its {@link #source()}. Obtain one through
+ * {@link TestServers#redisCluster()}. Guarantees: when handed out, every node reported
+ * {@code cluster_state:ok} with all 16384 slots assigned; {@link #nodes()} is non-empty exactly
+ * when {@link #supportsFaults()}, and then node {@code i} serves {@code seedUris().get(i)}.
+ */
+public interface RedisClusterServer extends TestServer {
+
+    /** One {@code redis://host:port} URI per master (any of them is a valid seed). */
+    List<String> seedUris();
+
+    /** {@code host:port,host:port,...} of the seeds. */
+    default String seedsCsv() {
+        StringBuilder b = new StringBuilder();
+        for (String u : seedUris()) {
+            if (b.length() > 0) {
+                b.append(',');
+            }
+            b.append(u.replaceFirst("^rediss?://", ""));
+        }
+        return b.toString();
+    }
+
+    /** A {@code redis://host:port[,host:port]/namespace} URI for the coord backend. */
+    default String coordUri(String namespace) {
+        return "redis://" + seedsCsv() + "/" + namespace;
+    }
+
+    /** The master processes the kit controls; empty unless {@link #supportsFaults()}. */
+    List<RedisProcess> nodes();
+
+    /** Node {@code i}; calls {@link #requireFaults()} first. */
+    default RedisProcess node(int i) {
+        requireFaults();
+        return nodes().get(i);
+    }
+}

@@ -1,0 +1,207 @@
+package io.coord.testservers;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The entry point tests use to get servers, applying {@link TestServerPolicy} (external env ›
+ * binary on PATH › Testcontainers › fail with install instructions; developer opt-out only outside
+ * CI). Every method returns a started, ready server the caller must close (try-with-resources or
+ * {@code @AfterAll}); a JVM shutdown hook closes anything left over.
+ *
+ * <pre>{@code
+ * try (EtcdServer etcd = TestServers.etcdCluster()) {
+ *     etcd.requireFaults();                 // abort (or fail under CI) if external
+ *     int leader = etcd.awaitLeader(Duration.ofSeconds(10));
+ *     etcd.member(leader).kill();
+ * }
+ * }</pre>
+ */
+public final class TestServers {
+    private static final java.time.Duration EXTERNAL_PROBE = java.time.Duration.ofSeconds(5);
+
+    private TestServers() {
+    }
+
+    /** In-process ZooKeeper, tick 200 ms (always available). */
+    public static ZooKeeperTestServer zookeeper() {
+        return ZooKeeperTestServer.start();
+    }
+
+    /** In-process 3-member ZooKeeper ensemble, tick 200 ms (always available). */
+    public static ZooKeeperTestEnsemble zookeeperEnsemble() {
+        return ZooKeeperTestEnsemble.start();
+    }
+
+    /** A single etcd node (or the external cluster). */
+    public static EtcdServer etcd() {
+        return etcd(1, TestServerPolicy.fromEnvironment());
+    }
+
+    /** A 3-member etcd cluster (or the external cluster). */
+    public static EtcdServer etcdCluster() {
+        return etcd(3, TestServerPolicy.fromEnvironment());
+    }
+
+    /**
+     * An etcd of {@code members} members chosen by {@code policy}. Testcontainers provides single
+     * nodes only: a cluster request without the binary fails with install instructions.
+     */
+    public static EtcdServer etcd(int members, TestServerPolicy policy) {
+        TestServerPolicy.Decision d = policy.decide(TestServerPolicy.Kind.ETCD);
+        switch (d.source()) {
+            case EXTERNAL: {
+                ExternalEtcd e = ExternalEtcd.parse(d.external().orElseThrow());
+                requireReachable(e);
+                Reaper.register(e);
+                return e;
+            }
+            case BINARY:
+                return EtcdCluster.start(d.binary().orElseThrow(), members);
+            case TESTCONTAINERS: {
+                if (members != 1) {
+                    throw new TestServerUnavailableException("a " + members + "-member etcd cluster needs the etcd binary"
+                            + " (Testcontainers support covers single nodes): "
+                            + policy.unavailableMessage(TestServerPolicy.Kind.ETCD));
+                }
+                Containers.Handle h = Containers.startEtcd();
+                ExternalEtcd e = new ExternalEtcd(ServerSource.TESTCONTAINERS,
+                        List.of("http://" + h.host() + ":" + h.port()), h::stop);
+                Reaper.register(e);
+                return e;
+            }
+            default:
+                throw new IllegalStateException("unexpected source " + d.source());
+        }
+    }
+
+    /** A single Redis (or the external one). */
+    public static RedisServer redis() {
+        return redis(TestServerPolicy.fromEnvironment());
+    }
+
+    /** A single Redis chosen by {@code policy}. */
+    public static RedisServer redis(TestServerPolicy policy) {
+        TestServerPolicy.Decision d = policy.decide(TestServerPolicy.Kind.REDIS);
+        switch (d.source()) {
+            case EXTERNAL: {
+                ExternalRedis r = ExternalRedis.parse(d.external().orElseThrow());
+                requireReachable(r);
+                Reaper.register(r);
+                return r;
+            }
+            case BINARY:
+                return RedisProcess.start(d.binary().orElseThrow());
+            case TESTCONTAINERS: {
+                Containers.Handle h = Containers.startRedis();
+                ExternalRedis r = new ExternalRedis(ServerSource.TESTCONTAINERS, h.host(), h.port(), h::stop);
+                Reaper.register(r);
+                return r;
+            }
+            default:
+                throw new IllegalStateException("unexpected source " + d.source());
+        }
+    }
+
+    /**
+     * A 3-master Redis Cluster: the external one named by {@code COORD_REDIS_CLUSTER_URIS}
+     * (comma-separated {@code redis://host:port}) if set, else started from the binary. The same
+     * opt-out rules as {@link #redis()} apply; without a binary it fails with install instructions
+     * (no Testcontainers cluster).
+     */
+    public static RedisClusterServer redisCluster() {
+        return redisCluster(TestServerPolicy.fromEnvironment(), System.getenv("COORD_REDIS_CLUSTER_URIS"));
+    }
+
+    static RedisClusterServer redisCluster(TestServerPolicy policy, String externalUris) {
+        if (externalUris != null && !externalUris.isBlank()) {
+            policy.checkOptOut(TestServerPolicy.Kind.REDIS);
+            List<String> uris = new ArrayList<>();
+            for (String s : externalUris.split(",")) {
+                if (!s.isBlank()) {
+                    uris.add(s.trim().contains("://") ? s.trim() : "redis://" + s.trim());
+                }
+            }
+            ExternalRedisCluster c = new ExternalRedisCluster(uris);
+            Reaper.register(c);
+            return c;
+        }
+        return RedisCluster.start(requireRedisBinary(policy, "a Redis Cluster"));
+    }
+
+    /** A Redis primary with one replica (needs the binary: replication and promotion are faults). */
+    public static RedisReplicaPair redisReplicaPair() {
+        return RedisReplicaPair.start(requireRedisBinary(TestServerPolicy.fromEnvironment(), "a Redis primary/replica pair"));
+    }
+
+    private static void requireReachable(EtcdServer etcd) {
+        for (String ep : etcd.endpoints()) {
+            if (!EtcdHttp.isHealthy(ep, EXTERNAL_PROBE)) {
+                throw new TestServerUnavailableException("COORD_ETCD_ENDPOINTS names " + ep
+                        + ", which does not answer GET /health with {\"health\":\"true\"} within " + EXTERNAL_PROBE);
+            }
+        }
+    }
+
+    private static void requireReachable(RedisServer redis) {
+        try (RespConnection c = RespConnection.open(redis.host(), redis.port(), EXTERNAL_PROBE)) {
+            Object pong = c.command("PING");
+            if (!"PONG".equals(pong)) {
+                throw new IllegalStateException("PING answered " + pong);
+            }
+        } catch (RuntimeException e) {
+            throw new TestServerUnavailableException("COORD_REDIS_URI names " + redis.uri()
+                    + ", which does not answer PING: " + e.getMessage(), e);
+        }
+    }
+
+    private static Path requireRedisBinary(TestServerPolicy policy, String what) {
+        TestServerPolicy.Decision d;
+        try {
+            d = policy.decide(TestServerPolicy.Kind.REDIS);
+        } catch (TestServerUnavailableException e) {
+            throw new TestServerUnavailableException(what + " needs the redis-server binary. " + e.getMessage(), e);
+        }
+        Optional<Path> binary = d.source() == ServerSource.BINARY ? d.binary() : policy.findBinary(TestServerPolicy.Kind.REDIS);
+        if (binary.isPresent()) {
+            return binary.get();
+        }
+        throw new TestServerUnavailableException(what + " is started by the kit from the redis-server binary, which is"
+                + " not on PATH (the policy chose " + d.source() + ", which cannot provide it). "
+                + policy.unavailableMessage(TestServerPolicy.Kind.REDIS));
+    }
+
+    /** A Redis Cluster the kit did not start; no faults. */
+    static final class ExternalRedisCluster implements RedisClusterServer {
+        private final List<String> uris;
+
+        ExternalRedisCluster(List<String> uris) {
+            if (uris.isEmpty()) {
+                throw new TestServerUnavailableException("COORD_REDIS_CLUSTER_URIS names no node");
+            }
+            this.uris = List.copyOf(uris);
+        }
+
+        @Override
+        public ServerSource source() {
+            return ServerSource.EXTERNAL;
+        }
+
+        @Override
+        public List<String> seedUris() {
+            return uris;
+        }
+
+        @Override
+        public List<RedisProcess> nodes() {
+            return List.of();
+        }
+
+        @Override
+        public void close() {
+            Reaper.unregister(this);
+        }
+    }
+}

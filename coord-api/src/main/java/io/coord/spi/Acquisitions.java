@@ -1,58 +1,66 @@
 package io.coord.spi;
 
 import io.coord.CoordException;
+import io.coord.Primitive;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.LongFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The three ways to acquire (blocking, timed, asynchronous) on top of one {@link Acquisition},
- * shared by locks and elections so that their cancellation rules are identical.
+ * The three ways to acquire (blocking, timed, asynchronous) on top of one {@link Waiter}, shared by
+ * every primitive so that their cancellation rules are identical. A blocking caller parks its own
+ * thread on the waiter's result; nothing else waits on its behalf.
  */
 final class Acquisitions {
+
+    private static final Logger log = LoggerFactory.getLogger(Acquisitions.class);
 
     private Acquisitions() {
     }
 
-    static <H extends HeldBase> CompletableFuture<H> async(SessionBase session, String claimKey, String description,
-                                                           QueueEntry entry, LongFunction<H> holders) {
-        session.claim(claimKey, description);
-        return new Acquisition<>(session, claimKey, entry, Deadline.none(), holders).start();
+    /** What one primitive's acquisitions share: whose, which claim, which queue, which rule. */
+    record Target(SessionBase session, Primitive primitive, String claimKey, String description, GrantRule rule) {
     }
 
-    static <H extends HeldBase> H blocking(SessionBase session, String claimKey, String description,
-                                           QueueEntry entry, LongFunction<H> holders) throws InterruptedException {
-        return await(session, claimKey, description, entry, Deadline.none(), holders);
+    static <H extends HeldBase> CompletableFuture<H> async(Target t, QueueEntry entry, LongFunction<H> holders) {
+        t.session().claim(t.claimKey(), t.description());
+        return new Waiter<>(t.session(), t.primitive(), t.claimKey(), entry, t.rule(), Deadline.none(), holders, true).start();
     }
 
-    static <H extends HeldBase> Optional<H> timed(SessionBase session, String claimKey, String description,
-                                                  QueueEntry entry, Duration timeout, LongFunction<H> holders)
+    static <H extends HeldBase> H blocking(Target t, QueueEntry entry, LongFunction<H> holders) throws InterruptedException {
+        return await(t, entry, Deadline.none(), holders);
+    }
+
+    static <H extends HeldBase> Optional<H> timed(Target t, QueueEntry entry, Duration timeout, LongFunction<H> holders)
             throws InterruptedException {
         try {
-            return Optional.of(await(session, claimKey, description, entry, Deadline.after(timeout), holders));
+            return Optional.of(await(t, entry, Deadline.after(timeout), holders));
         } catch (TimedOut e) {
             return Optional.empty();
         }
     }
 
-    private static <H extends HeldBase> H await(SessionBase session, String claimKey, String description, QueueEntry entry,
-                                                Deadline deadline, LongFunction<H> holders) throws InterruptedException {
+    private static <H extends HeldBase> H await(Target t, QueueEntry entry, Deadline deadline, LongFunction<H> holders)
+            throws InterruptedException {
         if (Thread.interrupted()) {
-            throw new InterruptedException("interrupted before acquiring " + description);
+            throw new InterruptedException("interrupted before acquiring " + t.description());
         }
-        session.claim(claimKey, description);
-        Acquisition<H> acquisition = new Acquisition<>(session, claimKey, entry, deadline, holders);
-        CompletableFuture<H> result = acquisition.start();
+        t.session().claim(t.claimKey(), t.description());
+        Waiter<H> waiter = new Waiter<>(t.session(), t.primitive(), t.claimKey(), entry, t.rule(), deadline, holders, false);
+        CompletableFuture<H> result = waiter.start();
         try {
-            // The worker honours the deadline itself, then cleans up before completing.
+            // The waiter honours the deadline itself, and removes the entry before completing.
             return result.get();
         } catch (InterruptedException e) {
-            acquisition.abort(new CancellationException("interrupted"));
-            acquisition.awaitCleanup();
+            waiter.abort(new CancellationException("interrupted"));
+            awaitCleanup(t, waiter);
             throw e;
         } catch (ExecutionException e) {
             Throwable cause = e.getCause();
@@ -69,6 +77,32 @@ final class Acquisitions {
                 throw err;
             }
             throw new IllegalStateException(cause);
+        }
+    }
+
+    /** Waits (uninterruptibly, bounded by twice the operation timeout) until the entry is removed. */
+    private static void awaitCleanup(Target t, Waiter<?> waiter) {
+        long limit = t.session().coordinator().operationTimeout().toNanos() * 2;
+        long until = System.nanoTime() + limit;
+        boolean interrupted = false;
+        try {
+            while (true) {
+                try {
+                    waiter.cleanedUp().get(Math.max(0, until - System.nanoTime()), TimeUnit.NANOSECONDS);
+                    return;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                } catch (TimeoutException e) {
+                    log.warn("acquisition of {} did not finish its cleanup in time", t.claimKey());
+                    return;
+                } catch (ExecutionException e) {
+                    return; // never completed exceptionally; nothing to wait for
+                }
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

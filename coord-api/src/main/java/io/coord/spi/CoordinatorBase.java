@@ -33,8 +33,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #scheduler()}: one thread for timers (renewals, deadlines). Tasks there must not block.</li>
  *   <li>{@link #events()}: one thread running user callbacks (session listeners, loss signals,
  *       election observers) in order. Backends hop here from their client library's I/O thread.</li>
- *   <li>{@link #workers()}: a cached pool on which the blocking acquisition algorithms run, one
- *       thread per waiting acquisition; cancellation interrupts that thread.</li>
+ *   <li>{@link #workers()}: a cached pool for the little blocking work off the hot path (opening a
+ *       session asynchronously, cleanup after an expiry). Pending acquisitions hold no thread: they
+ *       are state machines ({@link Waiter}) driven by the client library's replies and the scheduler.</li>
  * </ul>
  */
 public abstract class CoordinatorBase implements Coordinator {

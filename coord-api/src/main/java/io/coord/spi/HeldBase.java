@@ -4,6 +4,9 @@ import io.coord.BackendUnavailableException;
 import io.coord.CoordException;
 import io.coord.LossReason;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -89,45 +92,79 @@ public abstract class HeldBase {
         return true;
     }
 
-    /** Removes the entry on the server (one round trip); idempotent; throws if lost. */
+    /**
+     * Removes the entry on the server (one round trip, sent from the caller's thread, which waits for
+     * the reply); idempotent; throws if lost.
+     */
     final void releaseEntry() {
-        synchronized (mutex) {
-            switch (state) {
-                case RELEASING, RELEASED:
-                    return;
-                case LOST:
-                    throw lostError(lossReason);
-                default:
-                    state = State.RELEASING;
-            }
+        if (!beginRelease()) {
+            return;
         }
         boolean interrupted = Thread.interrupted();
         try {
-            entry.remove();
+            awaitReply(entry.remove());
         } catch (Exception e) {
-            io.coord.SessionState ended = session.state();
-            if (ended.isTerminal()) {
-                // The session ended while we released: the entry is gone with it; the grant is lost.
-                LossReason reason = ended == io.coord.SessionState.CLOSED ? LossReason.SESSION_CLOSED : LossReason.SESSION_EXPIRED;
-                synchronized (mutex) {
-                    state = State.LOST;
-                    lossReason = reason;
-                }
-                session.coordinator().events().execute(() -> lost.complete(reason));
-                throw lostError(reason);
-            }
-            synchronized (mutex) {
-                if (state == State.RELEASING) {
-                    state = State.HELD;
-                }
-            }
-            throw e instanceof CoordException ce ? ce
-                    : new BackendUnavailableException("releasing '" + name + "' failed; it is still held (retry, or close the session): " + e, e);
+            throw releaseFailed(e);
         } finally {
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
         }
+        released();
+    }
+
+    /** Best-effort release used when a grant raced a cancellation; never blocks (may run on an I/O thread). */
+    final void releaseQuietly() {
+        try {
+            if (!beginRelease()) {
+                return;
+            }
+        } catch (RuntimeException lost) {
+            return;
+        }
+        entry.remove().whenComplete((v, e) -> {
+            if (e == null) {
+                released();
+                return;
+            }
+            try {
+                throw releaseFailed(e);
+            } catch (RuntimeException failed) {
+                log.warn("releasing abandoned '{}' failed; its session frees it", name, failed);
+            }
+        });
+    }
+
+    /** Waits for one server reply, bounded by the coordinator's operation timeout; unwraps its failure. */
+    final <T> T awaitReply(CompletableFuture<T> reply) throws Exception {
+        try {
+            return reply.get(session.coordinator().operationTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            throw cause instanceof Exception ex ? ex : e;
+        } catch (TimeoutException e) {
+            reply.cancel(false);
+            throw new BackendUnavailableException("no reply from " + session.coordinator().backend() + " within "
+                    + session.coordinator().operationTimeout().toMillis() + " ms", e);
+        }
+    }
+
+    /** HELD → RELEASING; false if already releasing or released; throws if lost. */
+    private boolean beginRelease() {
+        synchronized (mutex) {
+            switch (state) {
+                case RELEASING, RELEASED:
+                    return false;
+                case LOST:
+                    throw lostError(lossReason);
+                default:
+                    state = State.RELEASING;
+                    return true;
+            }
+        }
+    }
+
+    private void released() {
         synchronized (mutex) {
             state = State.RELEASED;
         }
@@ -135,12 +172,25 @@ public abstract class HeldBase {
         session.unclaim(claimKey);
     }
 
-    /** Best-effort release used when a grant raced a cancellation. */
-    final void releaseQuietly() {
-        try {
-            releaseEntry();
-        } catch (RuntimeException e) {
-            log.warn("releasing abandoned '{}' failed; its session frees it", name, e);
+    /** A failed removal: lost if the session ended meanwhile, else HELD again (the caller may retry). */
+    private CoordException releaseFailed(Throwable e) {
+        io.coord.SessionState ended = session.state();
+        if (ended.isTerminal()) {
+            // The session ended while we released: the entry is gone with it; the grant is lost.
+            LossReason reason = ended == io.coord.SessionState.CLOSED ? LossReason.SESSION_CLOSED : LossReason.SESSION_EXPIRED;
+            synchronized (mutex) {
+                state = State.LOST;
+                lossReason = reason;
+            }
+            session.coordinator().events().execute(() -> lost.complete(reason));
+            return lostError(reason);
         }
+        synchronized (mutex) {
+            if (state == State.RELEASING) {
+                state = State.HELD;
+            }
+        }
+        return e instanceof CoordException ce ? ce
+                : new BackendUnavailableException("releasing '" + name + "' failed; it is still held (retry, or close the session): " + e, e);
     }
 }

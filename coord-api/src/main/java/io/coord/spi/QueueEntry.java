@@ -1,29 +1,46 @@
 package io.coord.spi;
 
-import io.coord.lock.FencedLock;
+import java.util.concurrent.CompletableFuture;
 
 /**
- * One waiter's entry in a backend's queue for a lock or an election: the part of a recipe that
- * talks to the server. Its methods run on a coord worker thread and may block; they must not run
- * on a client library's callback thread.
+ * One session's entry in a backend's ordered queue for one name: the only part of a lock, fair lock
+ * or election that talks to the server. The waiting loop over it ({@link Waiter}) and each
+ * primitive's grant rule ({@link GrantRule}) are written once, in this package.
  *
- * <p>Contract, which the conformance kit checks for every backend:
+ * <h2>Contract (the conformance kit checks it on every backend)</h2>
  * <ul>
- *   <li>{@link #enqueue()} puts the entry on the server (one round trip where the backend allows);</li>
- *   <li>{@link #awaitTurn(Deadline)} returns only when this entry is first in line, with a fencing
- *       token strictly greater than any earlier grant's (see {@link FencedLock}); it is
- *       interruptible and throws {@link java.util.concurrent.TimeoutException} at the deadline;
- *       it must fail with {@link io.coord.SessionExpiredException} if the entry vanished while
- *       waiting (the session died), never return a token for a vanished entry;</li>
+ *   <li>The queue orders entries by the order in which the server recorded them; an entry belongs
+ *       to its session's lease and disappears with it. Each entry has a token that is strictly
+ *       greater than the token of every entry recorded before it on that name (the fencing token).</li>
+ *   <li>{@link #enqueue(int)} appends this entry carrying its value and reports its position — one
+ *       round trip where the backend allows. A retried request never creates a second entry.</li>
+ *   <li>{@link #position(int)} re-reads the position: whether this entry still exists (gone means
+ *       its session died) and, nearest first, up to {@code lookahead} entries standing ahead of it.</li>
+ *   <li>{@link #whenGone(Position, Position.Ahead)} completes once {@code blocker} may have left the
+ *       queue after the read that produced {@code seen}: {@code true} when the backend saw it go (a
+ *       watch event, a message), {@code false} for a spurious wake-up (watch error, reconnect,
+ *       safety-net timer) after which the engine re-reads. A departure after {@code seen} must never
+ *       be missed. Cancelling the returned future unregisters the wait and frees what it holds.</li>
  *   <li>{@link #remove()} deletes this entry and only this entry (guarded by its identity), is
- *       idempotent, and works even when {@link #enqueue()} was interrupted with its outcome unknown.</li>
+ *       idempotent, and is safe after an {@link #enqueue(int)} whose outcome is unknown.</li>
+ *   <li>{@link #replaceValue(String)} rewrites the value, guarded by the entry's identity; false if
+ *       the entry is gone.</li>
  * </ul>
+ *
+ * <h2>Threads</h2>
+ * Every method only sends requests and returns; none blocks, and a pending wait holds no thread.
+ * Futures may complete on a client library's I/O thread: the engine's continuations there only issue
+ * the next request or complete internal futures — never user code, never a blocking call.
  */
 public interface QueueEntry {
 
-    void enqueue() throws Exception;
+    CompletableFuture<Position> enqueue(int lookahead);
 
-    long awaitTurn(Deadline deadline) throws Exception;
+    CompletableFuture<Position> position(int lookahead);
 
-    void remove() throws Exception;
+    CompletableFuture<Boolean> whenGone(Position seen, Position.Ahead blocker);
+
+    CompletableFuture<Void> remove();
+
+    CompletableFuture<Boolean> replaceValue(String value);
 }

@@ -43,8 +43,7 @@ import org.slf4j.LoggerFactory;
  * Backends report a server-side expiry from any thread with {@link #expired(String)}.
  *
  * <h2>Ending</h2>
- * On EXPIRED or CLOSED, every pending acquisition is aborted (its thread is interrupted and it
- * removes its own queue entry), every grant and leadership is marked lost, and the backend's
+ * On EXPIRED or CLOSED, every pending acquisition is aborted (it removes its own queue entry), every grant and leadership is marked lost, and the backend's
  * client resources are released. Close revokes the lease on the server before returning.
  */
 public abstract class SessionBase implements Session {
@@ -68,7 +67,7 @@ public abstract class SessionBase implements Session {
     private ScheduledFuture<?> deadlineTimer;
     /** Lock/election names this session holds or waits for, mapped to the holder of the claim. */
     private final Map<String, Object> claims = new HashMap<>();
-    private final List<Acquisition<?>> pending = new ArrayList<>();
+    private final List<Waiter<?>> pending = new ArrayList<>();
     private final List<HeldBase> held = new ArrayList<>();
 
     private final CopyOnWriteArrayList<SessionListener> listeners = new CopyOnWriteArrayList<>();
@@ -112,12 +111,12 @@ public abstract class SessionBase implements Session {
     protected void haltTraffic() {
     }
 
-    /** A fenced lock handle; backends usually return {@code new SessionLock(this, name, recipe…)}. */
-    protected abstract FencedLock createLock(String name);
-
-    protected abstract FairLock createFairLock(String name);
-
-    protected abstract Election createElection(String name);
+    /**
+     * The one recipe hook: a new, not yet enqueued entry of this session in the queue of
+     * {@code primitive} named {@code name}, carrying {@code value} (empty for locks, the candidate's
+     * value for elections). Every primitive's waiting loop and grant rule run over it.
+     */
+    protected abstract QueueEntry newEntry(Primitive primitive, String name, String value);
 
     // ---- the public contract -------------------------------------------------------------
 
@@ -166,21 +165,21 @@ public abstract class SessionBase implements Session {
     public final FencedLock lock(String name) {
         Arguments.name("lock", name);
         ensureLive();
-        return createLock(name);
+        return new SessionLock(this, name, Primitive.LOCK, () -> newEntry(Primitive.LOCK, name, ""));
     }
 
     @Override
     public final FairLock fairLock(String name) {
         Arguments.name("fair lock", name);
         ensureLive();
-        return createFairLock(name);
+        return new SessionFairLock(this, name, () -> newEntry(Primitive.FAIR_LOCK, name, ""));
     }
 
     @Override
     public final Election election(String name) {
         Arguments.name("election", name);
         ensureLive();
-        return createElection(name);
+        return new SessionElection(this, coordinator.createElectionView(name), value -> newEntry(Primitive.ELECTION, name, value));
     }
 
     @Override
@@ -277,7 +276,7 @@ public abstract class SessionBase implements Session {
     }
 
     /** Registers a running acquisition; false if the session already ended. */
-    final boolean addPending(Acquisition<?> a) {
+    final boolean addPending(Waiter<?> a) {
         synchronized (mutex) {
             if (state.isTerminal()) {
                 return false;
@@ -287,7 +286,7 @@ public abstract class SessionBase implements Session {
         }
     }
 
-    final void removePending(Acquisition<?> a) {
+    final void removePending(Waiter<?> a) {
         synchronized (mutex) {
             pending.remove(a);
         }
@@ -422,7 +421,7 @@ public abstract class SessionBase implements Session {
     /** Moves to a final state once; aborts pending work and loses held grants. */
     private boolean end(SessionState terminal, String why) {
         SessionState before;
-        List<Acquisition<?>> aborted;
+        List<Waiter<?>> aborted;
         List<HeldBase> lost;
         synchronized (mutex) {
             if (state.isTerminal()) {
@@ -442,7 +441,7 @@ public abstract class SessionBase implements Session {
             log.warn("{}: expired ({}); {} grant(s) lost, {} acquisition(s) aborted", this, why, lost.size(), aborted.size());
         }
         SessionExpiredException cause = new SessionExpiredException(id, terminal);
-        for (Acquisition<?> a : aborted) {
+        for (Waiter<?> a : aborted) {
             a.abort(cause);
         }
         LossReason reason = terminal == SessionState.CLOSED ? LossReason.SESSION_CLOSED : LossReason.SESSION_EXPIRED;

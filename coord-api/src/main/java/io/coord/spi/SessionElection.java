@@ -1,5 +1,6 @@
 package io.coord.spi;
 
+import io.coord.Primitive;
 import io.coord.Subscription;
 import io.coord.election.Election;
 import io.coord.election.ElectionView;
@@ -12,25 +13,27 @@ import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
 
 /**
- * The {@link Election} of every backend: campaigns are acquisitions of a {@link Candidate} entry
- * (same cancellation rules as locks); reading and observing are delegated to the backend's view.
+ * The {@link Election} of every backend: a campaign is an acquisition of a queue entry carrying the
+ * candidate's value, under {@link GrantRule#FIRST_IN_LINE} (same cancellation rules as locks);
+ * reading and observing are delegated to the backend's view.
  */
-public final class SessionElection implements Election {
+final class SessionElection implements Election {
 
     private final SessionBase session;
     private final ElectionView view;
-    private final Function<String, Candidate> candidates;
-    private final String claimKey;
+    private final Function<String, QueueEntry> candidates;
+    private final Acquisitions.Target target;
 
     /**
      * @param view       the backend's read-only view of this election
-     * @param candidates a new, not yet enqueued candidate entry announcing the given value
+     * @param candidates a new, not yet enqueued entry announcing the given value
      */
-    public SessionElection(SessionBase session, ElectionView view, Function<String, Candidate> candidates) {
+    SessionElection(SessionBase session, ElectionView view, Function<String, QueueEntry> candidates) {
         this.session = session;
         this.view = view;
         this.candidates = candidates;
-        this.claimKey = SessionLeadership.claimKey(view.name());
+        this.target = new Acquisitions.Target(session, Primitive.ELECTION, SessionLeadership.claimKey(view.name()),
+                "a candidacy in election '" + view.name() + "'", GrantRule.FIRST_IN_LINE);
     }
 
     @Override
@@ -55,8 +58,8 @@ public final class SessionElection implements Election {
     public Leadership campaign(String value) throws InterruptedException {
         Arguments.value(value);
         session.ensureLive();
-        Candidate c = candidates.apply(value);
-        return Acquisitions.blocking(session, claimKey, describe(), c, term -> lead(c, term, value));
+        QueueEntry c = candidates.apply(value);
+        return Acquisitions.blocking(target, c, term -> lead(c, term, value));
     }
 
     @Override
@@ -64,26 +67,22 @@ public final class SessionElection implements Election {
         Arguments.value(value);
         Arguments.timeout(timeout);
         session.ensureLive();
-        Candidate c = candidates.apply(value);
-        return Acquisitions.timed(session, claimKey, describe(), c, timeout, term -> lead(c, term, value)).map(l -> l);
+        QueueEntry c = candidates.apply(value);
+        return Acquisitions.timed(target, c, timeout, term -> lead(c, term, value)).map(l -> l);
     }
 
     @Override
     public CompletableFuture<Leadership> campaignAsync(String value) {
         Arguments.value(value);
         session.ensureLive();
-        Candidate c = candidates.apply(value);
+        QueueEntry c = candidates.apply(value);
         @SuppressWarnings("unchecked")
         CompletableFuture<Leadership> future = (CompletableFuture<Leadership>) (CompletableFuture<?>)
-                Acquisitions.async(session, claimKey, describe(), c, term -> lead(c, term, value));
+                Acquisitions.async(target, c, term -> lead(c, term, value));
         return future;
     }
 
-    private SessionLeadership lead(Candidate c, long term, String value) {
-        return new SessionLeadership(session, claimKey, name(), term, c, value);
-    }
-
-    private String describe() {
-        return "a candidacy in election '" + name() + "'";
+    private SessionLeadership lead(QueueEntry c, long term, String value) {
+        return new SessionLeadership(session, target.claimKey(), name(), term, c, value);
     }
 }

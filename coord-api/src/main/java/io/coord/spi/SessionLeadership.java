@@ -7,12 +7,12 @@ import io.coord.Primitive;
 import io.coord.election.Leadership;
 import java.util.concurrent.CompletableFuture;
 
-/** The {@link Leadership} of every backend: a {@link Candidate} entry that reached the head of the queue. */
+/** The {@link Leadership} of every backend: the queue entry of a candidacy that reached the head of the queue. */
 final class SessionLeadership extends HeldBase implements Leadership {
 
     private volatile String value;
 
-    SessionLeadership(SessionBase session, String claimKey, String name, long term, Candidate entry, String value) {
+    SessionLeadership(SessionBase session, String claimKey, String name, long term, QueueEntry entry, String value) {
         super(session, claimKey, name, term, entry);
         this.value = value;
     }
@@ -46,7 +46,7 @@ final class SessionLeadership extends HeldBase implements Leadership {
         }
         boolean done;
         try {
-            done = ((Candidate) entry).proclaim(newValue);
+            done = awaitReply(entry.replaceValue(newValue));
         } catch (CoordException e) {
             throw e;
         } catch (InterruptedException e) {

@@ -2,6 +2,7 @@ package io.coord.spi;
 
 import io.coord.Primitive;
 import io.coord.Session;
+import io.coord.lock.FairLock;
 import io.coord.lock.FencedLock;
 import io.coord.lock.LockGrant;
 import java.time.Duration;
@@ -11,24 +12,26 @@ import java.util.function.Supplier;
 
 /**
  * The {@link FencedLock} of every backend: the backend supplies a fresh {@link QueueEntry} per
- * acquisition; this class supplies the argument checks, the no-re-entrance rule, the three
- * acquisition forms and their cancellation hygiene (see {@link Acquisition}).
+ * acquisition; this class supplies the argument checks, the no-re-entrance rule, the grant rule
+ * ({@link GrantRule#FIRST_IN_LINE}) and the three acquisition forms with their cancellation hygiene
+ * (see {@link Waiter}).
  */
-public class SessionLock implements FencedLock {
+class SessionLock implements FencedLock {
 
     private final SessionBase session;
     private final String name;
-    private final String claimKey;
+    private final Acquisitions.Target target;
     private final Supplier<QueueEntry> entries;
 
     /**
      * @param primitive LOCK or FAIR_LOCK (separate claim spaces: a lock and a fair lock of the same name are different locks)
      * @param entries   a new, not yet enqueued entry for each acquisition
      */
-    public SessionLock(SessionBase session, String name, Primitive primitive, Supplier<QueueEntry> entries) {
+    SessionLock(SessionBase session, String name, Primitive primitive, Supplier<QueueEntry> entries) {
         this.session = session;
         this.name = name;
-        this.claimKey = primitive + ":" + name;
+        this.target = new Acquisitions.Target(session, primitive, primitive + ":" + name,
+                (this instanceof FairLock ? "fair lock '" : "lock '") + name + "'", GrantRule.FIRST_IN_LINE);
         this.entries = entries;
     }
 
@@ -46,7 +49,7 @@ public class SessionLock implements FencedLock {
     public final LockGrant acquire() throws InterruptedException {
         session.ensureLive();
         QueueEntry entry = entries.get();
-        return Acquisitions.blocking(session, claimKey, describe(), entry, token -> grant(entry, token));
+        return Acquisitions.blocking(target, entry, token -> grant(entry, token));
     }
 
     @Override
@@ -54,7 +57,7 @@ public class SessionLock implements FencedLock {
         Arguments.timeout(timeout);
         session.ensureLive();
         QueueEntry entry = entries.get();
-        return Acquisitions.timed(session, claimKey, describe(), entry, timeout, token -> grant(entry, token)).map(g -> g);
+        return Acquisitions.timed(target, entry, timeout, token -> grant(entry, token)).map(g -> g);
     }
 
     @Override
@@ -64,20 +67,16 @@ public class SessionLock implements FencedLock {
         // The very future of the acquisition, so that cancelling it abandons the acquisition.
         @SuppressWarnings("unchecked")
         CompletableFuture<LockGrant> future = (CompletableFuture<LockGrant>) (CompletableFuture<?>)
-                Acquisitions.async(session, claimKey, describe(), entry, token -> grant(entry, token));
+                Acquisitions.async(target, entry, token -> grant(entry, token));
         return future;
     }
 
     private SessionGrant grant(QueueEntry entry, long token) {
-        return new SessionGrant(session, claimKey, name, token, entry);
-    }
-
-    private String describe() {
-        return (this instanceof io.coord.lock.FairLock ? "fair lock '" : "lock '") + name + "'";
+        return new SessionGrant(session, target.claimKey(), name, token, entry);
     }
 
     @Override
     public String toString() {
-        return describe() + " of " + session;
+        return target.description() + " of " + session;
     }
 }

@@ -1,0 +1,34 @@
+package io.coord.spi;
+
+import java.util.List;
+
+/**
+ * What one read of a queue told an entry: whether it still exists, its token, and the entries
+ * standing ahead of it, nearest first (at most the lookahead the grant rule asked for).
+ *
+ * @param present  false once the entry is gone from the server (its session died, or it was removed)
+ * @param token    the entry's fencing token (0 if not present)
+ * @param ahead    entries ahead of this one, nearest first, at most the requested lookahead
+ * @param revision the backend's version of the read (etcd: header revision; others may use 0), which
+ *                 {@link QueueEntry#whenGone} uses to know which departures it must not miss
+ */
+public record Position(boolean present, long token, List<Ahead> ahead, long revision) {
+
+    public Position {
+        ahead = List.copyOf(ahead);
+    }
+
+    /** The position of an entry that no longer exists. */
+    public static Position gone(long revision) {
+        return new Position(false, 0, List.of(), revision);
+    }
+
+    /**
+     * An entry ahead of this one.
+     *
+     * @param id    the backend's identity of the entry (etcd key, ZooKeeper node name, Redis member)
+     * @param token that entry's token
+     */
+    public record Ahead(String id, long token) {
+    }
+}

@@ -1,0 +1,296 @@
+package io.coord.spi;
+
+import io.coord.BackendUnavailableException;
+import io.coord.CoordException;
+import io.coord.Primitive;
+import io.coord.SessionExpiredException;
+import java.util.ArrayDeque;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.LongFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One attempt to acquire a lock or win an election — the waiting loop of every primitive on every
+ * backend, written once:
+ *
+ * <pre>
+ *   enqueue → read my position → gone? fail (session died) → granted by the rule? become the holder
+ *           → deadline passed? remove, time out → wait until the one entry that blocks me goes
+ *           → count the wake-up → read again
+ * </pre>
+ *
+ * <h2>Why it is safe</h2>
+ * <ul>
+ *   <li>A grant is reported only from a read in which the entry is present and the {@link GrantRule}
+ *       grants it, and only while the session is live ({@link SessionBase#adopt}): never on a dead
+ *       session, never for a vanished entry.</li>
+ *   <li>Whatever ends the attempt short of a grant — timeout, the caller cancelling the future or being
+ *       interrupted, the session ending, a server error — the entry is removed before the result
+ *       completes and before {@link #cleanedUp()} completes, so a caller that gave up never leaves an
+ *       entry behind and a later release can never hand it the grant. A grant that raced the caller's
+ *       cancellation is released at once.</li>
+ *   <li>A removal is sent only when no enqueue or read of this entry is in flight, so it cannot overtake
+ *       the enqueue it undoes.</li>
+ * </ul>
+ *
+ * <h2>Threads</h2>
+ * A pending attempt holds no thread: it is this state machine, driven by the backend's futures, the
+ * scheduler's deadline timer and {@link #abort}. Every signal is posted to {@link #post}, which runs
+ * the steps one at a time on whichever thread posted (a client library's I/O thread, the scheduler,
+ * the caller): the fields below are touched only by the step that runs, so they need no lock, and a
+ * step never blocks — it sends the next request or completes a future. Results of asynchronous calls
+ * complete on the coordinator's event thread, so user code never runs on an I/O thread; a blocking
+ * caller's result completes wherever the reply arrives and wakes the caller directly (no pool hop).
+ */
+final class Waiter<H extends HeldBase> {
+
+    private static final Logger log = LoggerFactory.getLogger(Waiter.class);
+
+    private enum Phase { NEW, REQUESTING, WAITING, REMOVING, DONE }
+
+    private final SessionBase session;
+    private final Primitive primitive;
+    private final String claimKey;
+    private final QueueEntry entry;
+    private final GrantRule rule;
+    private final Deadline deadline;
+    private final LongFunction<H> holders;
+    /** Where results complete: the event thread for asynchronous callers, the replying thread for blocking ones. */
+    private final Executor completer;
+    private final CompletableFuture<H> result = new CompletableFuture<>();
+    private final CompletableFuture<Void> cleanedUp = new CompletableFuture<>();
+
+    // ---- the serial step runner: any thread may post; one thread at a time drains ----
+    private final ArrayDeque<Runnable> steps = new ArrayDeque<>();
+    private boolean draining; // guarded by steps
+
+    // ---- touched only inside steps ----
+    private Phase phase = Phase.NEW;
+    private Throwable abortCause;
+    private CompletableFuture<Boolean> wait;
+    private ScheduledFuture<?> timer;
+    private volatile boolean completingOurselves;
+
+    Waiter(SessionBase session, Primitive primitive, String claimKey, QueueEntry entry, GrantRule rule,
+           Deadline deadline, LongFunction<H> holders, boolean asynchronous) {
+        this.session = session;
+        this.primitive = primitive;
+        this.claimKey = claimKey;
+        this.entry = entry;
+        this.rule = rule;
+        this.deadline = deadline;
+        this.holders = holders;
+        this.completer = asynchronous ? session.coordinator().events() : Runnable::run;
+        // The caller cancelling or completing the future abandons the attempt.
+        result.whenComplete((v, e) -> {
+            if (!completingOurselves) {
+                abort(new CancellationException("acquisition abandoned by its caller"));
+            }
+        });
+    }
+
+    /** Sends the enqueue from the caller's thread; the session's claim is already taken. */
+    CompletableFuture<H> start() {
+        if (!session.addPending(this)) {
+            session.unclaim(claimKey);
+            return CompletableFuture.failedFuture(new SessionExpiredException(session.id(), session.state()));
+        }
+        if (deadline.isBounded()) {
+            timer = session.coordinator().scheduler().schedule(() -> post(this::deadlinePassed),
+                    deadline.remainingNanos(), TimeUnit.NANOSECONDS);
+        }
+        post(() -> {
+            if (phase == Phase.NEW) {
+                request(entry.enqueue(rule.lookahead()));
+            }
+        });
+        return result;
+    }
+
+    /** Gives up (caller cancelled or interrupted, session ended); the entry is removed first. Any thread. */
+    void abort(Throwable cause) {
+        post(() -> {
+            if (phase == Phase.DONE || phase == Phase.REMOVING || abortCause != null) {
+                return;
+            }
+            abortCause = cause;
+            if (phase == Phase.WAITING || phase == Phase.NEW) {
+                fail(cause);
+            } // REQUESTING: the reply's step sees abortCause and removes the entry
+        });
+    }
+
+    /** Completes once the attempt has finished, its entry removed unless it was granted. */
+    CompletableFuture<Void> cleanedUp() {
+        return cleanedUp;
+    }
+
+    // ---- the steps -------------------------------------------------------------------------
+
+    private void request(CompletableFuture<Position> reply) {
+        phase = Phase.REQUESTING;
+        reply.whenComplete((p, e) -> post(() -> read(p, e)));
+    }
+
+    private void read(Position p, Throwable error) {
+        if (phase != Phase.REQUESTING) {
+            return;
+        }
+        if (abortCause != null) {
+            fail(abortCause);
+        } else if (error != null) {
+            fail(error);
+        } else if (!p.present()) {
+            fail(new SessionExpiredException(session.id(), session.state().isTerminal()
+                    ? session.state() : io.coord.SessionState.EXPIRED));
+        } else {
+            Position.Ahead blocker = rule.blocker(p);
+            if (blocker == null) {
+                grant(p.token());
+            } else if (deadline.hasPassed()) {
+                fail(new TimeoutException("waiting for " + claimKey + " timed out"));
+            } else {
+                phase = Phase.WAITING;
+                CompletableFuture<Boolean> w = entry.whenGone(p, blocker);
+                wait = w;
+                w.whenComplete((saw, e) -> post(() -> woken(w, saw, e)));
+            }
+        }
+    }
+
+    private void woken(CompletableFuture<Boolean> w, Boolean saw, Throwable error) {
+        if (phase != Phase.WAITING || w != wait) {
+            return; // a wait we cancelled ourselves
+        }
+        wait = null;
+        if (Boolean.TRUE.equals(saw)) {
+            session.stats().wakeup(primitive);
+        }
+        if (error != null) {
+            // A failing wait (member down, no leader) must not spin: read again a little later.
+            log.debug("waiting for {} failed; re-reading in 100 ms", claimKey, error);
+            phase = Phase.REQUESTING;
+            session.coordinator().scheduler().schedule(
+                    () -> post(() -> request(entry.position(rule.lookahead()))), 100, TimeUnit.MILLISECONDS);
+            return;
+        }
+        request(entry.position(rule.lookahead()));
+    }
+
+    private void deadlinePassed() {
+        if (phase == Phase.WAITING) {
+            fail(new TimeoutException("waiting for " + claimKey + " timed out"));
+        } // NEW/REQUESTING: the next read sees the deadline (a grant in that read still wins)
+    }
+
+    private void grant(long token) {
+        H holder = holders.apply(token);
+        if (!session.adopt(holder)) {
+            fail(new SessionExpiredException(session.id(), session.state()));
+            return;
+        }
+        finish();
+        completingOurselves = true;
+        completer.execute(() -> {
+            if (!result.complete(holder)) {
+                holder.releaseQuietly(); // the caller gave up at the very moment we won
+            }
+        });
+        cleanedUp.complete(null);
+    }
+
+    private void fail(Throwable cause) {
+        phase = Phase.REMOVING;
+        cancelWaitAndTimer();
+        CompletableFuture<Void> removed;
+        try {
+            removed = entry.remove();
+        } catch (RuntimeException e) {
+            removed = CompletableFuture.failedFuture(e);
+        }
+        removed.whenComplete((v, e) -> post(() -> {
+            if (e != null) {
+                log.warn("could not remove the queue entry of {}; the session's end removes it", claimKey, e);
+            }
+            session.unclaim(claimKey);
+            finish();
+            completingOurselves = true;
+            Throwable reported = translate(cause);
+            completer.execute(() -> result.completeExceptionally(reported));
+            cleanedUp.complete(null);
+        }));
+    }
+
+    private void finish() {
+        phase = Phase.DONE;
+        cancelWaitAndTimer();
+        session.removePending(this);
+    }
+
+    private void cancelWaitAndTimer() {
+        if (wait != null) {
+            wait.cancel(false);
+            wait = null;
+        }
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+    }
+
+    private Throwable translate(Throwable t) {
+        if (t instanceof ExecutionException || t instanceof CompletionException) {
+            return t.getCause() == null ? t : translate(t.getCause());
+        }
+        if (t instanceof CoordException || t instanceof CancellationException || t instanceof TimeoutException
+                || t instanceof IllegalArgumentException || t instanceof IllegalStateException || t instanceof Error) {
+            return t;
+        }
+        if (t instanceof InterruptedException) {
+            return new CancellationException("acquisition interrupted");
+        }
+        return new BackendUnavailableException("acquiring " + claimKey + " failed: " + t, t);
+    }
+
+    // ---- serial execution --------------------------------------------------------------------
+
+    /**
+     * Runs {@code step} now on this thread if no other thread is running a step of this waiter, else
+     * queues it for that thread. Steps never block, so a drain is short.
+     */
+    private void post(Runnable step) {
+        synchronized (steps) {
+            steps.add(step);
+            if (draining) {
+                return;
+            }
+            draining = true;
+        }
+        while (true) {
+            Runnable next;
+            synchronized (steps) {
+                next = steps.poll();
+                if (next == null) {
+                    draining = false;
+                    return;
+                }
+            }
+            try {
+                next.run();
+            } catch (RuntimeException | Error e) {
+                log.error("acquisition step of {} failed", claimKey, e);
+                if (phase != Phase.DONE && phase != Phase.REMOVING) {
+                    fail(e);
+                }
+            }
+        }
+    }
+}

@@ -16,6 +16,7 @@ public final class Arguments {
     public static final Duration MIN_TTL = Duration.ofMillis(100);
     public static final Duration MAX_TTL = Duration.ofHours(1);
     public static final Duration MAX_TIMEOUT = Duration.ofHours(24);
+    private static final java.util.regex.Pattern NAMESPACE = java.util.regex.Pattern.compile("[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*");
 
     private Arguments() {
     }
@@ -71,6 +72,29 @@ public final class Arguments {
                     + MAX_VALUE_BYTES + " are allowed");
         }
         return value;
+    }
+
+    /**
+     * A namespace, the same rule on every backend (builders and URIs): up to 128 characters of
+     * letters, digits, '.', '_', '-', in segments separated by '/', none of them "." or "..".
+     */
+    public static String namespace(String namespace) {
+        if (namespace == null || namespace.length() > 128 || !NAMESPACE.matcher(namespace).matches()
+                || ("/" + namespace + "/").contains("/./") || ("/" + namespace + "/").contains("/../")) {
+            throw new IllegalArgumentException("bad namespace '" + namespace + "'; allowed: up to 128 characters of letters,"
+                    + " digits, '.', '_', '-', in segments separated by '/', none of them '.' or '..'");
+        }
+        return namespace;
+    }
+
+    /** A configuration duration (a builder's timeout or interval) within {@code [min, max]}. */
+    public static Duration duration(String what, Duration d, Duration min, Duration max) {
+        notNull(what, d);
+        if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+            throw new IllegalArgumentException(what + " " + describe(d) + " is out of range: allowed "
+                    + describe(min) + " to " + describe(max));
+        }
+        return d;
     }
 
     /** A listener or callback: not null. */

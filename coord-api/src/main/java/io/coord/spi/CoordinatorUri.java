@@ -17,7 +17,6 @@ import java.util.regex.Pattern;
 public record CoordinatorUri(String scheme, List<String> endpoints, String namespace, Map<String, String> parameters) {
 
     public static final String DEFAULT_NAMESPACE = "coord";
-    private static final Pattern NAMESPACE = Pattern.compile("[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*");
     private static final Pattern HOST_PORT = Pattern.compile("(\\[[0-9A-Fa-f:.]+]|[A-Za-z0-9.-]+)(:\\d{1,5})?");
 
     public CoordinatorUri {
@@ -59,9 +58,10 @@ public record CoordinatorUri(String scheme, List<String> endpoints, String names
             path = path.substring(0, path.length() - 1);
         }
         String namespace = path.isEmpty() ? DEFAULT_NAMESPACE : path;
-        if (namespace.length() > 128 || !NAMESPACE.matcher(namespace).matches()) {
-            throw new IllegalArgumentException("bad namespace '" + namespace + "' in URI '" + uri
-                    + "'; allowed: up to 128 characters of letters, digits, '.', '_', '-', segments separated by '/'");
+        try {
+            Arguments.namespace(namespace);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() + " (in URI '" + uri + "')", e);
         }
         Map<String, String> params = new LinkedHashMap<>();
         if (uri.getRawQuery() != null && !uri.getRawQuery().isEmpty()) {

@@ -21,6 +21,8 @@ import org.junit.jupiter.api.Nested;
  *   <li>{@link ElectionRules} — one leader at a time with increasing terms, hand-over, observers
  *       see every change including "no leader", proclaim only by the leader, dead leaders are
  *       told and replaced, campaigns never succeed on dead sessions;</li>
+ *   <li>{@link PendingWaitRules} — a thousand pending acquisitions hold no thread of their own, and
+ *       cancelling them all leaves only the holders' entries;</li>
  *   <li>{@link BadInputRules} — a table of invalid calls, each with its error and message.</li>
  * </ul>
  *
@@ -60,6 +62,14 @@ public abstract class CoordinatorKit {
     @DisplayName("elections")
     class Elections extends ElectionRules {
         Elections() {
+            super(CoordinatorKit.this::backend);
+        }
+    }
+
+    @Nested
+    @DisplayName("pending waits")
+    class PendingWaits extends PendingWaitRules {
+        PendingWaits() {
             super(CoordinatorKit.this::backend);
         }
     }

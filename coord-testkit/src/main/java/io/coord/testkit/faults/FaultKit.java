@@ -6,7 +6,7 @@ import org.junit.jupiter.api.Nested;
 /**
  * The fault-injection suite: subclass it once per topology with a {@link FaultBackend}. Every
  * scenario records a history, runs it through the history checker and the fenced register, and
- * adds a row to {@code docs/fault-results.md}. Scenarios that do not apply to a topology are
+ * adds a row to {@code target/fault-results.md} (see {@link FaultReport}). Scenarios that do not apply to a topology are
  * skipped with the reason.
  */
 public abstract class FaultKit {

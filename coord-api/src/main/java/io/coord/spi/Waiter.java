@@ -54,7 +54,7 @@ final class Waiter<H extends HeldBase> {
 
     private static final Logger log = LoggerFactory.getLogger(Waiter.class);
 
-    private enum Phase { NEW, REQUESTING, WAITING, REMOVING, DONE }
+    private enum Phase { NEW, REQUESTING, WAITING, PAUSED, REMOVING, DONE }
 
     private final SessionBase session;
     private final Primitive primitive;
@@ -122,7 +122,7 @@ final class Waiter<H extends HeldBase> {
                 return;
             }
             abortCause = cause;
-            if (phase == Phase.WAITING || phase == Phase.NEW) {
+            if (phase != Phase.REQUESTING) {
                 fail(cause);
             } // REQUESTING: the reply's step sees abortCause and removes the entry
         });
@@ -177,16 +177,19 @@ final class Waiter<H extends HeldBase> {
         if (error != null) {
             // A failing wait (member down, no leader) must not spin: read again a little later.
             log.debug("waiting for {} failed; re-reading in 100 ms", claimKey, error);
-            phase = Phase.REQUESTING;
-            session.coordinator().scheduler().schedule(
-                    () -> post(() -> request(entry.position(rule.lookahead()))), 100, TimeUnit.MILLISECONDS);
+            phase = Phase.PAUSED;
+            session.coordinator().scheduler().schedule(() -> post(() -> {
+                if (phase == Phase.PAUSED) {
+                    request(entry.position(rule.lookahead()));
+                }
+            }), 100, TimeUnit.MILLISECONDS);
             return;
         }
         request(entry.position(rule.lookahead()));
     }
 
     private void deadlinePassed() {
-        if (phase == Phase.WAITING) {
+        if (phase == Phase.WAITING || phase == Phase.PAUSED) {
             fail(new TimeoutException("waiting for " + claimKey + " timed out"));
         } // NEW/REQUESTING: the next read sees the deadline (a grant in that read still wins)
     }

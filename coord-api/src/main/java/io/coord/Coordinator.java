@@ -1,7 +1,6 @@
 package io.coord;
 
 import io.coord.election.ElectionView;
-import io.coord.spi.CoordinatorProvider;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,12 +1,12 @@
-package io.coord.spi;
+package io.coord;
 
-import io.coord.Coordinator;
+import io.coord.spi.CoordinatorUri;
 import java.net.URI;
 import java.util.Set;
 
 /**
  * A backend, found by {@link Coordinator#open(URI)} through {@link java.util.ServiceLoader}
- * ({@code META-INF/services/io.coord.spi.CoordinatorProvider}).
+ * ({@code META-INF/services/io.coord.CoordinatorProvider}); it lives beside the API that loads it.
  */
 public interface CoordinatorProvider {
 

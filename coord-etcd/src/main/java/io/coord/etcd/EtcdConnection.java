@@ -10,19 +10,23 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
 
 /**
- * The jetcd client of one coordinator plus the one way recipes talk to it: {@link #call}, which counts
- * the round trip, waits on a coord worker thread (never on a jetcd thread), and turns every failure into
- * a coord exception. Internal to coord-etcd (public only for its sub-packages).
+ * The jetcd client of one coordinator plus the one way recipes talk to it: {@link #send}, which counts
+ * the round trip, bounds the wait, retries by how safe the request is to repeat, and turns every failure
+ * into a coord exception — all without holding a thread: waits and retries are timers on the
+ * coordinator's scheduler. The blocking forms ({@link #call} …) wait for {@link #send} on the caller's
+ * thread and exist for the few blocking paths (opening a session, fenced put, observers' reads).
  *
  * <p>Every request carries a gRPC deadline of {@link #requestTimeout()} (set by an interceptor in
  * {@link EtcdCoordinator}), so no call can hang, even while no member is reachable.
  */
-public final class EtcdConnection {
+final class EtcdConnection {
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(EtcdConnection.class);
 
@@ -30,135 +34,147 @@ public final class EtcdConnection {
     static final int ATTEMPTS = 5;
     static final int BUDGET = 3;
 
+    /** How safe a request is to send again after a transient failure. */
+    enum Retry {
+        /** Not retried (a lease grant: a lost reply would leak a lease if repeated). */
+        NEVER,
+        /**
+         * Its outcome can always be told afterwards (put-if-absent of a deterministic key, a put guarded by a
+         * create revision). Each attempt waits the full request timeout: an attempt abandoned earlier could
+         * still be applied late, after the caller moved on (a late put-if-absent would re-create a released key).
+         */
+        IDEMPOTENT,
+        /**
+         * Harmless even if an abandoned attempt is applied much later: reads, and deletes guarded by the key's
+         * create revision. The first attempt waits a third of the request timeout (at least 500 ms), each next
+         * one a third more, so a request lost with a dead etcd leader or stuck on a frozen member delays a
+         * release or a wake-up by about that much. (Growing waits plus jittered pauses also keep attempts out of
+         * step with periodic traffic such as renewals: jetcd's round-robin counts calls.)
+         */
+        REPEATABLE
+    }
+
     private final Client client;
     private final EtcdKeys keys;
     private final StatsRecorder stats;
+    private final ScheduledExecutorService scheduler;
     private final Duration requestTimeout;
     private final Duration recheckInterval;
 
-    EtcdConnection(Client client, EtcdKeys keys, StatsRecorder stats, Duration requestTimeout, Duration recheckInterval) {
+    EtcdConnection(Client client, EtcdKeys keys, StatsRecorder stats, ScheduledExecutorService scheduler,
+                   Duration requestTimeout, Duration recheckInterval) {
         this.client = client;
         this.keys = keys;
         this.stats = stats;
+        this.scheduler = scheduler;
         this.requestTimeout = requestTimeout;
         this.recheckInterval = recheckInterval;
     }
 
-    public Client client() {
+    Client client() {
         return client;
     }
 
-    public EtcdKeys keys() {
+    EtcdKeys keys() {
         return keys;
     }
 
-    public StatsRecorder stats() {
-        return stats;
+    ScheduledExecutorService scheduler() {
+        return scheduler;
     }
 
-    public Duration requestTimeout() {
+    Duration requestTimeout() {
         return requestTimeout;
     }
 
-    /** How long a waiter trusts its watch before re-reading the queue anyway (a safety net, not the wake-up path). */
-    public Duration recheckInterval() {
+    /** How long a waiter trusts the delete watch before re-reading the queue anyway (a safety net, not the wake-up path). */
+    Duration recheckInterval() {
         return recheckInterval;
     }
 
     /**
-     * Sends one request for {@code primitive} and waits for its answer (interruptibly). Must run on a coord
-     * thread. Failures: {@link InterruptedException} as is; anything else as {@link BackendUnavailableException}
-     * (never {@link TimeoutException}, which callers reserve for "the acquisition's deadline passed").
+     * Sends {@code request} (from the calling thread) for {@code primitive}; the result completes with the
+     * reply or a {@link BackendUnavailableException} (never a {@link TimeoutException}, which callers reserve
+     * for "the acquisition's deadline passed"). Transient failures (UNAVAILABLE: connection refused, "leader
+     * changed", "no leader"; DEADLINE_EXCEEDED) are retried as {@code retry} allows, at most {@value #ATTEMPTS}
+     * attempts within {@value #BUDGET} request timeouts; jetcd's round-robin sends the next attempt to the
+     * next member. The result may complete on a jetcd thread: callers must not block in its continuations.
      */
-    public <T> T call(Primitive primitive, String what, Supplier<CompletableFuture<T>> request) throws InterruptedException {
-        // The gRPC deadline fires first; the extra second only covers jetcd's own retry back-off.
-        return attempt(primitive, what, request, requestTimeout.toMillis() + 1000);
+    <T> CompletableFuture<T> send(Primitive primitive, String what, Retry retry, Supplier<CompletableFuture<T>> request) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        attempt(primitive, what, retry, request, 1, System.nanoTime() + requestTimeout.toNanos() * BUDGET, result);
+        return result;
     }
 
-    private <T> T attempt(Primitive primitive, String what, Supplier<CompletableFuture<T>> request, long waitMillis)
-            throws InterruptedException {
+    private <T> void attempt(Primitive primitive, String what, Retry retry, Supplier<CompletableFuture<T>> request,
+                             int attempt, long giveUpNanos, CompletableFuture<T> result) {
+        long full = requestTimeout.toMillis() + 1000; // the gRPC deadline fires first; +1 s covers jetcd's own back-off
+        long wait = retry == Retry.REPEATABLE ? Math.min(full, Math.max(500, requestTimeout.toMillis() / 3) * attempt) : full;
         stats.roundTrip(primitive);
-        CompletableFuture<T> reply = request.get();
+        CompletableFuture<T> reply;
         try {
-            return reply.get(waitMillis, TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            throw unavailable(what, e.getCause());
-        } catch (TimeoutException e) {
-            reply.cancel(false);
-            throw unavailable(what, Status.DEADLINE_EXCEEDED.withDescription("no answer within " + waitMillis + " ms")
-                    .asRuntimeException());
+            reply = request.get();
+        } catch (RuntimeException e) {
+            reply = CompletableFuture.failedFuture(e);
         }
-    }
-
-    /**
-     * {@link #call} for a request whose outcome the caller can always tell afterwards (put-if-absent of a
-     * deterministic key, a put guarded by a create revision): a transient failure (UNAVAILABLE: connection
-     * refused, "leader changed", "no leader"; DEADLINE_EXCEEDED: e.g. a proposal lost with a dead etcd leader,
-     * or a frozen member that still holds its TCP connection) is retried, at most {@value #ATTEMPTS} attempts
-     * within {@value #BUDGET} request timeouts (jetcd's round-robin sends the next attempt to the next member).
-     * Each attempt waits the full request timeout: an attempt abandoned earlier could still be applied late,
-     * after the caller moved on (a late put-if-absent would re-create a released key).
-     */
-    public <T> T callIdempotent(Primitive primitive, String what, Supplier<CompletableFuture<T>> request) throws InterruptedException {
-        long full = requestTimeout.toMillis() + 1000;
-        return retrying(primitive, what, request, full, full);
-    }
-
-    /**
-     * For a request that stays harmless even if an abandoned attempt is applied much later: reads, and deletes
-     * guarded by the key's create revision (they can only ever delete that one incarnation of the key). The
-     * first attempt waits only a third of the request timeout (at least 500 ms), each next one a third more,
-     * so a request lost with a dead etcd leader or stuck on a frozen member delays a release or a wake-up by
-     * about that much, not by the whole request timeout. (Growing waits plus jittered pauses also keep the
-     * attempts from falling into step with periodic traffic such as renewals: jetcd's round-robin counts
-     * calls, and attempts in step with two renewals per period would hit the same frozen member every time.)
-     */
-    public <T> T callRepeatable(Primitive primitive, String what, Supplier<CompletableFuture<T>> request) throws InterruptedException {
-        return retrying(primitive, what, request, Math.max(500, requestTimeout.toMillis() / 3), requestTimeout.toMillis() + 1000);
-    }
-
-    private <T> T retrying(Primitive primitive, String what, Supplier<CompletableFuture<T>> request, long firstWaitMillis,
-                           long maxWaitMillis) throws InterruptedException {
-        long giveUp = System.nanoTime() + requestTimeout.toNanos() * BUDGET;
-        for (int attempt = 1; ; attempt++) {
+        CompletableFuture<T> sent = reply;
+        var timer = scheduler.schedule(() -> {
+            sent.completeExceptionally(Status.DEADLINE_EXCEEDED.withDescription("no answer within " + wait + " ms").asRuntimeException());
+        }, wait, TimeUnit.MILLISECONDS);
+        sent.whenComplete((value, error) -> {
+            timer.cancel(false);
+            if (error == null) {
+                result.complete(value);
+                return;
+            }
+            Status.Code code = code(error);
+            boolean transientFailure = code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED;
+            if (retry == Retry.NEVER || !transientFailure || attempt == ATTEMPTS || System.nanoTime() - giveUpNanos > 0) {
+                result.completeExceptionally(unavailable(what, error));
+                return;
+            }
+            log.info("etcd: {} failed ({}), attempt {} of {}; retrying", what, code, attempt, ATTEMPTS);
+            long pause = 50L * attempt + ThreadLocalRandom.current().nextLong(100);
             try {
-                return attempt(primitive, what, request, Math.min(maxWaitMillis, firstWaitMillis * attempt));
-            } catch (BackendUnavailableException e) {
-                Status.Code code = code(e.getCause());
-                boolean transientFailure = code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED;
-                if (!transientFailure || attempt == ATTEMPTS || System.nanoTime() - giveUp > 0) {
-                    throw e;
-                }
-                log.info("etcd: {} failed ({}), attempt {} of {}; retrying", what, code, attempt, ATTEMPTS);
-                // A coord worker or caller thread, never a jetcd one.
-                Thread.sleep(50L * attempt + java.util.concurrent.ThreadLocalRandom.current().nextLong(100));
+                scheduler.schedule(() -> attempt(primitive, what, retry, request, attempt + 1, giveUpNanos, result),
+                        pause, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                result.completeExceptionally(unavailable(what + " (coordinator closing)", error));
             }
-        }
+        });
     }
 
-    /** {@link #callRepeatable} that is never interrupted: for cleanup that must run even on an interrupted thread. */
-    public <T> T callRepeatableUninterruptibly(Primitive primitive, String what, Supplier<CompletableFuture<T>> request) {
-        boolean interrupted = Thread.interrupted();
+    /** {@link #send} once and wait for it on the caller's thread (interruptibly). */
+    <T> T call(Primitive primitive, String what, Supplier<CompletableFuture<T>> request) throws InterruptedException {
+        return await(send(primitive, what, Retry.NEVER, request));
+    }
+
+    /** {@link #send} with {@link Retry#IDEMPOTENT}, waiting on the caller's thread. */
+    <T> T callIdempotent(Primitive primitive, String what, Supplier<CompletableFuture<T>> request) throws InterruptedException {
+        return await(send(primitive, what, Retry.IDEMPOTENT, request));
+    }
+
+    /** {@link #send} with {@link Retry#REPEATABLE}, waiting on the caller's thread. */
+    <T> T callRepeatable(Primitive primitive, String what, Supplier<CompletableFuture<T>> request) throws InterruptedException {
+        return await(send(primitive, what, Retry.REPEATABLE, request));
+    }
+
+    private static <T> T await(CompletableFuture<T> reply) throws InterruptedException {
         try {
-            for (int round = 1; ; round++) {
-                try {
-                    return callRepeatable(primitive, what, request);
-                } catch (InterruptedException e) {
-                    interrupted = true; // re-sending is safe: the request is repeatable
-                    if (round == 3) {
-                        throw unavailable(what + " (interrupted three times)", e);
-                    }
-                }
+            return reply.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
             }
-        } finally {
-            if (interrupted) {
-                Thread.currentThread().interrupt();
-            }
+            throw new BackendUnavailableException("etcd: " + describe(e.getCause()), e.getCause());
         }
     }
 
     /** True if {@code e} is etcd saying "requested lease not found" (the session's lease is gone). */
-    public static boolean isLeaseNotFound(Throwable e) {
+    static boolean isLeaseNotFound(Throwable e) {
+        while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
+            e = e.getCause();
+        }
         Throwable cause = e instanceof BackendUnavailableException && e.getCause() != null ? e.getCause() : e;
         return code(cause) == Status.Code.NOT_FOUND;
     }
@@ -168,7 +184,7 @@ public final class EtcdConnection {
     }
 
     /** The gRPC status code of a jetcd failure, whichever way jetcd wrapped it. */
-    public static Status.Code code(Throwable t) {
+    static Status.Code code(Throwable t) {
         while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
             t = t.getCause();
         }

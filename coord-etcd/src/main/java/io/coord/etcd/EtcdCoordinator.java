@@ -5,8 +5,6 @@ import io.coord.Capability;
 import io.coord.Primitive;
 import io.coord.election.ElectionView;
 import io.coord.election.Leadership;
-import io.coord.etcd.election.EtcdElectionView;
-import io.coord.etcd.session.EtcdSession;
 import io.coord.lock.FairLock;
 import io.coord.lock.FencedLock;
 import io.coord.lock.LockGrant;
@@ -73,6 +71,7 @@ public final class EtcdCoordinator extends CoordinatorBase {
     private final ExecutorService jetcdExecutor;
     private final Client client;
     private final EtcdConnection etcd;
+    private final EtcdDeleteWatch deletes;
     private final java.util.List<String> endpoints;
     /** Whether a session was opened already (the client is connected and its keep-alive path loaded). */
     private volatile boolean warm;
@@ -111,7 +110,8 @@ public final class EtcdCoordinator extends CoordinatorBase {
             jetcdExecutor.shutdownNow();
             throw e;
         }
-        this.etcd = new EtcdConnection(client, new EtcdKeys(b.namespace), statsRecorder(), b.requestTimeout, b.recheckInterval);
+        this.etcd = new EtcdConnection(client, new EtcdKeys(b.namespace), statsRecorder(), scheduler(), b.requestTimeout, b.recheckInterval);
+        this.deletes = new EtcdDeleteWatch(etcd);
     }
 
     /** A builder: endpoints, namespace, timeouts, and a hook to configure jetcd (TLS, authentication). */
@@ -120,7 +120,7 @@ public final class EtcdCoordinator extends CoordinatorBase {
     }
 
     /** The key layout of this coordinator's namespace. */
-    public EtcdKeys keys() {
+    EtcdKeys keys() {
         return etcd.keys();
     }
 
@@ -158,7 +158,7 @@ public final class EtcdCoordinator extends CoordinatorBase {
                 }
                 warm = true;
             }
-            return new EtcdSession(this, etcd, grant.getID(), ttl, Duration.ofSeconds(grant.getTTL()), sent, this::createElectionView);
+            return new EtcdSession(this, etcd, deletes, grant.getID(), ttl, Duration.ofSeconds(grant.getTTL()), sent);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new BackendUnavailableException("etcd: interrupted while opening a session", e);
@@ -172,6 +172,7 @@ public final class EtcdCoordinator extends CoordinatorBase {
 
     @Override
     protected void closeClient() {
+        deletes.close();
         client.close();
         try {
             vertx.close().toCompletionStage().toCompletableFuture().get(operationTimeout().toMillis(), TimeUnit.MILLISECONDS);
@@ -275,35 +276,31 @@ public final class EtcdCoordinator extends CoordinatorBase {
 
         /** Key prefix isolating this application: up to 128 characters of letters, digits, '.', '_', '-', '/'. */
         public Builder namespace(String namespace) {
-            if (namespace == null || namespace.length() > 128 || !namespace.matches("[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*")) {
-                throw new IllegalArgumentException("bad namespace '" + namespace
-                        + "'; allowed: up to 128 characters of letters, digits, '.', '_', '-', segments separated by '/'");
-            }
-            this.namespace = namespace;
+            this.namespace = io.coord.spi.Arguments.namespace(namespace);
             return this;
         }
 
         /** Upper bound of one etcd request (100 ms to 10 min). */
         public Builder requestTimeout(Duration timeout) {
-            this.requestTimeout = bounded("request timeout", timeout, Duration.ofMillis(100), Duration.ofMinutes(10));
+            this.requestTimeout = io.coord.spi.Arguments.duration("request timeout", timeout, Duration.ofMillis(100), Duration.ofMinutes(10));
             return this;
         }
 
         public Builder connectTimeout(Duration timeout) {
-            this.connectTimeout = bounded("connect timeout", timeout, Duration.ofMillis(100), Duration.ofMinutes(10));
+            this.connectTimeout = io.coord.spi.Arguments.duration("connect timeout", timeout, Duration.ofMillis(100), Duration.ofMinutes(10));
             return this;
         }
 
         /** HTTP/2 keep-alive ping interval (at least 5 s: etcd's default minimum) and its timeout. */
         public Builder keepalive(Duration time, Duration timeout) {
-            this.keepaliveTime = bounded("keep-alive time", time, Duration.ofSeconds(5), Duration.ofHours(1));
-            this.keepaliveTimeout = bounded("keep-alive timeout", timeout, Duration.ofMillis(100), Duration.ofMinutes(10));
+            this.keepaliveTime = io.coord.spi.Arguments.duration("keep-alive time", time, Duration.ofSeconds(5), Duration.ofHours(1));
+            this.keepaliveTimeout = io.coord.spi.Arguments.duration("keep-alive timeout", timeout, Duration.ofMillis(100), Duration.ofMinutes(10));
             return this;
         }
 
         /** How long a waiter trusts its watch before re-reading its queue anyway (100 ms to 1 h). */
         public Builder recheckInterval(Duration interval) {
-            this.recheckInterval = bounded("re-check interval", interval, Duration.ofMillis(100), Duration.ofHours(1));
+            this.recheckInterval = io.coord.spi.Arguments.duration("re-check interval", interval, Duration.ofMillis(100), Duration.ofHours(1));
             return this;
         }
 
@@ -319,17 +316,6 @@ public final class EtcdCoordinator extends CoordinatorBase {
                 throw new IllegalArgumentException("no etcd endpoints given; call endpoints(\"host:port\", …)");
             }
             return new EtcdCoordinator(this);
-        }
-
-        private static Duration bounded(String what, Duration d, Duration min, Duration max) {
-            if (d == null) {
-                throw new NullPointerException(what + " must not be null");
-            }
-            if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
-                throw new IllegalArgumentException(what + " " + d.toMillis() + " ms is out of range: allowed "
-                        + min.toMillis() + " ms to " + max.toMillis() + " ms");
-            }
-            return d;
         }
     }
 }

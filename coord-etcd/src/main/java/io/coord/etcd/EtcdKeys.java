@@ -27,52 +27,52 @@ import java.nio.charset.StandardCharsets;
  *   <li>Nothing is permanent: an idle namespace has no keys at all.</li>
  * </ul>
  */
-public final class EtcdKeys {
+final class EtcdKeys {
 
     /** The first segment of every coord key. */
-    public static final String ROOT = "coord/";
+    static final String ROOT = "coord/";
 
     private final String root;
 
-    public EtcdKeys(String namespace) {
+    EtcdKeys(String namespace) {
         this.root = ROOT + NameEncoding.encode(namespace) + "/";
     }
 
     /** {@code coord/<ns>/}: every key of this namespace starts with it. */
-    public ByteSequence namespacePrefix() {
+    ByteSequence namespacePrefix() {
         return bytes(root);
     }
 
     /** {@code coord/<ns>/lock/<name>/} (fair: {@code fairlock}). */
-    public ByteSequence lockQueue(String name, boolean fair) {
+    ByteSequence lockQueue(String name, boolean fair) {
         return bytes(root + (fair ? "fairlock/" : "lock/") + NameEncoding.encode(name) + "/");
     }
 
     /** {@code coord/<ns>/election/<name>/}. */
-    public ByteSequence electionQueue(String name) {
+    ByteSequence electionQueue(String name) {
         return bytes(root + "election/" + NameEncoding.encode(name) + "/");
     }
 
     /** The key of one session in a queue: {@code <queue><lease hex>}. */
-    public static ByteSequence entry(ByteSequence queue, long leaseId) {
+    static ByteSequence entry(ByteSequence queue, long leaseId) {
         return queue.concat(bytes(leaseHex(leaseId)));
     }
 
     /** The lease hex of an entry key (its last segment), i.e. the owning session's id. */
-    public static String sessionIdOf(ByteSequence entryKey) {
+    static String sessionIdOf(ByteSequence entryKey) {
         String k = entryKey.toString(StandardCharsets.UTF_8);
         return k.substring(k.lastIndexOf('/') + 1);
     }
 
-    public static String leaseHex(long leaseId) {
+    static String leaseHex(long leaseId) {
         return Long.toHexString(leaseId);
     }
 
-    public static ByteSequence bytes(String s) {
+    static ByteSequence bytes(String s) {
         return ByteSequence.from(s, StandardCharsets.UTF_8);
     }
 
-    public static String text(ByteSequence b) {
+    static String text(ByteSequence b) {
         return b.toString(StandardCharsets.UTF_8);
     }
 }

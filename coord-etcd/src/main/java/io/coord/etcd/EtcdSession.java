@@ -1,25 +1,14 @@
-package io.coord.etcd.session;
+package io.coord.etcd;
 
 import io.coord.Primitive;
-import io.coord.election.Election;
-import io.coord.etcd.EtcdConnection;
-import io.coord.etcd.EtcdKeys;
-import io.coord.etcd.election.EtcdCandidate;
-import io.coord.etcd.lock.EtcdQueueEntry;
-import io.coord.lock.FairLock;
-import io.coord.lock.FencedLock;
 import io.coord.spi.CoordinatorBase;
+import io.coord.spi.QueueEntry;
 import io.coord.spi.SessionBase;
-import io.coord.spi.SessionElection;
-import io.coord.spi.SessionFairLock;
-import io.coord.spi.SessionLock;
-import io.coord.election.ElectionView;
 import io.etcd.jetcd.ByteSequence;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.function.Function;
 
 /**
  * A coord session on etcd: one etcd lease. Every key the session creates is attached to the lease, so
@@ -38,22 +27,22 @@ import java.util.function.Function;
  *       the base class then hops to its scheduler.</li>
  * </ul>
  */
-public final class EtcdSession extends SessionBase {
+final class EtcdSession extends SessionBase {
 
     private final EtcdConnection etcd;
     private final long leaseId;
-    private final Function<String, ElectionView> views;
+    private final EtcdDeleteWatch deletes;
 
-    public EtcdSession(CoordinatorBase coordinator, EtcdConnection etcd, long leaseId, Duration requestedTtl,
-                       Duration grantedTtl, long grantSentNanos, Function<String, ElectionView> views) {
+    EtcdSession(CoordinatorBase coordinator, EtcdConnection etcd, EtcdDeleteWatch deletes, long leaseId, Duration requestedTtl,
+                Duration grantedTtl, long grantSentNanos) {
         super(coordinator, EtcdKeys.leaseHex(leaseId), requestedTtl, grantedTtl, grantSentNanos);
         this.etcd = etcd;
         this.leaseId = leaseId;
-        this.views = views;
+        this.deletes = deletes;
     }
 
     /** The etcd lease id of this session. */
-    public long leaseId() {
+    long leaseId() {
         return leaseId;
     }
 
@@ -81,24 +70,14 @@ public final class EtcdSession extends SessionBase {
         }, coordinator.workers());
     }
 
+    /**
+     * Every primitive is the one queue recipe, {@link EtcdQueueEntry}, under its own prefix; on etcd the plain
+     * lock is granted in create-revision order too (the fair order costs nothing).
+     */
     @Override
-    protected FencedLock createLock(String name) {
-        ByteSequence queue = etcd.keys().lockQueue(name, false);
-        return new SessionLock(this, name, Primitive.LOCK,
-                () -> new EtcdQueueEntry(etcd, this, Primitive.LOCK, queue, leaseId, ByteSequence.EMPTY));
-    }
-
-    /** Same recipe as {@link #createLock}: on etcd every lock is granted in create-revision order. */
-    @Override
-    protected FairLock createFairLock(String name) {
-        ByteSequence queue = etcd.keys().lockQueue(name, true);
-        return new SessionFairLock(this, name,
-                () -> new EtcdQueueEntry(etcd, this, Primitive.FAIR_LOCK, queue, leaseId, ByteSequence.EMPTY));
-    }
-
-    @Override
-    protected Election createElection(String name) {
-        ByteSequence queue = etcd.keys().electionQueue(name);
-        return new SessionElection(this, views.apply(name), value -> new EtcdCandidate(etcd, this, queue, leaseId, value));
+    protected QueueEntry newEntry(Primitive primitive, String name, String value) {
+        ByteSequence queue = primitive == Primitive.ELECTION ? etcd.keys().electionQueue(name)
+                : etcd.keys().lockQueue(name, primitive == Primitive.FAIR_LOCK);
+        return new EtcdQueueEntry(etcd, deletes, this, primitive, queue, leaseId, value);
     }
 }

@@ -1,12 +1,10 @@
-package io.coord.etcd.election;
+package io.coord.etcd;
 
 import io.coord.Primitive;
 import io.coord.Subscription;
 import io.coord.election.ElectionView;
 import io.coord.election.Leader;
 import io.coord.election.LeaderListener;
-import io.coord.etcd.EtcdConnection;
-import io.coord.etcd.EtcdKeys;
 import io.coord.spi.CoordinatorBase;
 import io.coord.spi.LeaderFeed;
 import io.etcd.jetcd.ByteSequence;
@@ -36,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * If the watch fails (member down, compaction), the observer reads everything again and continues from
  * there (intermediate states during the outage may be skipped; the latest one is always delivered).
  */
-public final class EtcdElectionView implements ElectionView {
+final class EtcdElectionView implements ElectionView {
 
     private static final Logger log = LoggerFactory.getLogger(EtcdElectionView.class);
 
@@ -45,7 +43,7 @@ public final class EtcdElectionView implements ElectionView {
     private final String name;
     private final ByteSequence queue;
 
-    public EtcdElectionView(CoordinatorBase coordinator, EtcdConnection etcd, String name) {
+    EtcdElectionView(CoordinatorBase coordinator, EtcdConnection etcd, String name) {
         this.coordinator = coordinator;
         this.etcd = etcd;
         this.name = name;

@@ -1,0 +1,215 @@
+package io.coord.etcd;
+
+import io.coord.Primitive;
+import io.coord.spi.Position;
+import io.coord.spi.QueueEntry;
+import io.coord.spi.SessionBase;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.kv.TxnResponse;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.DeleteOption;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.PutOption;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One session's place in an etcd queue — locks, fair locks and elections alike: the recipe of etcd's
+ * {@code concurrency.Mutex} and {@code Election}, with their known defects fixed.
+ *
+ * <h2>Algorithm</h2>
+ * <ol>
+ *   <li>{@link #enqueue}: ONE transaction. If my key {@code <queue><lease hex>} does not exist
+ *       ({@code createRevision == 0}), put it with my lease and value and, in the same transaction, read the
+ *       newest {@code lookahead + 1} keys of the queue by create revision (a transaction's reads see its own
+ *       put): the others are ahead of me, nearest first. Otherwise (a retried request whose first attempt was
+ *       applied) read my key, re-announce my value if it differs (elections), and read my position.
+ *       My token is my key's create revision.</li>
+ *   <li>{@link #position}: ONE transaction reading my key (still mine?) and the newest {@code lookahead}
+ *       keys created before it.</li>
+ *   <li>{@link #whenGone}: the coordinator's one {@link EtcdDeleteWatch} reports the DELETE of the key ahead
+ *       after the revision of the read that found it.</li>
+ *   <li>{@link #remove}: ONE transaction deleting my key only if its create revision is still mine.</li>
+ * </ol>
+ *
+ * <h2>Why it is safe</h2>
+ * Keys are created in revision order and only ever deleted (release, abandon, lease expiry), so "no key
+ * older than mine exists" is stable once true: at most one entry is first, until its key is deleted. Each
+ * new first entry has a larger create revision than every earlier one, so tokens strictly increase. A
+ * waiter waits for its immediate predecessor only, so a release wakes exactly one waiter. A read that no
+ * longer finds my key with my create revision means my lease died: the engine then fails, never grants
+ * (etcd's Campaign could win on a dead lease, etcd #11007); a failed or abandoned attempt removes its key
+ * (etcd #21128); proclaim and remove are guarded by my create revision, so a deposed holder can never
+ * touch a newer incarnation of its key.
+ *
+ * <h2>Threads</h2>
+ * Every method sends its transaction and returns; replies complete on jetcd's threads and are only mapped
+ * there. {@code myRevision} is written when a reply is mapped and read by release from any thread.
+ */
+final class EtcdQueueEntry implements QueueEntry {
+
+    private final EtcdConnection etcd;
+    private final EtcdDeleteWatch deletes;
+    private final SessionBase session;
+    private final Primitive primitive;
+    private final ByteSequence queue;
+    private final ByteSequence myKey;
+    private final long leaseId;
+    private final String value;
+
+    /** The create revision of my key (the fencing token): 0 until known. */
+    private volatile long myRevision;
+    /** The enqueue's reply, kept so that {@link #remove()} can learn the outcome of an enqueue in doubt. */
+    private volatile CompletableFuture<TxnResponse> enqueued;
+
+    EtcdQueueEntry(EtcdConnection etcd, EtcdDeleteWatch deletes, SessionBase session, Primitive primitive, ByteSequence queue,
+                   long leaseId, String value) {
+        this.etcd = etcd;
+        this.deletes = deletes;
+        this.session = session;
+        this.primitive = primitive;
+        this.queue = queue;
+        this.leaseId = leaseId;
+        this.myKey = EtcdKeys.entry(queue, leaseId);
+        this.value = value;
+    }
+
+    @Override
+    public CompletableFuture<Position> enqueue(int lookahead) {
+        GetOption newest = queueRead(lookahead + 1, 0);
+        CompletableFuture<TxnResponse> reply = etcd.send(primitive, "enqueueing " + EtcdKeys.text(myKey), EtcdConnection.Retry.IDEMPOTENT,
+                () -> etcd.client().getKVClient().txn()
+                        .If(new Cmp(myKey, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
+                        .Then(Op.put(myKey, EtcdKeys.bytes(value), PutOption.builder().withLeaseId(leaseId).build()),
+                                Op.get(queue, newest))
+                        .Else(Op.get(myKey, GetOption.DEFAULT))
+                        .commit());
+        enqueued = reply;
+        return reply.handle((r, error) -> {
+            if (error != null) {
+                if (EtcdConnection.isLeaseNotFound(error)) {
+                    return CompletableFuture.completedFuture(Position.gone(0)); // my lease is gone: nothing was written
+                }
+                return CompletableFuture.<Position>failedFuture(error);
+            }
+            long revision = r.getHeader().getRevision();
+            if (r.isSucceeded()) {
+                myRevision = revision;
+                return CompletableFuture.completedFuture(position(revision, revision, true, r.getGetResponses().get(0).getKvs(), lookahead));
+            }
+            // My key already existed: an earlier attempt of this very entry was applied although its reply was lost.
+            KeyValue mine = r.getGetResponses().get(0).getKvs().get(0);
+            myRevision = mine.getCreateRevision();
+            CompletableFuture<Boolean> announced = EtcdKeys.text(mine.getValue()).equals(value)
+                    ? CompletableFuture.completedFuture(true) : replaceValue(value);
+            return announced.thenCompose(ok -> ok ? position(lookahead) : CompletableFuture.completedFuture(Position.gone(revision)));
+        }).thenCompose(p -> p);
+    }
+
+    @Override
+    public CompletableFuture<Position> position(int lookahead) {
+        long rev = myRevision;
+        GetOption older = queueRead(lookahead, Math.max(1, rev - 1));
+        return etcd.send(primitive, "re-reading " + EtcdKeys.text(queue), EtcdConnection.Retry.REPEATABLE,
+                () -> etcd.client().getKVClient().txn().Then(Op.get(myKey, GetOption.DEFAULT), Op.get(queue, older)).commit())
+                .thenApply(r -> {
+                    List<KeyValue> mine = r.getGetResponses().get(0).getKvs();
+                    boolean present = !mine.isEmpty() && mine.get(0).getCreateRevision() == rev;
+                    return position(rev, r.getHeader().getRevision(), present, r.getGetResponses().get(1).getKvs(), lookahead);
+                });
+    }
+
+    private Position position(long token, long readRevision, boolean present, List<KeyValue> newestFirst, int lookahead) {
+        if (!present) {
+            return Position.gone(readRevision);
+        }
+        List<Position.Ahead> ahead = newestFirst.stream()
+                .filter(kv -> !kv.getKey().equals(myKey) && kv.getCreateRevision() < token)
+                .limit(lookahead)
+                .map(kv -> new Position.Ahead(EtcdKeys.text(kv.getKey()), kv.getCreateRevision()))
+                .toList();
+        return new Position(true, token, ahead, readRevision);
+    }
+
+    @Override
+    public CompletableFuture<Boolean> whenGone(Position seen, Position.Ahead blocker) {
+        return deletes.whenGone(EtcdKeys.bytes(blocker.id()), seen.revision());
+    }
+
+    /**
+     * ONE transaction deleting my key if its create revision is still mine. If the enqueue's outcome is not
+     * known yet, first waits for its reply (bounded by its retry budget); if it failed in doubt, reads my key
+     * to learn its create revision. Every delete is guarded by the create revision, so a late duplicate can
+     * never delete a later incarnation of my key. Residual risk, under faults only: an enqueue that timed out
+     * on the client may still be committed after this removal; the key then lingers, on a live lease, until
+     * this session ends or asks for the same name again (its enqueue then finds and adopts the key).
+     */
+    @Override
+    public CompletableFuture<Void> remove() {
+        if (session.isCrashed()) {
+            return CompletableFuture.completedFuture(null); // a crashed process sends nothing; its lease's expiry removes the key
+        }
+        CompletableFuture<TxnResponse> pending = enqueued;
+        if (myRevision == 0 && pending == null) {
+            return CompletableFuture.completedFuture(null); // never sent
+        }
+        CompletableFuture<Long> revision = myRevision != 0 ? CompletableFuture.completedFuture(myRevision)
+                : pending.handle((r, e) -> e == null ? (r.isSucceeded() ? r.getHeader().getRevision()
+                        : r.getGetResponses().get(0).getKvs().get(0).getCreateRevision()) : 0L)
+                .thenCompose(rev -> rev != 0 ? CompletableFuture.completedFuture(rev)
+                        : etcd.send(primitive, "reading " + EtcdKeys.text(myKey), EtcdConnection.Retry.REPEATABLE,
+                                () -> etcd.client().getKVClient().get(myKey))
+                        .thenApply(r -> r.getKvs().isEmpty() ? 0L : r.getKvs().get(0).getCreateRevision()));
+        return revision.thenCompose(rev -> {
+            if (rev == 0) {
+                return CompletableFuture.completedFuture(null);
+            }
+            return etcd.send(primitive, "removing " + EtcdKeys.text(myKey), EtcdConnection.Retry.REPEATABLE,
+                    () -> etcd.client().getKVClient().txn()
+                            .If(new Cmp(myKey, Cmp.Op.EQUAL, CmpTarget.createRevision(rev)))
+                            .Then(Op.delete(myKey, DeleteOption.DEFAULT))
+                            .commit()).thenApply(r -> (Void) null);
+        });
+    }
+
+    /** ONE transaction: put the new value only if my key still has my create revision (keeps the lease and the token). */
+    @Override
+    public CompletableFuture<Boolean> replaceValue(String newValue) {
+        long rev = myRevision;
+        if (rev == 0) {
+            return CompletableFuture.completedFuture(false);
+        }
+        return etcd.send(primitive, "proclaiming in " + EtcdKeys.text(queue), EtcdConnection.Retry.IDEMPOTENT,
+                () -> etcd.client().getKVClient().txn()
+                        .If(new Cmp(myKey, Cmp.Op.EQUAL, CmpTarget.createRevision(rev)))
+                        .Then(Op.put(myKey, EtcdKeys.bytes(newValue), PutOption.builder().withLeaseId(leaseId).build()))
+                        .commit())
+                .handle((r, e) -> {
+                    if (e == null) {
+                        return r.isSucceeded();
+                    }
+                    if (EtcdConnection.isLeaseNotFound(e)) {
+                        return false; // the lease is gone, and with it my key
+                    }
+                    throw e instanceof RuntimeException re ? re : new java.util.concurrent.CompletionException(e);
+                });
+    }
+
+    /** The newest {@code limit} keys of the queue by create revision; {@code maxCreateRevision} 0 = no bound. */
+    private GetOption queueRead(int limit, long maxCreateRevision) {
+        GetOption.Builder b = GetOption.builder().isPrefix(true).withSortField(GetOption.SortTarget.CREATE)
+                .withSortOrder(GetOption.SortOrder.DESCEND).withLimit(limit);
+        if (maxCreateRevision > 0) {
+            b.withMaxCreateRevision(maxCreateRevision);
+        }
+        return b.build();
+    }
+
+    @Override
+    public String toString() {
+        return EtcdKeys.text(myKey) + "@" + myRevision;
+    }
+}

@@ -377,7 +377,7 @@ class ZooKeeperBackendTest {
         List<SessionState> changes = new CopyOnWriteArrayList<>();
         s.addListener((x, from, to) -> changes.add(to));
         LockGrant g = s.lock(name).acquire();
-        ZooKeeper own = ((io.coord.zookeeper.session.ZooKeeperSession) s).zk();
+        ZooKeeper own = ((ZkSession) s).zk();
         // A second handle on the same ZooKeeper session closes it: the server ends the session now.
         CountDownLatch connected = new CountDownLatch(1);
         ZooKeeper intruder = new ZooKeeper(server.connectString(), 4000, e -> {

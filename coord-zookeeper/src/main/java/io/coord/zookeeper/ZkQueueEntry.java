@@ -128,17 +128,19 @@ final class ZkQueueEntry implements QueueEntry {
             }
             gone.complete(deleted);
         };
-        connection.<Stat>call(primitive, "watching " + path, Retry.REPEATABLE,
+        CompletableFuture<Reply<Stat>> watching = connection.call(primitive, "watching " + path, Retry.REPEATABLE,
                 (zk, reply) -> zk.getData(path, watcher, (rc, p, ctx, bytes, stat) -> reply.accept(Code.get(rc), stat), null),
-                Code.NONODE).whenComplete((reply, error) -> {
-                    if (error != null) {
-                        gone.completeExceptionally(error);
-                    } else if (reply.code() == Code.NONODE) {
-                        fired.set(true); // no watch was left
-                        gone.complete(true);
-                    } // else: the watch is set; its event completes the future
-                });
+                Code.NONODE);
+        watching.whenComplete((reply, error) -> {
+            if (error != null) {
+                gone.completeExceptionally(error);
+            } else if (reply.code() == Code.NONODE) {
+                fired.set(true); // getData on a missing node leaves no watch
+                gone.complete(true);
+            } // else: the watch is set; its event completes the future
+        });
         gone.whenComplete((v, e) -> {
+            watching.cancel(false); // no retry after the wait ended
             if (!fired.get()) {
                 connection.removeWatch(primitive, path, watcher); // cancelled, disconnected or failed
             }

@@ -149,7 +149,7 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
         return connectionTimeout;
     }
 
-    /** Client settings shared by every handle: no SASL probing, bounded synchronous requests. */
+    /** Client settings shared by every handle: no SASL probing; synchronous requests (only close) bounded by the operation timeout. */
     ZKClientConfig clientConfig() {
         ZKClientConfig config = new ZKClientConfig();
         config.setProperty(ZKClientConfig.ENABLE_CLIENT_SASL_KEY, "false");

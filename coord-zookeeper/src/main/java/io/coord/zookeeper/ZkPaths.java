@@ -47,29 +47,29 @@ import java.util.concurrent.ThreadLocalRandom;
  * carry strictly increasing czxids; across a reaped and re-created container every new entry has
  * a later czxid than every older one.
  */
-public final class ZkPaths {
+final class ZkPaths {
 
     /** The kind nodes directly under the namespace node. */
-    public static final String LOCKS = "locks";
-    public static final String FAIR = "fair";
-    public static final String ELECTIONS = "elections";
+    static final String LOCKS = "locks";
+    static final String FAIR = "fair";
+    static final String ELECTIONS = "elections";
 
     private static final int SEQUENCE_DIGITS = 10;
 
     private final String root;
 
     /** @param namespace validated namespace, e.g. {@code "myapp"} or {@code "team/myapp"} */
-    public ZkPaths(String namespace) {
+    ZkPaths(String namespace) {
         this.root = "/" + namespace;
     }
 
     /** {@code /<namespace>}. */
-    public String root() {
+    String root() {
         return root;
     }
 
     /** Every container from the top of the namespace down to the kind nodes, parents first. */
-    public List<String> skeleton() {
+    List<String> skeleton() {
         List<String> out = new ArrayList<>();
         StringBuilder p = new StringBuilder();
         for (String segment : root.substring(1).split("/")) {
@@ -83,27 +83,27 @@ public final class ZkPaths {
     }
 
     /** {@code /<namespace>/locks}, {@code /fair} or {@code /elections}. */
-    public String kindDir(Primitive primitive) {
+    String kindDir(Primitive primitive) {
         return root + "/" + kind(primitive);
     }
 
     /** The queue (container) of one lock, fair lock or election: {@code /<namespace>/<kind>/<encoded name>}. */
-    public String queue(Primitive primitive, String name) {
+    String queue(Primitive primitive, String name) {
         return kindDir(primitive) + "/" + NameEncoding.encode(name);
     }
 
     /** The path prefix handed to an EPHEMERAL_SEQUENTIAL create: {@code <queue>/<owner>-<nonce>-}. */
-    public static String entryPrefix(long zkSessionId) {
+    static String entryPrefix(long zkSessionId) {
         return String.format(Locale.ROOT, "%016x-%08x-", zkSessionId, ThreadLocalRandom.current().nextInt());
     }
 
     /** The sequence suffix of an entry name. */
-    public static int sequence(String entryName) {
+    static int sequence(String entryName) {
         return Integer.parseInt(entryName.substring(entryName.length() - SEQUENCE_DIGITS));
     }
 
     /** Whether a child of a queue node looks like one of coord's entries (foreign nodes are ignored). */
-    public static boolean isEntry(String childName) {
+    static boolean isEntry(String childName) {
         if (childName.length() < SEQUENCE_DIGITS + 1) {
             return false;
         }
@@ -116,10 +116,10 @@ public final class ZkPaths {
     }
 
     /** Queue order: by sequence suffix. */
-    public static final Comparator<String> QUEUE_ORDER = Comparator.comparingInt(ZkPaths::sequence);
+    static final Comparator<String> QUEUE_ORDER = Comparator.comparingInt(ZkPaths::sequence);
 
     /** The coord session id text of a ZooKeeper session ({@code 0x…}), as {@code Session.id()} and {@code Leader.sessionId()} report it. */
-    public static String sessionIdText(long zkSessionId) {
+    static String sessionIdText(long zkSessionId) {
         return "0x" + Long.toHexString(zkSessionId);
     }
 
@@ -128,7 +128,7 @@ public final class ZkPaths {
      * containers listed in the class comment (reaped by the server in its own time). Entries are
      * never permanent.
      */
-    public boolean isPermanent(String path) {
+    boolean isPermanent(String path) {
         if (skeleton().contains(path)) {
             return true;
         }
@@ -142,7 +142,7 @@ public final class ZkPaths {
     }
 
     /** The last segment of a path. */
-    public static String lastSegment(String path) {
+    static String lastSegment(String path) {
         return path.substring(path.lastIndexOf('/') + 1);
     }
 

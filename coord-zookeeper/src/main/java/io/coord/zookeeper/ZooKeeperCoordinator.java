@@ -6,8 +6,6 @@ import io.coord.election.ElectionView;
 import io.coord.spi.Arguments;
 import io.coord.spi.CoordinatorBase;
 import io.coord.spi.SessionBase;
-import io.coord.zookeeper.election.ZkElectionView;
-import io.coord.zookeeper.session.ZooKeeperSession;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -15,7 +13,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
@@ -45,7 +42,7 @@ import org.slf4j.LoggerFactory;
  *       that after an expiry; observers then re-read and re-arm their watches).</li>
  *   <li>Every coord {@link io.coord.Session} owns its own plain {@link org.apache.zookeeper.ZooKeeper}
  *       handle, i.e. its own ZooKeeper session, whose timeout is the session's TTL: see
- *       {@link ZooKeeperSession} for why this handle is deliberately <em>not</em> managed by Curator.</li>
+ *       {@link ZkSession} for why this handle is deliberately <em>not</em> managed by Curator.</li>
  * </ul>
  *
  * <h2>Threads</h2>
@@ -62,21 +59,20 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
             Capability.DURABLE_FENCING_TOKENS, Capability.FAILOVER_SAFE_EXCLUSION, Capability.SERVER_CLOCK_LEASES));
 
     private static final Pattern NAMESPACE = Pattern.compile("[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*");
-    private static final int MAX_KNOWN_QUEUES = 10_000;
     private static final AtomicInteger CLIENTS = new AtomicInteger();
 
     private final String connectString;
     private final Duration connectionTimeout;
     private final ZkPaths paths;
     private final CuratorFramework client;
-    /** Queue containers this coordinator has created or seen (a cache: a reaped one is re-created on NoNode). */
-    private final Set<String> knownQueues = ConcurrentHashMap.newKeySet();
+    private final ZkContainers containers;
 
     private ZooKeeperCoordinator(Builder b) {
         super("zookeeper", b.namespace, CAPABILITIES, b.operationTimeout);
         this.connectString = b.connectString;
         this.connectionTimeout = b.connectionTimeout;
         this.paths = new ZkPaths(b.namespace);
+        this.containers = new ZkContainers(paths);
         int id = CLIENTS.incrementAndGet();
         AtomicInteger threads = new AtomicInteger();
         this.client = CuratorFrameworkFactory.builder()
@@ -120,7 +116,7 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
 
     @Override
     protected SessionBase createSession(Duration ttl) {
-        return ZooKeeperSession.open(this, ttl);
+        return ZkSession.open(this, ttl);
     }
 
     @Override
@@ -135,52 +131,42 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
 
     // ---- for the session, recipes and views ----------------------------------------------
 
-    public ZkPaths paths() {
+    ZkPaths paths() {
         return paths;
     }
 
     /** The coordinator's own Curator client (no ephemeral nodes: views and skeleton only). */
-    public CuratorFramework client() {
+    CuratorFramework client() {
         return client;
     }
 
-    public String connectString() {
+    String connectString() {
         return connectString;
     }
 
     /** Upper bound for establishing a ZooKeeper session. */
-    public Duration connectionTimeout() {
+    Duration connectionTimeout() {
         return connectionTimeout;
     }
 
-    /** Client settings shared by every handle: no SASL probing, bounded synchronous requests. */
-    public ZKClientConfig clientConfig() {
+    /** Client settings shared by every handle: no SASL probing; synchronous requests (only close) bounded by the operation timeout. */
+    ZKClientConfig clientConfig() {
         ZKClientConfig config = new ZKClientConfig();
         config.setProperty(ZKClientConfig.ENABLE_CLIENT_SASL_KEY, "false");
         config.setProperty(ZKClientConfig.ZOOKEEPER_REQUEST_TIMEOUT, String.valueOf(millis(operationTimeout())));
         return config;
     }
 
-    public boolean isKnownQueue(String queuePath) {
-        return knownQueues.contains(queuePath);
-    }
-
-    public void rememberQueue(String queuePath) {
-        if (knownQueues.size() >= MAX_KNOWN_QUEUES) {
-            knownQueues.clear();
-        }
-        knownQueues.add(queuePath);
-    }
-
-    public void forgetQueue(String queuePath) {
-        knownQueues.remove(queuePath);
+    /** The queue containers known to exist (shared by this coordinator's sessions). */
+    ZkContainers containers() {
+        return containers;
     }
 
     /**
      * Runs {@code body} with the current thread temporarily renamed, so that the threads ZooKeeper
      * starts inside (named after their creator) carry coord's thread prefix.
      */
-    public static <T> T withThreadName(String name, Callable<T> body) {
+    static <T> T withThreadName(String name, Callable<T> body) {
         Thread me = Thread.currentThread();
         String old = me.getName();
         me.setName(name);

@@ -377,7 +377,7 @@ class ZooKeeperBackendTest {
         List<SessionState> changes = new CopyOnWriteArrayList<>();
         s.addListener((x, from, to) -> changes.add(to));
         LockGrant g = s.lock(name).acquire();
-        ZooKeeper own = ((io.coord.zookeeper.session.ZooKeeperSession) s).zk();
+        ZooKeeper own = ((ZkSession) s).zk();
         // A second handle on the same ZooKeeper session closes it: the server ends the session now.
         CountDownLatch connected = new CountDownLatch(1);
         ZooKeeper intruder = new ZooKeeper(server.connectString(), 4000, e -> {
@@ -413,5 +413,62 @@ class ZooKeeperBackendTest {
         }
         await().atMost(PATIENCE).until(() -> Thread.getAllStackTraces().keySet().stream()
                 .filter(Thread::isAlive).filter(t -> !before.contains(t)).noneMatch(t -> t.getName().startsWith("coord-")));
+    }
+
+    /**
+     * Pending waits hold no thread: 10 sessions × 100 names held by another session → 1 000 pending
+     * acquireAsync() add at most 32 live threads beyond the 2 ZooKeeper threads each session already
+     * has; cancelling them all leaves only the holder's entries.
+     */
+    @Test
+    void athousandPendingAcquisitionsHoldNoThreads() throws Exception {
+        int sessions = 10;
+        int names = 100;
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        try (Session holder = coord.openSession(Duration.ofSeconds(4))) {
+            List<Session> waiters = new ArrayList<>();
+            for (int i = 0; i < sessions; i++) {
+                waiters.add(coord.openSession(Duration.ofSeconds(4)));
+            }
+            List<LockGrant> held = new ArrayList<>();
+            for (int n = 0; n < names; n++) {
+                held.add(holder.lock("n" + n).acquire());
+            }
+            int before = mx.getThreadCount();
+            List<CompletableFuture<LockGrant>> pending = new ArrayList<>();
+            for (Session w : waiters) {
+                for (int n = 0; n < names; n++) {
+                    pending.add(w.lock("n" + n).acquireAsync());
+                }
+            }
+            await().atMost(PATIENCE).until(() -> {
+                for (int n = 0; n < names; n++) {
+                    if (entries(Primitive.LOCK, "n" + n).size() != sessions + 1) {
+                        return false;
+                    }
+                }
+                return true;
+            });
+            int during = mx.getThreadCount();
+            System.out.printf("[zk] %d pending acquireAsync(): %d live threads before, %d while pending (+%d)%n",
+                    pending.size(), before, during, during - before);
+            assertTrue(during - before <= 32, "threads grew by " + (during - before) + " for " + pending.size() + " pending waits");
+            pending.forEach(f -> f.cancel(true));
+            await().atMost(PATIENCE).until(() -> {
+                for (int n = 0; n < names; n++) {
+                    if (entries(Primitive.LOCK, "n" + n).size() != 1) {
+                        return false;
+                    }
+                }
+                return true;
+            });
+            assertTrue(pending.stream().allMatch(CompletableFuture::isCancelled));
+            for (LockGrant g : held) {
+                g.release();
+            }
+            for (Session w : waiters) {
+                w.close();
+            }
+        }
     }
 }

@@ -1,22 +1,11 @@
-package io.coord.zookeeper.session;
+package io.coord.zookeeper;
 
 import io.coord.BackendUnavailableException;
 import io.coord.Primitive;
 import io.coord.SessionState;
-import io.coord.election.Election;
-import io.coord.lock.FairLock;
-import io.coord.lock.FencedLock;
-import io.coord.spi.Deadline;
 import io.coord.spi.SessionBase;
-import io.coord.spi.SessionElection;
-import io.coord.spi.SessionFairLock;
-import io.coord.spi.SessionLock;
-import io.coord.zookeeper.ZkPaths;
-import io.coord.zookeeper.ZooKeeperCoordinator;
-import io.coord.zookeeper.election.ZkElectionView;
-import io.coord.zookeeper.lock.ZkQueueEntry;
+import io.coord.spi.QueueEntry;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
@@ -54,51 +43,54 @@ import org.slf4j.LoggerFactory;
  * fencing token is for.
  *
  * <h2>Threads and ownership</h2>
- * The handle's send and event threads belong to this session (named {@code coord-zookeeper-session-…}).
- * The {@link Watcher} runs on the event thread and only flips the {@link ConnectionGate}, counts
- * down a latch or hands {@link #expired(String)} to a coord worker; it never blocks and never
- * calls the server. {@link #renewOnce()} completes its future on the event thread and the base
- * hops to its scheduler. Recipes run on coord worker threads and use the synchronous API.
+ * The handle's send and event threads belong to this session (named {@code coord-zookeeper-session-…}):
+ * the only threads a session adds. The {@link Watcher} runs on the event thread and only records the
+ * connection state, counts down a latch or reports an expiry (the base's {@link #expired(String)}
+ * never blocks); it never calls the server. Recipes talk to the handle through this session's
+ * {@link ZkConnection} (asynchronous; replies on the event thread), so a pending wait holds no thread.
  *
  * <h2>Connection loss</h2>
  * A disconnected handle keeps trying the ensemble's members; requests fail with
  * {@code CONNECTIONLOSS}, renewals therefore fail and the base marks the session SUSPENDED, then
  * EXPIRED at its local deadline. Curator's LOST would only be a client-side guess; the local
- * deadline already covers it, so it is not used. Waiting recipes park on the gate until the
- * handle reconnects (or the session ends, which interrupts them).
+ * deadline already covers it, so it is not used. Recipe requests are retried by the connection
+ * while the handle reconnects (see {@link ZkConnection}).
  *
  * <h2>Crash hook</h2>
  * {@link #haltTraffic()} uses ZooKeeper's {@code Testable.injectSessionExpiration()}: in 3.9 it
  * marks the handle CLOSED and closes its socket without sending {@code closeSession}, so pings
  * stop and the server expires the session (and deletes its entries) only after the negotiated
- * timeout — as for a crashed process. The fake local "Expired" event it queues is ignored; the
- * session then expires locally at its validity deadline.
+ * timeout — as for a crashed process. Requests then fail locally with {@code SESSIONEXPIRED}; that
+ * and the fake local "Expired" event are ignored, and the session expires locally at its validity deadline.
  */
-public final class ZooKeeperSession extends SessionBase {
+final class ZkSession extends SessionBase {
 
-    private static final Logger log = LoggerFactory.getLogger(ZooKeeperSession.class);
+    private static final Logger log = LoggerFactory.getLogger(ZkSession.class);
     private static final AtomicInteger HANDLES = new AtomicInteger();
 
     private final ZooKeeperCoordinator zkCoordinator;
     private final ZooKeeper zk;
     private final long zkSessionId;
-    private final ConnectionGate gate;
+    private final ZkConnection connection;
     private volatile boolean halted;
 
-    private ZooKeeperSession(ZooKeeperCoordinator coordinator, ZooKeeper zk, ConnectionGate gate, Duration requestedTtl,
-                             Duration grantedTtl, long sentNanos) {
+    private ZkSession(ZooKeeperCoordinator coordinator, ZooKeeper zk, Duration requestedTtl, Duration grantedTtl, long sentNanos) {
         super(coordinator, ZkPaths.sessionIdText(zk.getSessionId()), requestedTtl, grantedTtl, sentNanos);
         this.zkCoordinator = coordinator;
         this.zk = zk;
         this.zkSessionId = zk.getSessionId();
-        this.gate = gate;
+        this.connection = new ZkConnection(zk, coordinator.statsRecorder(), coordinator.scheduler(),
+                coordinator.operationTimeout(), coordinator.connectionTimeout(), why -> {
+                    serverSaysExpired(why);
+                    return expiredError();
+                });
     }
 
     /**
      * Opens a ZooKeeper session with timeout {@code ttl} and waits (up to the connection timeout)
      * until it is established. Blocking, on the caller's thread.
      */
-    public static ZooKeeperSession open(ZooKeeperCoordinator coordinator, Duration ttl) {
+    static ZkSession open(ZooKeeperCoordinator coordinator, Duration ttl) {
         SessionWatcher watcher = new SessionWatcher();
         int timeoutMs = (int) Math.min(Integer.MAX_VALUE, ttl.toMillis());
         long sent = System.nanoTime(); // before the connect request creates the session on the server
@@ -112,7 +104,7 @@ public final class ZooKeeperSession extends SessionBase {
         boolean connected;
         try {
             connected = watcher.firstConnect.await(coordinator.connectionTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                    && watcher.gate.isOpenAndAlive();
+                    && watcher.connected && !watcher.dead;
         } catch (InterruptedException e) {
             closeQuietly(zk, coordinator);
             Thread.currentThread().interrupt();
@@ -124,7 +116,7 @@ public final class ZooKeeperSession extends SessionBase {
                     + " within " + coordinator.connectionTimeout().toMillis() + " ms", null);
         }
         Duration granted = Duration.ofMillis(zk.getSessionTimeout());
-        ZooKeeperSession session = new ZooKeeperSession(coordinator, zk, watcher.gate, ttl, granted, sent);
+        ZkSession session = new ZkSession(coordinator, zk, ttl, granted, sent);
         watcher.attach(session);
         return session;
     }
@@ -167,7 +159,6 @@ public final class ZooKeeperSession extends SessionBase {
     /** Stops the handle's threads (joins them, bounded). */
     @Override
     protected void releaseResources() {
-        gate.kill();
         closeQuietly(zk, zkCoordinator);
     }
 
@@ -175,75 +166,43 @@ public final class ZooKeeperSession extends SessionBase {
     protected void haltTraffic() {
         halted = true;
         zk.getTestable().injectSessionExpiration();
-        gate.kill();
     }
 
     @Override
-    protected FencedLock createLock(String name) {
-        String queue = zkCoordinator.paths().queue(Primitive.LOCK, name);
-        return new SessionLock(this, name, Primitive.LOCK, () -> new ZkQueueEntry(this, Primitive.LOCK, queue, new byte[0]));
-    }
-
-    @Override
-    protected FairLock createFairLock(String name) {
-        String queue = zkCoordinator.paths().queue(Primitive.FAIR_LOCK, name);
-        return new SessionFairLock(this, name, () -> new ZkQueueEntry(this, Primitive.FAIR_LOCK, queue, new byte[0]));
-    }
-
-    @Override
-    protected Election createElection(String name) {
-        String queue = zkCoordinator.paths().queue(Primitive.ELECTION, name);
-        return new SessionElection(this, new ZkElectionView(zkCoordinator, name),
-                value -> new ZkQueueEntry(this, Primitive.ELECTION, queue, value.getBytes(StandardCharsets.UTF_8)));
+    protected QueueEntry newEntry(Primitive primitive, String name, String value) {
+        return new ZkQueueEntry(this, primitive, zkCoordinator.paths().queue(primitive, name), value);
     }
 
     // ---- for recipes ---------------------------------------------------------------------
 
-    public ZooKeeper zk() {
+    ZkConnection connection() {
+        return connection;
+    }
+
+    ZkContainers containers() {
+        return zkCoordinator.containers();
+    }
+
+    ZooKeeper zk() {
         return zk;
     }
 
-    public long zkSessionId() {
+    long zkSessionId() {
         return zkSessionId;
-    }
-
-    public ZooKeeperCoordinator zkCoordinator() {
-        return zkCoordinator;
-    }
-
-    /** Whether {@link #haltTraffic()} ran (the handle is dead, the server session lives on until its timeout). */
-    public boolean isHalted() {
-        return halted;
     }
 
     /**
      * A request came back with {@code SESSIONEXPIRED}: the server dropped this session. Ignored
      * after {@link #haltTraffic()} (the dead handle says so locally, the server does not yet).
      */
-    public void serverSaysExpired(String why) {
+    private void serverSaysExpired(String why) {
         if (!halted) {
             expired(why);
         }
     }
 
-    /**
-     * Waits until the handle is connected again, the session ends or {@code deadline} passes
-     * (then throws {@link java.util.concurrent.TimeoutException}); bounded by the connection timeout
-     * when the deadline is unbounded, then {@link BackendUnavailableException}.
-     */
-    public void awaitConnected(Deadline deadline, String what) throws InterruptedException, java.util.concurrent.TimeoutException {
-        long limit = Math.min(deadline.remainingNanos(), zkCoordinator.connectionTimeout().toNanos());
-        if (!gate.await(limit)) {
-            deadline.check(what);
-            if (!state().isTerminal()) {
-                throw new BackendUnavailableException(what + ": ZooKeeper still disconnected after "
-                        + zkCoordinator.connectionTimeout().toMillis() + " ms", null);
-            }
-        }
-    }
-
     /** The coord state as a SessionExpiredException (used when the server says the session is gone). */
-    public io.coord.SessionExpiredException expiredError() {
+    private io.coord.SessionExpiredException expiredError() {
         SessionState s = state();
         return new io.coord.SessionExpiredException(id(), s.isTerminal() ? s : SessionState.EXPIRED);
     }
@@ -262,19 +221,20 @@ public final class ZooKeeperSession extends SessionBase {
     // ---- the handle's default watcher ----------------------------------------------------
 
     /**
-     * Runs on the handle's event thread. Never blocks: flips the gate, counts down the first-connect
-     * latch, or hands an expiry to a coord worker thread.
+     * Runs on the handle's event thread. Never blocks: records the connection state, counts down the
+     * first-connect latch, or reports an expiry.
      */
     private static final class SessionWatcher implements Watcher {
-        final ConnectionGate gate = new ConnectionGate();
         final CountDownLatch firstConnect = new CountDownLatch(1);
-        private volatile ZooKeeperSession session;
+        volatile boolean connected;
+        volatile boolean dead;
+        private volatile ZkSession session;
         private volatile boolean expiredEarly;
 
-        void attach(ZooKeeperSession s) {
+        void attach(ZkSession s) {
             session = s;
             if (expiredEarly) {
-                s.coordinator().workers().execute(() -> s.serverSaysExpired("ZooKeeper reported the session expired"));
+                s.serverSaysExpired("ZooKeeper reported the session expired");
             }
         }
 
@@ -285,23 +245,22 @@ public final class ZooKeeperSession extends SessionBase {
             }
             switch (event.getState()) {
                 case SyncConnected, ConnectedReadOnly -> {
-                    gate.open();
+                    connected = true;
                     firstConnect.countDown();
                 }
-                case Disconnected -> gate.close();
+                case Disconnected -> connected = false;
                 case Expired, AuthFailed -> {
-                    gate.kill();
+                    dead = true;
                     firstConnect.countDown();
-                    ZooKeeperSession s = session;
+                    ZkSession s = session;
                     if (s == null) {
                         expiredEarly = true;
-                    } else if (!s.isHalted()) {
-                        s.coordinator().workers().execute(() -> s.serverSaysExpired("ZooKeeper reported the session "
-                                + event.getState()));
+                    } else {
+                        s.serverSaysExpired("ZooKeeper reported the session " + event.getState());
                     }
                 }
                 case Closed -> {
-                    gate.kill();
+                    dead = true;
                     firstConnect.countDown();
                 }
                 default -> {

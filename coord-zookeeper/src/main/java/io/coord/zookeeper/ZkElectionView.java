@@ -1,4 +1,4 @@
-package io.coord.zookeeper.election;
+package io.coord.zookeeper;
 
 import io.coord.BackendUnavailableException;
 import io.coord.Primitive;
@@ -7,8 +7,6 @@ import io.coord.election.ElectionView;
 import io.coord.election.Leader;
 import io.coord.election.LeaderListener;
 import io.coord.spi.LeaderFeed;
-import io.coord.zookeeper.ZkPaths;
-import io.coord.zookeeper.ZooKeeperCoordinator;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * session needed).
  *
  * <p>The election is the queue {@code /<namespace>/elections/<encoded name>} of candidate entries
- * (see {@link io.coord.zookeeper.lock.ZkQueueEntry}); the leader is the first entry in sequence
+ * (see {@link ZkQueueEntry}); the leader is the first entry in sequence
  * order: its data is the announced value, its {@code czxid} the term, its {@code ephemeralOwner}
  * the leader's session id. An empty (or missing) queue means "no leader".
  *
@@ -43,7 +41,7 @@ import org.slf4j.LoggerFactory;
  * in order. On connection loss a refresh fails and is retried when Curator reports RECONNECTED
  * (also after Curator replaced an expired session, whose watches are lost).
  */
-public final class ZkElectionView implements ElectionView {
+final class ZkElectionView implements ElectionView {
 
     private static final Logger log = LoggerFactory.getLogger(ZkElectionView.class);
     /** Reads of one snapshot retried when the leader vanished between listing and reading it. */
@@ -53,7 +51,7 @@ public final class ZkElectionView implements ElectionView {
     private final String name;
     private final String queue;
 
-    public ZkElectionView(ZooKeeperCoordinator coordinator, String name) {
+    ZkElectionView(ZooKeeperCoordinator coordinator, String name) {
         this.coordinator = coordinator;
         this.name = name;
         this.queue = coordinator.paths().queue(Primitive.ELECTION, name);

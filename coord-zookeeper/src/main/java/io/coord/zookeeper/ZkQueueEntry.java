@@ -1,0 +1,291 @@
+package io.coord.zookeeper;
+
+import io.coord.BackendUnavailableException;
+import io.coord.Primitive;
+import io.coord.SessionExpiredException;
+import io.coord.spi.Position;
+import io.coord.spi.QueueEntry;
+import io.coord.zookeeper.ZkConnection.Reply;
+import io.coord.zookeeper.ZkConnection.Retry;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException.Code;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.data.Stat;
+
+/**
+ * The one queue recipe of the ZooKeeper backend, used by plain locks, fair locks and elections (each
+ * in its own subtree, {@link ZkPaths}); the waiting loop over it is the SPI's.
+ *
+ * <h2>Algorithm</h2>
+ * <ol>
+ *   <li>{@link #enqueue}: one {@code create} of an EPHEMERAL_SEQUENTIAL node
+ *       {@code <queue>/<owner>-<nonce>-<seq>} (plus one {@code create} of the queue's container the
+ *       first time this coordinator uses the name, or after the server reaped it). The create's
+ *       {@link Stat} carries the node's {@code czxid}: the token, read without another round trip.
+ *       Then {@link #position}. If the create's reply was lost (connection loss), list the queue and
+ *       adopt the child carrying our {@code <owner>-<nonce>-} prefix (unique to this entry) before
+ *       creating again; ZooKeeper executes one session's requests in order, so a create still in
+ *       flight is executed before that listing.</li>
+ *   <li>{@link #position}: {@code getChildren} of the queue, sorted by sequence: our node missing →
+ *       gone (only the end of our ZooKeeper session removes it); else the nearest predecessors. The
+ *       listing carries names only, so a predecessor's token is reported as 0 (reading each one's
+ *       czxid would cost a round trip per entry, and no grant rule needs it).</li>
+ *   <li>{@link #whenGone}: a {@code getData} watch on the blocker: {@code true} on NodeDeleted, or at
+ *       once if the node is already gone (getData then leaves no watch behind, unlike exists);
+ *       {@code false} on any other event (data change, disconnect, expiry). A wait that ends without
+ *       its watch firing removes the watch.</li>
+ *   <li>{@link #remove}: {@code delete} of our node's path (version -1: the path is unique to this
+ *       entry, so it can only ever delete ours); NONODE counts as done.</li>
+ * </ol>
+ * One uncontended acquire + release: create, getChildren, delete = 3 round trips (4 on a name's first
+ * use on a coordinator: the container create).
+ *
+ * <h2>Why it is safe</h2>
+ * An entry is granted only when no entry with a smaller sequence exists; entries with a smaller
+ * sequence were created earlier, so any read after our create (served by a member that has applied
+ * it) sees them unless they were deleted — by release, or by the expiry of their session, which the
+ * server decides no earlier than that session's own {@code validUntil}. A ZooKeeper watch set by a
+ * read fires for every change after that read, so a departure after {@code seen} is never missed:
+ * either getData finds the node gone, or the watch reports its deletion. Our handle never opens a
+ * second ZooKeeper session ({@link ZkSession}): after an expiry every request fails with
+ * {@code SESSIONEXPIRED}, so no entry is ever created for a dead coord session. Tokens: {@link ZkPaths}.
+ *
+ * <h2>Threads</h2>
+ * Every method only sends (through {@link ZkConnection}) and returns a future; replies and watch
+ * events arrive on the handle's event thread, where this class only records fields, completes
+ * futures and sends the next request. The SPI never runs two methods of one entry at once; fields
+ * are volatile for the hand-over between the threads that do.
+ */
+final class ZkQueueEntry implements QueueEntry {
+
+    /** Creates of one enqueue (container reaped meanwhile, reply lost). */
+    private static final int MAX_CREATES = 5;
+
+    private record Node(String name, Stat stat) {
+    }
+
+    private final ZkSession session;
+    private final ZkConnection connection;
+    private final Primitive primitive;
+    private final String queue;
+    private final String prefix;
+    private volatile byte[] data;
+
+    /** Our node's name once known; null before the create's reply. */
+    private volatile String nodeName;
+    private volatile long czxid;
+    private volatile int dataVersion;
+    /** A create was sent (its outcome may be unknown). */
+    private volatile boolean createSent;
+    private volatile boolean removed;
+
+    ZkQueueEntry(ZkSession session, Primitive primitive, String queue, String value) {
+        this.session = session;
+        this.connection = session.connection();
+        this.primitive = primitive;
+        this.queue = queue;
+        this.prefix = ZkPaths.entryPrefix(session.zkSessionId());
+        this.data = value.getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public CompletableFuture<Position> enqueue(int lookahead) {
+        return create(1).thenCompose(v -> position(lookahead));
+    }
+
+    @Override
+    public CompletableFuture<Position> position(int lookahead) {
+        return children().thenApply(entries -> {
+            int mine = nodeName == null ? -1 : entries.indexOf(nodeName);
+            if (mine < 0) {
+                return Position.gone(0);
+            }
+            List<Position.Ahead> ahead = new ArrayList<>(Math.min(mine, lookahead));
+            for (int i = mine - 1; i >= 0 && ahead.size() < lookahead; i--) {
+                ahead.add(new Position.Ahead(entries.get(i), 0));
+            }
+            return new Position(true, czxid, ahead, 0);
+        });
+    }
+
+    @Override
+    public CompletableFuture<Boolean> whenGone(Position seen, Position.Ahead blocker) {
+        String path = queue + "/" + blocker.id();
+        CompletableFuture<Boolean> gone = new CompletableFuture<>();
+        AtomicBoolean fired = new AtomicBoolean();
+        Watcher watcher = event -> {
+            // event thread: complete only. A node event consumes the watch; a state event (type None) does not.
+            boolean deleted = event.getType() == Watcher.Event.EventType.NodeDeleted;
+            if (event.getType() != Watcher.Event.EventType.None) {
+                fired.set(true);
+            }
+            gone.complete(deleted);
+        };
+        CompletableFuture<Reply<Stat>> watching = connection.call(primitive, "watching " + path, Retry.REPEATABLE,
+                (zk, reply) -> zk.getData(path, watcher, (rc, p, ctx, bytes, stat) -> reply.accept(Code.get(rc), stat), null),
+                Code.NONODE);
+        watching.whenComplete((reply, error) -> {
+            if (error != null) {
+                gone.completeExceptionally(error);
+            } else if (reply.code() == Code.NONODE) {
+                fired.set(true); // getData on a missing node leaves no watch
+                gone.complete(true);
+            } // else: the watch is set; its event completes the future
+        });
+        gone.whenComplete((v, e) -> {
+            watching.cancel(false); // no retry after the wait ended
+            if (!fired.get()) {
+                connection.removeWatch(primitive, path, watcher); // cancelled, disconnected or failed
+            }
+        });
+        return gone;
+    }
+
+    @Override
+    public CompletableFuture<Void> remove() {
+        if (removed || (nodeName == null && !createSent)) {
+            return CompletableFuture.completedFuture(null);
+        }
+        CompletableFuture<String> name = nodeName != null ? CompletableFuture.completedFuture(nodeName) : findOwnName();
+        return name.thenCompose(n -> n == null ? CompletableFuture.<Void>completedFuture(null) : delete(n))
+                .handle((v, e) -> {
+                    Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                    if (cause != null && !(cause instanceof SessionExpiredException) && !session.state().isTerminal()) {
+                        throw cause instanceof RuntimeException re ? re : new CompletionException(cause);
+                    }
+                    // done, or the session's end (closeSession, or its expiry on the server) removes the node
+                    removed = true;
+                    return null;
+                });
+    }
+
+    /** Replaces the node's data, guarded by the version we last wrote: false if the node is gone or was changed by others. */
+    @Override
+    public CompletableFuture<Boolean> replaceValue(String value) {
+        String name = nodeName;
+        if (name == null || removed) {
+            return CompletableFuture.completedFuture(false);
+        }
+        byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+        int version = dataVersion;
+        return connection.<Stat>call(primitive, "proclaiming in " + queue, Retry.ONCE,
+                (zk, reply) -> zk.setData(queue + "/" + name, bytes, version, (rc, p, ctx, stat) -> reply.accept(Code.get(rc), stat), null),
+                Code.NONODE, Code.BADVERSION).handle((reply, e) -> {
+                    if (e != null) {
+                        Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+                        if (cause instanceof SessionExpiredException) {
+                            return false;
+                        }
+                        throw cause instanceof RuntimeException re ? re : new CompletionException(cause);
+                    }
+                    if (!reply.ok()) {
+                        return false;
+                    }
+                    dataVersion = reply.value().getVersion();
+                    data = bytes;
+                    return true;
+                });
+    }
+
+    // ---- steps ------------------------------------------------------------------------------
+
+    private CompletableFuture<Void> create(int attempt) {
+        if (attempt > MAX_CREATES) {
+            return CompletableFuture.failedFuture(new BackendUnavailableException(
+                    "could not enqueue in " + queue + " after " + MAX_CREATES + " creates", null));
+        }
+        return session.containers().ensure(connection, primitive, queue).thenCompose(v -> {
+            createSent = true;
+            return connection.<Node>call(primitive, "enqueueing in " + queue, Retry.ONCE,
+                    (zk, reply) -> zk.create(queue + "/" + prefix, data, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL_SEQUENTIAL,
+                            (rc, p, ctx, name, stat) -> reply.accept(Code.get(rc), new Node(name, stat)), null),
+                    Code.NONODE, Code.CONNECTIONLOSS, Code.OPERATIONTIMEOUT);
+        }).thenCompose(reply -> {
+            if (reply.ok()) {
+                adopt(ZkPaths.lastSegment(reply.value().name()), reply.value().stat());
+                return CompletableFuture.completedFuture(null);
+            }
+            if (reply.code() == Code.NONODE) {
+                session.containers().forget(queue); // the container was reaped meanwhile: create it again
+                return create(attempt + 1);
+            }
+            return findOwn().thenCompose(found -> found ? CompletableFuture.completedFuture(null) : create(attempt + 1));
+        });
+    }
+
+    /** The queue's entries in queue order (empty if the container does not exist). */
+    private CompletableFuture<List<String>> children() {
+        return connection.<List<String>>call(primitive, "listing " + queue, Retry.REPEATABLE,
+                (zk, reply) -> zk.getChildren(queue, false, (rc, p, ctx, children) -> reply.accept(Code.get(rc), children), null),
+                Code.NONODE).thenApply(reply -> {
+                    if (!reply.ok()) {
+                        return List.of();
+                    }
+                    List<String> entries = new ArrayList<>(reply.value().size());
+                    for (String c : reply.value()) {
+                        if (ZkPaths.isEntry(c)) {
+                            entries.add(c);
+                        }
+                    }
+                    entries.sort(ZkPaths.QUEUE_ORDER);
+                    return entries;
+                });
+    }
+
+    /** After a create with unknown outcome: adopt our node if it exists. */
+    private CompletableFuture<Boolean> findOwn() {
+        return findOwnName().thenCompose(name -> {
+            if (name == null) {
+                return CompletableFuture.completedFuture(false);
+            }
+            return connection.<Stat>call(primitive, "reading " + queue + "/" + name, Retry.REPEATABLE,
+                    (zk, reply) -> zk.exists(queue + "/" + name, false, (rc, p, ctx, stat) -> reply.accept(Code.get(rc), stat), null),
+                    Code.NONODE).thenApply(reply -> {
+                        if (!reply.ok() || reply.value() == null) {
+                            return false;
+                        }
+                        adopt(name, reply.value());
+                        return true;
+                    });
+        });
+    }
+
+    private CompletableFuture<String> findOwnName() {
+        return connection.<List<String>>call(primitive, "listing " + queue, Retry.REPEATABLE,
+                (zk, reply) -> zk.getChildren(queue, false, (rc, p, ctx, children) -> reply.accept(Code.get(rc), children), null),
+                Code.NONODE).thenApply(reply -> {
+                    if (reply.ok()) {
+                        for (String c : reply.value()) {
+                            if (c.startsWith(prefix)) {
+                                return c;
+                            }
+                        }
+                    }
+                    return null;
+                });
+    }
+
+    private CompletableFuture<Void> delete(String name) {
+        return connection.<Void>call(primitive, "removing " + queue + "/" + name, Retry.REPEATABLE,
+                (zk, reply) -> zk.delete(queue + "/" + name, -1, (rc, p, ctx) -> reply.accept(Code.get(rc), null), null),
+                Code.NONODE).thenApply(reply -> null);
+    }
+
+    private void adopt(String name, Stat stat) {
+        czxid = stat.getCzxid();
+        dataVersion = stat.getVersion();
+        nodeName = name;
+    }
+
+    @Override
+    public String toString() {
+        return "entry " + (nodeName == null ? prefix + "?" : nodeName) + " of " + queue;
+    }
+}

@@ -27,7 +27,8 @@ public record Position(boolean present, long token, List<Ahead> ahead, long revi
      * An entry ahead of this one.
      *
      * @param id    the backend's identity of the entry (etcd key, ZooKeeper node name, Redis member)
-     * @param token that entry's token
+     * @param token that entry's token, or 0 where the backend cannot read it without a round trip per
+     *              entry (ZooKeeper); a grant rule that needs it must say so
      */
     public record Ahead(String id, long token) {
     }

@@ -15,7 +15,6 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.regex.Pattern;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.retry.ExponentialBackoffRetry;
@@ -58,7 +57,6 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
     public static final Set<Capability> CAPABILITIES = Set.copyOf(EnumSet.of(
             Capability.DURABLE_FENCING_TOKENS, Capability.FAILOVER_SAFE_EXCLUSION, Capability.SERVER_CLOCK_LEASES));
 
-    private static final Pattern NAMESPACE = Pattern.compile("[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*");
     private static final AtomicInteger CLIENTS = new AtomicInteger();
 
     private final String connectString;
@@ -234,16 +232,9 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
 
         /** Namespace: letters, digits, '.', '_', '-', segments separated by '/'; default {@code coord}. */
         public Builder namespace(String namespace) {
-            Objects.requireNonNull(namespace, "namespace must not be null");
-            if (namespace.length() > 128 || !NAMESPACE.matcher(namespace).matches()
-                    || namespace.equals("zookeeper") || namespace.startsWith("zookeeper/")) {
-                throw new IllegalArgumentException("bad namespace '" + namespace
-                        + "'; allowed: up to 128 characters of letters, digits, '.', '_', '-', segments separated by '/', not 'zookeeper'");
-            }
-            for (String segment : namespace.split("/")) {
-                if (segment.equals(".") || segment.equals("..")) {
-                    throw new IllegalArgumentException("bad namespace '" + namespace + "': '.' and '..' segments are not allowed");
-                }
+            Arguments.namespace(namespace);
+            if (namespace.equals("zookeeper") || namespace.startsWith("zookeeper/")) {
+                throw new IllegalArgumentException("bad namespace '" + namespace + "': 'zookeeper' is ZooKeeper's own tree");
             }
             this.namespace = namespace;
             return this;
@@ -251,13 +242,13 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
 
         /** How long to wait for a ZooKeeper session to be established (coordinator and each coord session). */
         public Builder connectionTimeout(Duration timeout) {
-            this.connectionTimeout = positive("connection timeout", timeout);
+            this.connectionTimeout = Arguments.duration("connection timeout", timeout, Duration.ofMillis(1), Arguments.MAX_TIMEOUT);
             return this;
         }
 
         /** Upper bound for one server operation (request, cleanup). */
         public Builder operationTimeout(Duration timeout) {
-            this.operationTimeout = positive("operation timeout", timeout);
+            this.operationTimeout = Arguments.duration("operation timeout", timeout, Duration.ofMillis(1), Arguments.MAX_TIMEOUT);
             return this;
         }
 
@@ -271,14 +262,6 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
                 throw new IllegalStateException("connectString(...) is required, e.g. 127.0.0.1:2181");
             }
             return new ZooKeeperCoordinator(this);
-        }
-
-        private static Duration positive(String what, Duration d) {
-            Objects.requireNonNull(d, what + " must not be null");
-            if (d.isNegative() || d.isZero() || d.compareTo(Arguments.MAX_TIMEOUT) > 0) {
-                throw new IllegalArgumentException(what + " " + d.toMillis() + " ms is out of range: allowed 1 ms to 24 hours");
-            }
-            return d;
         }
     }
 }

@@ -1,7 +1,7 @@
 package io.coord.zookeeper;
 
 import io.coord.Coordinator;
-import io.coord.spi.CoordinatorProvider;
+import io.coord.CoordinatorProvider;
 import io.coord.spi.CoordinatorUri;
 import java.net.URI;
 import java.time.Duration;

@@ -229,10 +229,10 @@ public final class RedisCoordinator extends CoordinatorBase {
     }
 
     /**
-     * After a grant (on the acquiring worker thread): {@code WAIT} for the configured replicas and
+     * After a grant (sends only): {@code WAIT} for the configured replicas and
      * report the answer to the listeners, whatever it is. Never fails the grant.
      */
-    public ReplicaAcknowledgement confirmReplication(Primitive primitive, String name, String slotKey, long token) {
+    public java.util.concurrent.CompletableFuture<ReplicaAcknowledgement> confirmReplication(Primitive primitive, String name, String slotKey, long token) {
         return replication.confirm(link, primitive, name, slotKey, token);
     }
 

@@ -1,90 +1,85 @@
 package io.coord.redis.lock;
 
-import io.coord.BackendUnavailableException;
 import io.coord.Primitive;
-import io.coord.SessionExpiredException;
 import io.coord.redis.RedisCoordinator;
 import io.coord.redis.RedisKeys;
 import io.coord.redis.RedisScript;
 import io.coord.redis.session.RedisSession;
-import io.coord.spi.Deadline;
+import io.coord.spi.Position;
 import io.coord.spi.QueueEntry;
 import io.lettuce.core.ScriptOutputType;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Semaphore;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
- * One acquisition's entry in the queue of a Redis lock, fair lock or election (the same machinery
- * serves all three; a plain {@link io.coord.lock.FencedLock} is therefore served fairly too).
+ * One session's entry in the queue of a Redis lock, fair lock or election (one machinery for all
+ * three; an election entry's value lives in the queue's {@code :v} hash and
+ * {@link #replaceValue(String)} is proclaim).
  *
  * <h2>Algorithm</h2>
  * <ol>
- *   <li>{@link #enqueue()}: one {@code enqueue.lua}: ticket = {@code INCR} of the per-name counter
- *       floored at the server's clock in microseconds (see {@link RedisKeys}), {@code ZADD} the member; if it is first in line, granted — <b>one round trip for an
- *       uncontended acquisition</b> (release: one {@code remove.lua}).</li>
- *   <li>{@link #awaitTurn(Deadline)}: while not first, look at the <em>immediate predecessor</em>
- *       only: {@code PTTL} of its session key. Gone (-2): that session is dead for good, remove its
- *       entry (guarded by its exact member) and re-check. Alive: sleep until woken by this
- *       coordinator's inbox (the releasing script publishes the new head's member to the new head's
- *       coordinator only), or until the predecessor's lease could have run out (its PTTL), then re-check.
- *       A missed message costs latency, never a hang; a dead waiter anywhere in the queue is removed
- *       by its successor, so the queue cannot get stuck behind it. A re-check after such a whole
- *       wait behind the same live predecessor also asks that predecessor's coordinator whether it
- *       still owns it (published by the script, no extra round trip): an entry whose release was
- *       lost while its session lives (an orphan, e.g. after a failover) is then removed by its
- *       owner, so the queue cannot get stuck behind it either (see {@link RedisCoordinator}).</li>
- *   <li>{@link #remove()}: one {@code remove.lua}; idempotent; works whatever the enqueue's outcome.</li>
+ *   <li>{@link #enqueue(int)}: one {@code enqueue.lua}: ticket = the per-name counter's clock-floored
+ *       increment (see {@link RedisKeys}), {@code ZADD} the member, and in the same answer whether
+ *       it is present, its ticket (the token) and the nearest {@code lookahead} entries ahead —
+ *       <b>one round trip for an uncontended acquisition</b> (release: one {@code remove.lua}).
+ *       {@link #position(int)} is the same script in "check" mode (never adds).</li>
+ *   <li>{@link #whenGone}: the wait is registered first, then one {@code PTTL} of the blocker's
+ *       session key. Gone (-2): that session is dead for good; its entry is removed (guarded by its
+ *       exact member) and the wait completes {@code false} (re-read). Alive: the wait completes
+ *       {@code true} when this coordinator's inbox says this member became the head (the releasing
+ *       script publishes it to the new head's coordinator only: one wake-up per release), or
+ *       {@code false} when a safety-net timer fires after the blocker's lease could have run out;
+ *       the next re-read then asks the blocker's coordinator whether it still owns it (an orphan
+ *       whose release was lost is removed by its owner, see {@link RedisCoordinator}).</li>
+ *   <li>{@link #remove()}: one {@code remove.lua}; idempotent; safe whatever the enqueue's outcome.</li>
  * </ol>
  *
+ * <h2>Why it is safe</h2>
+ * Nothing is ever inserted ahead of an entry (tickets only grow), so once this member is the head
+ * it stays the head until removed: the inbox message "you are the head" can never be stale. The
+ * member is registered in the inbox before its enqueue is sent, and a message that arrives while no
+ * wait is pending is remembered ({@code notified}), so a message sent between a read and the
+ * registration of the wait that follows it is never lost. Pub/sub is at-most-once: a lost message
+ * costs one safety-net period, never a hang; a resubscription completes pending waits {@code false}.
+ *
  * <h2>Threads</h2>
- * {@code enqueue/awaitTurn/remove} run on one coord worker thread (they block on lettuce futures
- * there, never on lettuce's threads). {@link #headNotified()} and {@link #recheck()} are called on
- * lettuce's event loop and only release a semaphore.
+ * No method blocks. Replies and inbox messages arrive on lettuce's event loop, timers on the
+ * coordinator's scheduler; both only complete futures under this object's monitor (held briefly,
+ * never across a call).
  */
 public class RedisQueueEntry implements QueueEntry, RedisCoordinator.Waiter {
 
     /** Extra wait after a predecessor's lease would have run out, before re-checking it. */
     private static final long MARGIN_MS = 20;
-    /** Non-sleeping iterations of awaitTurn (evictions) before it sleeps anyway. */
-    private static final int MAX_EAGER_STEPS = 1000;
 
-    protected final RedisSession session;
-    protected final RedisCoordinator redis;
-    protected final RedisKeys.Queue queue;
-    protected final Primitive primitive;
+    private final RedisSession session;
+    private final RedisCoordinator redis;
+    private final RedisKeys.Queue queue;
+    private final Primitive primitive;
     private final String name;
     private final String member;
     private final String value;
-    private final Semaphore signal = new Semaphore(0);
-    private volatile boolean headNotified;
-    /** Last answer of enqueue.lua; only touched by the worker thread running the acquisition. */
-    private Status status;
 
-    /** Parsed answer of {@code enqueue.lua}. */
-    record Status(long code, long ticket, String head, String predecessor) {
-        static Status of(List<Object> reply) {
-            return new Status((Long) reply.get(0), (Long) reply.get(1), str(reply.get(2)), str(reply.get(3)));
-        }
+    /** The pending wait, if any (guarded by this). */
+    private CompletableFuture<Boolean> pending;
+    /** The inbox said this member became the head while no wait was pending (guarded by this). */
+    private boolean notified;
+    /** A predecessor waited behind for a whole safety-net period: the next read asks its owner. */
+    private volatile String suspect = "";
 
-        private static String str(Object o) {
-            return o == null ? "" : o.toString();
-        }
-    }
-
-    public RedisQueueEntry(RedisSession session, RedisKeys.Kind kind, String name, String value) {
+    public RedisQueueEntry(RedisSession session, Primitive primitive, String name, String value) {
         this.session = session;
         this.redis = session.redis();
-        this.queue = redis.keys().queue(kind, name);
-        this.primitive = switch (kind) {
-            case LOCK -> Primitive.LOCK;
-            case FAIR -> Primitive.FAIR_LOCK;
-            case ELECTION -> Primitive.ELECTION;
-        };
+        this.primitive = primitive;
+        this.queue = redis.keys().queue(switch (primitive) {
+            case FAIR_LOCK -> RedisKeys.Kind.FAIR;
+            case ELECTION -> RedisKeys.Kind.ELECTION;
+            default -> RedisKeys.Kind.LOCK;
+        }, name);
         this.name = name;
         this.member = redis.newMember(session.id());
         this.value = value;
@@ -98,152 +93,159 @@ public class RedisQueueEntry implements QueueEntry, RedisCoordinator.Waiter {
     // ---- QueueEntry ---------------------------------------------------------------------------
 
     @Override
-    public void enqueue() throws Exception {
-        session.track(this);
-        redis.registerWaiter(member, this);
-        status = call("enqueue", "");
-    }
-
-    @Override
-    public long awaitTurn(Deadline deadline) throws Exception {
-        Status s = status;
-        int eager = 0;
-        while (true) {
-            if (s.code() == 1) {
-                return granted(s.ticket());
-            }
-            if (s.code() < 0) {
-                throw new SessionExpiredException(session.id(), session.state());
-            }
-            long waitMillis = session.ttlMillis();
-            String predecessor = s.predecessor();
-            // the live predecessor of another session we are about to wait behind (see below)
-            String suspect = "";
-            if (!predecessor.isEmpty() && eager < MAX_EAGER_STEPS) {
-                String owner = RedisKeys.sessionOf(predecessor);
-                boolean dead;
-                if (owner.equals(session.id())) {
-                    // our own earlier entry whose removal failed: this session has at most one live
-                    // acquisition per name (claims), so it is a leftover and may go.
-                    dead = true;
-                } else {
-                    long pttl = await(redis.link().pttl(primitive, redis.keys().session(owner)));
-                    dead = pttl == -2;
-                    if (pttl > 0) {
-                        waitMillis = pttl + MARGIN_MS;
-                    }
-                    if (!dead) {
-                        suspect = predecessor;
-                    }
-                }
-                if (dead) {
-                    eager++;
-                    await(redis.link().<Long>eval(primitive, RedisScript.REMOVE, ScriptOutputType.INTEGER, queue.keys(),
-                            predecessor, redis.keys().inboxPrefix(), queue.observers()));
-                    s = status = call("check", "");
-                    continue;
-                }
-            }
-            if (deadline.hasPassed()) {
-                throw new TimeoutException(describe() + " timed out");
-            }
-            long fullWaitNanos = TimeUnit.MILLISECONDS.toNanos(Math.max(waitMillis, 1));
-            long waitNanos = Math.min(fullWaitNanos, deadline.remainingNanos());
-            boolean wholeWait = waitNanos == fullWaitNanos; // not cut short by the caller's deadline
-            boolean messaged = signal.tryAcquire(waitNanos, TimeUnit.NANOSECONDS);
-            eager = 0;
-            if (messaged && headNotified) {
-                // remove.lua published our member to our inbox after making it the head; only our
-                // own removal, or an eviction after our session key expired, can take that away.
-                session.stats().wakeup(primitive);
-                return granted(s.ticket());
-            }
-            if (messaged || !deadline.hasPassed()) {
-                session.stats().wakeup(primitive); // a re-check after a message or a poll timer
-            }
-            // After a whole wait behind a live predecessor without being told we are first (a poll
-            // tick, or a pub/sub reconnect), the re-check also asks the predecessor's coordinator
-            // (and the head's) whether it still owns it: if it is still our predecessor, enqueue.lua
-            // publishes the question to that coordinator's inbox, and an entry whose release was lost (an
-            // orphan) is removed by its owner - see RedisCoordinator. No extra round trip here.
-            // After the deadline: one last look (we may have become first just now), then time out above.
-            s = status = call("check", messaged || wholeWait ? suspect : "");
-        }
-    }
-
-    @Override
-    public void remove() throws Exception {
+    public CompletableFuture<Position> enqueue(int lookahead) {
         try {
-            removeAsync().get(redis.operationTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException | TimeoutException e) {
-            session.removalFailed(this);
-            throw e;
-        } catch (InterruptedException e) {
-            session.removalFailed(this);
-            throw e;
+            session.track(this);
+            redis.registerWaiter(member, this);
+        } catch (RuntimeException e) {
+            session.untrack(this);
+            return CompletableFuture.failedFuture(e);
         }
+        return call("enqueue", "", lookahead);
     }
 
-    /** Sends the removal; on success the session and the coordinator forget this entry. Never blocks. */
-    public CompletableFuture<Long> removeAsync() {
+    @Override
+    public CompletableFuture<Position> position(int lookahead) {
+        String asked = suspect;
+        suspect = "";
+        return call("check", asked, lookahead);
+    }
+
+    @Override
+    public CompletableFuture<Boolean> whenGone(Position seen, Position.Ahead blocker) {
+        CompletableFuture<Boolean> wait = new CompletableFuture<>();
+        synchronized (this) {
+            if (notified) {
+                notified = false;
+                return CompletableFuture.completedFuture(true);
+            }
+            pending = wait;
+        }
+        wait.whenComplete((v, e) -> forget(wait));
+        String owner = RedisKeys.sessionOf(blocker.id());
+        if (owner.equals(session.id())) {
+            // our own earlier entry whose removal failed: a session has at most one live
+            // acquisition per name (claims), so it is a leftover and may go.
+            evict(wait, blocker.id());
+            return wait;
+        }
+        redis.link().pttl(primitive, redis.keys().session(owner)).whenComplete((pttl, error) -> {
+            if (wait.isDone()) {
+                return;
+            }
+            if (error != null) {
+                wait.completeExceptionally(error);
+            } else if (pttl == -2) {
+                evict(wait, blocker.id());
+            } else {
+                long millis = (pttl > 0 ? pttl : session.ttlMillis()) + MARGIN_MS;
+                ScheduledFuture<?> timer = redis.scheduler().schedule(() -> {
+                    suspect = blocker.id();
+                    wait.complete(false);
+                }, millis, TimeUnit.MILLISECONDS);
+                wait.whenComplete((v, e) -> timer.cancel(false));
+            }
+        });
+        return wait;
+    }
+
+    @Override
+    public CompletableFuture<Void> remove() {
         return redis.link().<Long>eval(primitive, RedisScript.REMOVE, ScriptOutputType.INTEGER, queue.keys(),
-                member, redis.keys().inboxPrefix(), queue.observers()).thenApply(n -> {
+                member, redis.keys().inboxPrefix(), queue.observers()).handle((n, e) -> {
+                    if (e != null) {
+                        session.removalFailed(this);
+                        throw e instanceof RuntimeException r ? r : new java.util.concurrent.CompletionException(e);
+                    }
                     redis.unregisterWaiter(member);
                     session.untrack(this);
-                    return n;
+                    return null;
                 });
+    }
+
+    @Override
+    public CompletableFuture<Boolean> replaceValue(String newValue) {
+        return redis.link().<List<Object>>eval(primitive, RedisScript.PROCLAIM, ScriptOutputType.MULTI,
+                queue.keys(), member, newValue, queue.observers()).thenApply(reply -> ((Long) reply.get(0)) == 1L);
     }
 
     // ---- Waiter (lettuce's thread: no blocking) -------------------------------------------------
 
     @Override
     public void headNotified() {
-        headNotified = true;
-        signal.release();
+        CompletableFuture<Boolean> wait;
+        synchronized (this) {
+            wait = pending;
+            pending = null;
+            if (wait == null) {
+                notified = true;
+            }
+        }
+        if (wait != null && !wait.complete(true)) {
+            synchronized (this) {
+                notified = true; // the wait had just ended otherwise: keep the news for the next one
+            }
+        }
     }
 
     @Override
     public void recheck() {
-        signal.release();
+        CompletableFuture<Boolean> wait;
+        synchronized (this) {
+            wait = pending;
+        }
+        if (wait != null) {
+            wait.complete(false);
+        }
     }
 
     // ---- helpers ------------------------------------------------------------------------------
 
-    /** First in line with {@code ticket}: with the durability knob on, WAIT and report before handing the grant out. */
-    private long granted(long ticket) {
-        if (redis.confirmsReplication()) {
-            redis.confirmReplication(primitive, name, queue.counter(), ticket);
-        }
-        return ticket;
-    }
-
-    /** {@code enqueue.lua} in {@code mode}; {@code suspect} non-empty asks its owner whether it still owns it. */
-    protected Status call(String mode, String suspect) throws Exception {
-        List<Object> reply = await(redis.link().<List<Object>>eval(primitive, RedisScript.ENQUEUE, ScriptOutputType.MULTI, queue.keys(),
-                member, mode, value, queue.observers(), suspect, redis.keys().inboxPrefix()));
-        return Status.of(reply);
-    }
-
-    /** Waits for a reply on this worker thread, bounded by the operation timeout; interruptible. */
-    protected <T> T await(CompletableFuture<T> future) throws Exception {
-        try {
-            return future.get(redis.operationTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            Throwable c = e.getCause();
-            throw new BackendUnavailableException(describe() + ": Redis request failed: " + c, c);
-        } catch (TimeoutException e) {
-            // not the caller's deadline: the server did not answer in time
-            throw new BackendUnavailableException(describe() + ": Redis did not answer within "
-                    + redis.operationTimeout().toMillis() + " ms", e);
+    private synchronized void forget(CompletableFuture<Boolean> wait) {
+        if (pending == wait) {
+            pending = null;
         }
     }
 
-    private String describe() {
-        return primitive.name().toLowerCase(java.util.Locale.ROOT) + " '" + name + "'";
+    /** Removes a dead session's (or our own leftover) entry, then completes the wait spuriously: re-read. */
+    private void evict(CompletableFuture<Boolean> wait, String dead) {
+        redis.link().<Long>eval(primitive, RedisScript.REMOVE, ScriptOutputType.INTEGER, queue.keys(),
+                dead, redis.keys().inboxPrefix(), queue.observers()).whenComplete((n, e) -> {
+                    if (e != null) {
+                        wait.completeExceptionally(e);
+                    } else {
+                        wait.complete(false);
+                    }
+                });
+    }
+
+    /** {@code enqueue.lua} in {@code mode}; {@code asked} non-empty asks its owner whether it still owns it. */
+    private CompletableFuture<Position> call(String mode, String asked, int lookahead) {
+        return redis.link().<List<Object>>eval(primitive, RedisScript.ENQUEUE, ScriptOutputType.MULTI, queue.keys(),
+                member, mode, value, queue.observers(), asked, redis.keys().inboxPrefix(), Integer.toString(Math.max(1, lookahead)))
+                .thenCompose(this::position);
+    }
+
+    /** Parses the script's answer; first in line with the durability knob on: WAIT before reporting it. */
+    private CompletableFuture<Position> position(List<Object> reply) {
+        long code = (Long) reply.get(0);
+        if (code < 0) {
+            return CompletableFuture.completedFuture(Position.gone(0));
+        }
+        long ticket = (Long) reply.get(1);
+        List<Position.Ahead> ahead = new ArrayList<>();
+        for (int i = 4; i + 1 < reply.size(); i += 2) {
+            ahead.add(new Position.Ahead(String.valueOf(reply.get(i)), (Long) reply.get(i + 1)));
+        }
+        Position p = new Position(true, ticket, ahead, 0);
+        if (code == 1 && redis.confirmsReplication()) {
+            return redis.confirmReplication(primitive, name, queue.counter(), ticket).thenApply(ack -> p);
+        }
+        return CompletableFuture.completedFuture(p);
     }
 
     @Override
     public String toString() {
-        return "entry " + member + " of " + describe();
+        return "entry " + member + " of " + primitive.name().toLowerCase(java.util.Locale.ROOT) + " '" + name + "'";
     }
 }

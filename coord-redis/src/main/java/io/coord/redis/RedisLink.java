@@ -42,9 +42,9 @@ import java.util.function.Consumer;
  * {@link StatsRecorder} under the primitive it serves.
  *
  * <p>Threads: lettuce completes futures and delivers pub/sub messages on its netty event loop.
- * Nothing in coord blocks there: message handlers only look up a map and release a
- * {@link java.util.concurrent.Semaphore} or hand work to the coordinator's executors; blocking
- * waits ({@code get()}) happen only on coord worker threads. The client resources (event loops,
+ * Nothing in coord blocks there: message handlers only look up a map and complete a future or
+ * hand work to the coordinator's executors, and every request method here only sends and returns
+ * a future (failures translated once, by {@code translate}, into {@link BackendUnavailableException}). The client resources (event loops,
  * timer) are created here and shut down by {@link #close()}, so no lettuce thread outlives it.
  *
  * <p>Connection loss: lettuce reconnects by itself and may replay commands that were in flight
@@ -54,7 +54,7 @@ import java.util.function.Consumer;
  * {@code resubscribed} hook then makes every waiter re-check, because messages published while
  * it was down are lost (pub/sub is at-most-once).
  */
-public final class RedisLink implements AutoCloseable {
+final class RedisLink implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(RedisLink.class);
 

@@ -58,14 +58,7 @@ if not t then
     return {-1, 0, '', ''}
   end
   -- the ticket: INCR of the counter, floored at the server's clock in microseconds (see above)
-  local now = redis.call('TIME')
-  local floor = tonumber(now[1]) * 1000000 + tonumber(now[2])
-  local n = redis.call('INCR', c)
-  if n < floor then
-    n = floor
-    redis.call('SET', c, string.format('%.0f', n))
-  end
-  t = string.format('%.0f', n)
+  t = floored_incr(c) -- prelude.lua
   redis.call('ZADD', q, t, member)
   if obs ~= '' then
     redis.call('HSET', v, member, value)

@@ -1,10 +1,6 @@
-package io.coord.redis.lock;
+package io.coord.redis;
 
 import io.coord.Primitive;
-import io.coord.redis.RedisCoordinator;
-import io.coord.redis.RedisKeys;
-import io.coord.redis.RedisScript;
-import io.coord.redis.session.RedisSession;
 import io.coord.spi.Position;
 import io.coord.spi.QueueEntry;
 import io.lettuce.core.ScriptOutputType;
@@ -27,14 +23,15 @@ import java.util.concurrent.TimeUnit;
  *       it is present, its ticket (the token) and the nearest {@code lookahead} entries ahead —
  *       <b>one round trip for an uncontended acquisition</b> (release: one {@code remove.lua}).
  *       {@link #position(int)} is the same script in "check" mode (never adds).</li>
- *   <li>{@link #whenGone}: the wait is registered first, then one {@code PTTL} of the blocker's
- *       session key. Gone (-2): that session is dead for good; its entry is removed (guarded by its
- *       exact member) and the wait completes {@code false} (re-read). Alive: the wait completes
- *       {@code true} when this coordinator's inbox says this member became the head (the releasing
- *       script publishes it to the new head's coordinator only: one wake-up per release), or
- *       {@code false} when a safety-net timer fires after the blocker's lease could have run out;
- *       the next re-read then asks the blocker's coordinator whether it still owns it (an orphan
- *       whose release was lost is removed by its owner, see {@link RedisCoordinator}).</li>
+ *   <li>A read that finds a predecessor also sends one {@code PTTL} of its session key. Gone (-2):
+ *       that session is dead for good; its entry is removed (guarded by its exact member) and the
+ *       position read again, so a crashed holder is evicted even by {@code tryAcquire(0)}.</li>
+ *   <li>{@link #whenGone}: no request. The wait is registered; it completes {@code true} when this
+ *       coordinator's inbox says this member became the head (the releasing script publishes it to
+ *       the new head's coordinator only: one wake-up per release), or {@code false} when a
+ *       safety-net timer on the coordinator's scheduler fires after the blocker's lease (its PTTL)
+ *       could have run out; the re-read after that asks the blocker's coordinator whether it still
+ *       owns it (an orphan whose release was lost is removed by its owner, see {@link OrphanReclaimer}).</li>
  *   <li>{@link #remove()}: one {@code remove.lua}; idempotent; safe whatever the enqueue's outcome.</li>
  * </ol>
  *
@@ -51,10 +48,12 @@ import java.util.concurrent.TimeUnit;
  * coordinator's scheduler; both only complete futures under this object's monitor (held briefly,
  * never across a call).
  */
-public class RedisQueueEntry implements QueueEntry, RedisCoordinator.Waiter {
+final class RedisQueueEntry implements QueueEntry, RedisCoordinator.Waiter {
 
     /** Extra wait after a predecessor's lease would have run out, before re-checking it. */
     private static final long MARGIN_MS = 20;
+    /** Evictions of dead predecessors within one read before it reports what it found anyway. */
+    private static final int MAX_EVICTIONS = 1000;
 
     private final RedisSession session;
     private final RedisCoordinator redis;
@@ -70,6 +69,9 @@ public class RedisQueueEntry implements QueueEntry, RedisCoordinator.Waiter {
     private boolean notified;
     /** A predecessor waited behind for a whole safety-net period: the next read asks its owner. */
     private volatile String suspect = "";
+    /** The predecessor seen by the last read, and its session's PTTL then (set before the read completes). */
+    private volatile String blockerId = "";
+    private volatile long blockerPttl = -1;
 
     public RedisQueueEntry(RedisSession session, Primitive primitive, String name, String value) {
         this.session = session;
@@ -122,30 +124,14 @@ public class RedisQueueEntry implements QueueEntry, RedisCoordinator.Waiter {
             pending = wait;
         }
         wait.whenComplete((v, e) -> forget(wait));
-        String owner = RedisKeys.sessionOf(blocker.id());
-        if (owner.equals(session.id())) {
-            // our own earlier entry whose removal failed: a session has at most one live
-            // acquisition per name (claims), so it is a leftover and may go.
-            evict(wait, blocker.id());
-            return wait;
-        }
-        redis.link().pttl(primitive, redis.keys().session(owner)).whenComplete((pttl, error) -> {
-            if (wait.isDone()) {
-                return;
-            }
-            if (error != null) {
-                wait.completeExceptionally(error);
-            } else if (pttl == -2) {
-                evict(wait, blocker.id());
-            } else {
-                long millis = (pttl > 0 ? pttl : session.ttlMillis()) + MARGIN_MS;
-                ScheduledFuture<?> timer = redis.scheduler().schedule(() -> {
-                    suspect = blocker.id();
-                    wait.complete(false);
-                }, millis, TimeUnit.MILLISECONDS);
-                wait.whenComplete((v, e) -> timer.cancel(false));
-            }
-        });
+        // the read that produced `seen` measured the blocker's lease (see checkPredecessor)
+        long pttl = blocker.id().equals(blockerId) ? blockerPttl : -1;
+        long millis = (pttl > 0 ? pttl : session.ttlMillis()) + MARGIN_MS;
+        ScheduledFuture<?> timer = redis.scheduler().schedule(() -> {
+            suspect = blocker.id();
+            wait.complete(false);
+        }, millis, TimeUnit.MILLISECONDS);
+        wait.whenComplete((v, e) -> timer.cancel(false));
         return wait;
     }
 
@@ -207,27 +193,45 @@ public class RedisQueueEntry implements QueueEntry, RedisCoordinator.Waiter {
         }
     }
 
-    /** Removes a dead session's (or our own leftover) entry, then completes the wait spuriously: re-read. */
-    private void evict(CompletableFuture<Boolean> wait, String dead) {
-        redis.link().<Long>eval(primitive, RedisScript.REMOVE, ScriptOutputType.INTEGER, queue.keys(),
-                dead, redis.keys().inboxPrefix(), queue.observers()).whenComplete((n, e) -> {
-                    if (e != null) {
-                        wait.completeExceptionally(e);
-                    } else {
-                        wait.complete(false);
-                    }
-                });
+    /** Removes a dead session's (or our own leftover) entry. */
+    private CompletableFuture<Long> evict(String dead) {
+        return redis.link().eval(primitive, RedisScript.REMOVE, ScriptOutputType.INTEGER, queue.keys(),
+                dead, redis.keys().inboxPrefix(), queue.observers());
     }
 
     /** {@code enqueue.lua} in {@code mode}; {@code asked} non-empty asks its owner whether it still owns it. */
     private CompletableFuture<Position> call(String mode, String asked, int lookahead) {
         return redis.link().<List<Object>>eval(primitive, RedisScript.ENQUEUE, ScriptOutputType.MULTI, queue.keys(),
                 member, mode, value, queue.observers(), asked, redis.keys().inboxPrefix(), Integer.toString(Math.max(1, lookahead)))
-                .thenCompose(this::position);
+                .thenCompose(reply -> position(reply, lookahead, 0));
+    }
+
+    /**
+     * While waiting behind a predecessor: one {@code PTTL} of its session key. Gone (-2): that
+     * session is dead for good, so its entry is removed (guarded by its exact member) and the
+     * position read again — before the engine looks at its deadline, so even {@code tryAcquire(0)}
+     * evicts a crashed holder. Our own session's entry is a leftover (a session has at most one
+     * live acquisition per name) and goes the same way. Alive: its PTTL sets the safety-net timer.
+     */
+    private CompletableFuture<Position> checkPredecessor(Position p, int lookahead, int evictions) {
+        String pred = p.ahead().get(0).id();
+        String owner = RedisKeys.sessionOf(pred);
+        CompletableFuture<Long> pttl = owner.equals(session.id()) ? CompletableFuture.completedFuture(-2L)
+                : redis.link().pttl(primitive, redis.keys().session(owner));
+        return pttl.thenCompose(ms -> {
+            if (ms != -2 || evictions >= MAX_EVICTIONS) {
+                blockerId = pred;
+                blockerPttl = ms;
+                return CompletableFuture.completedFuture(p);
+            }
+            return evict(pred).thenCompose(n -> redis.link().<List<Object>>eval(primitive, RedisScript.ENQUEUE, ScriptOutputType.MULTI,
+                    queue.keys(), member, "check", value, queue.observers(), "", redis.keys().inboxPrefix(), Integer.toString(Math.max(1, lookahead))))
+                    .thenCompose(reply -> position(reply, lookahead, evictions + 1));
+        });
     }
 
     /** Parses the script's answer; first in line with the durability knob on: WAIT before reporting it. */
-    private CompletableFuture<Position> position(List<Object> reply) {
+    private CompletableFuture<Position> position(List<Object> reply, int lookahead, int evictions) {
         long code = (Long) reply.get(0);
         if (code < 0) {
             return CompletableFuture.completedFuture(Position.gone(0));
@@ -238,7 +242,10 @@ public class RedisQueueEntry implements QueueEntry, RedisCoordinator.Waiter {
             ahead.add(new Position.Ahead(String.valueOf(reply.get(i)), (Long) reply.get(i + 1)));
         }
         Position p = new Position(true, ticket, ahead, 0);
-        if (code == 1 && redis.confirmsReplication()) {
+        if (!ahead.isEmpty()) {
+            return checkPredecessor(p, lookahead, evictions);
+        }
+        if (redis.confirmsReplication()) {
             return redis.confirmReplication(primitive, name, queue.counter(), ticket).thenApply(ack -> p);
         }
         return CompletableFuture.completedFuture(p);

@@ -1,9 +1,7 @@
-package io.coord.redis.session;
+package io.coord.redis;
 
 import io.coord.BackendUnavailableException;
 import io.coord.Primitive;
-import io.coord.redis.RedisCoordinator;
-import io.coord.redis.lock.RedisQueueEntry;
 import io.coord.spi.QueueEntry;
 import io.coord.spi.SessionBase;
 import org.slf4j.Logger;
@@ -39,7 +37,7 @@ import java.util.concurrent.TimeUnit;
  * failed are retried after each successful renewal (until the session ends, when the revocation
  * retries them once more).
  */
-public final class RedisSession extends SessionBase {
+final class RedisSession extends SessionBase {
 
     private static final Logger log = LoggerFactory.getLogger(RedisSession.class);
 

@@ -5,8 +5,6 @@ import io.coord.Capability;
 import io.coord.Primitive;
 import io.coord.Subscription;
 import io.coord.election.ElectionView;
-import io.coord.redis.election.RedisElectionView;
-import io.coord.redis.session.RedisSession;
 import io.coord.spi.CoordinatorBase;
 import io.coord.spi.SessionBase;
 import io.lettuce.core.RedisURI;
@@ -87,7 +85,7 @@ public final class RedisCoordinator extends CoordinatorBase {
             Set.copyOf(EnumSet.of(Capability.SERVER_CLOCK_LEASES, Capability.REPLICA_ACKNOWLEDGEMENT));
 
     /** Told when this coordinator's inbox says a waiter became first in line. Called on lettuce's thread: must not block. */
-    public interface Waiter {
+    interface Waiter {
         void headNotified();
 
         /** A possible missed message (pub/sub reconnected): re-check. Must not block. */
@@ -95,7 +93,7 @@ public final class RedisCoordinator extends CoordinatorBase {
     }
 
     /** Listener of a broadcast channel (election observers). Called on lettuce's thread: must not block. */
-    public interface ChannelListener {
+    interface ChannelListener {
         void message(String message);
 
         void resubscribed();
@@ -165,11 +163,11 @@ public final class RedisCoordinator extends CoordinatorBase {
 
     // ---- for the recipes ------------------------------------------------------------------
 
-    public RedisKeys keys() {
+    RedisKeys keys() {
         return keys;
     }
 
-    public RedisLink link() {
+    RedisLink link() {
         return link;
     }
 
@@ -179,11 +177,11 @@ public final class RedisCoordinator extends CoordinatorBase {
     }
 
     /** A queue member unique to this coordinator and acquisition. */
-    public String newMember(String sessionId) {
+    String newMember(String sessionId) {
         return RedisKeys.member(sessionId, coordinatorId, sequence.incrementAndGet());
     }
 
-    public static String randomHex(int bytes) {
+    static String randomHex(int bytes) {
         byte[] b = new byte[bytes];
         RANDOM.nextBytes(b);
         return HexFormat.of().formatHex(b);
@@ -195,22 +193,22 @@ public final class RedisCoordinator extends CoordinatorBase {
      * answered with a removal at this moment — impossible for a member that was never on a
      * server unless the question was forged; see {@link OrphanReclaimer}.
      */
-    public void registerWaiter(String member, Waiter waiter) {
+    void registerWaiter(String member, Waiter waiter) {
         inbox.register(member, waiter);
     }
 
-    public void unregisterWaiter(String member) {
+    void unregisterWaiter(String member) {
         inbox.unregister(member);
     }
 
     /** Adds a listener of a broadcast channel, subscribing it if needed (blocking, bounded by the operation timeout). */
-    public void listen(Primitive primitive, String channel, ChannelListener listener) throws Exception {
+    void listen(Primitive primitive, String channel, ChannelListener listener) throws Exception {
         inbox.addListener(channel, listener);
         link.subscribe(primitive, channel).get(operationTimeout().toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** Removes a listener; unsubscribes the channel when it was the last one (asynchronously). */
-    public void unlisten(Primitive primitive, String channel, ChannelListener listener) {
+    void unlisten(Primitive primitive, String channel, ChannelListener listener) {
         if (inbox.removeListener(channel, listener) && !isClosed()) {
             link.unsubscribe(primitive, channel).exceptionally(e -> null);
         }
@@ -224,15 +222,15 @@ public final class RedisCoordinator extends CoordinatorBase {
     // ---- the durability knob (see ReplicationConfirmer) ---------------------------------------
 
     /** Whether grants are followed by {@code WAIT}. */
-    public boolean confirmsReplication() {
+    boolean confirmsReplication() {
         return replication.enabled();
     }
 
     /**
-     * After a grant (on the acquiring worker thread): {@code WAIT} for the configured replicas and
+     * After a grant (sends only): {@code WAIT} for the configured replicas and
      * report the answer to the listeners, whatever it is. Never fails the grant.
      */
-    public ReplicaAcknowledgement confirmReplication(Primitive primitive, String name, String slotKey, long token) {
+    java.util.concurrent.CompletableFuture<ReplicaAcknowledgement> confirmReplication(Primitive primitive, String name, String slotKey, long token) {
         return replication.confirm(link, primitive, name, slotKey, token);
     }
 
@@ -250,7 +248,7 @@ public final class RedisCoordinator extends CoordinatorBase {
      * Runs {@code task} on a coord worker thread (blocking work), never on lettuce's. Dropped once
      * the coordinator is closed (the base would otherwise run it inline, possibly on lettuce's thread).
      */
-    public void onWorker(Runnable task) {
+    void onWorker(Runnable task) {
         if (!isClosed()) {
             workers().execute(task);
         }

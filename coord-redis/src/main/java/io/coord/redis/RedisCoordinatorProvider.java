@@ -1,7 +1,7 @@
 package io.coord.redis;
 
 import io.coord.Coordinator;
-import io.coord.spi.CoordinatorProvider;
+import io.coord.CoordinatorProvider;
 
 import java.net.URI;
 import java.util.Set;

@@ -59,7 +59,7 @@ import java.util.regex.Pattern;
  * process crashed stays until the next participant of that name (acquirer, waiter, observer,
  * {@code leader()}) notices its session key is gone and removes it.
  */
-public final class RedisKeys {
+final class RedisKeys {
 
     /** Namespaces accepted by the builder (same rule as coord URIs). */
     public static final Pattern NAMESPACE = Pattern.compile("[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*");

@@ -1,5 +1,6 @@
 package io.coord.redis;
 
+import io.coord.BackendUnavailableException;
 import io.coord.Primitive;
 import io.coord.spi.StatsRecorder;
 import io.lettuce.core.AbstractRedisClient;
@@ -41,9 +42,9 @@ import java.util.function.Consumer;
  * {@link StatsRecorder} under the primitive it serves.
  *
  * <p>Threads: lettuce completes futures and delivers pub/sub messages on its netty event loop.
- * Nothing in coord blocks there: message handlers only look up a map and release a
- * {@link java.util.concurrent.Semaphore} or hand work to the coordinator's executors; blocking
- * waits ({@code get()}) happen only on coord worker threads. The client resources (event loops,
+ * Nothing in coord blocks there: message handlers only look up a map and complete a future or
+ * hand work to the coordinator's executors, and every request method here only sends and returns
+ * a future (failures translated once, by {@code translate}, into {@link BackendUnavailableException}). The client resources (event loops,
  * timer) are created here and shut down by {@link #close()}, so no lettuce thread outlives it.
  *
  * <p>Connection loss: lettuce reconnects by itself and may replay commands that were in flight
@@ -53,7 +54,7 @@ import java.util.function.Consumer;
  * {@code resubscribed} hook then makes every waiter re-check, because messages published while
  * it was down are lost (pub/sub is at-most-once).
  */
-public final class RedisLink implements AutoCloseable {
+final class RedisLink implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(RedisLink.class);
 
@@ -195,13 +196,22 @@ public final class RedisLink implements AutoCloseable {
                 return commands.<T>eval(script.body(), type, keys, args).toCompletableFuture();
             }
             return CompletableFuture.<T>failedFuture(cause);
-        }).thenCompose(f -> f);
+        }).thenCompose(f -> f).exceptionallyCompose(RedisLink::translate);
+    }
+
+    /** The one place where a lettuce failure becomes coord's {@link BackendUnavailableException}. */
+    static <T> CompletableFuture<T> translate(Throwable error) {
+        Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (cause instanceof BackendUnavailableException || cause instanceof IllegalStateException) {
+            return CompletableFuture.failedFuture(cause);
+        }
+        return CompletableFuture.failedFuture(new BackendUnavailableException("Redis request failed: " + cause, cause));
     }
 
     /** PTTL of a key: -2 if it does not exist, -1 if it has no expiry, else milliseconds left. */
     public CompletableFuture<Long> pttl(Primitive primitive, String key) {
         stats.roundTrip(primitive);
-        return commands.pttl(key).toCompletableFuture();
+        return commands.pttl(key).toCompletableFuture().exceptionallyCompose(RedisLink::translate);
     }
 
     /** {@code SET key value NX PX ttl}: true if created. */
@@ -237,33 +247,31 @@ public final class RedisLink implements AutoCloseable {
     /**
      * The durability knob: {@code INCRBY slotKey 0} then {@code WAIT replicas timeoutMillis}, both on
      * the dedicated acknowledgement connection (to the master of {@code slotKey}'s slot in a
-     * cluster), so that WAIT covers a write made after the grant. Returns how many replicas
-     * acknowledged; two round trips. Blocking (connects to a cluster node on first use): call it on
-     * a worker thread.
+     * cluster), so that WAIT covers a write made after the grant. Completes with how many replicas
+     * acknowledged; two round trips. Never blocks (the cluster node connection is obtained asynchronously).
      */
     @SuppressWarnings("unchecked")
-    public long confirmReplication(Primitive primitive, String slotKey, int replicas, long timeoutMillis) throws Exception {
+    public CompletableFuture<Long> confirmReplication(Primitive primitive, String slotKey, int replicas, long timeoutMillis) {
         if (ackConnection == null) {
-            throw new IllegalStateException("replica acknowledgement is not enabled on this coordinator");
+            return CompletableFuture.failedFuture(new IllegalStateException("replica acknowledgement is not enabled on this coordinator"));
         }
-        io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands<String, String> node;
+        CompletableFuture<StatefulRedisConnection<String, String>> node;
         if (ackConnection instanceof StatefulRedisClusterConnection<String, String> c) {
             int slot = io.lettuce.core.cluster.SlotHash.getSlot(slotKey);
             var master = c.getPartitions().getMasterBySlot(slot);
             if (master == null) {
-                throw new IllegalStateException("no master serves slot " + slot);
+                return CompletableFuture.failedFuture(new IllegalStateException("no master serves slot " + slot));
             }
-            node = c.async().getConnection(master.getNodeId());
+            node = c.getConnectionAsync(master.getNodeId());
         } else {
-            node = ((StatefulRedisConnection<String, String>) ackConnection).async();
+            node = CompletableFuture.completedFuture((StatefulRedisConnection<String, String>) ackConnection);
         }
         stats.roundTrip(primitive);
         stats.roundTrip(primitive);
-        CompletableFuture<Long> touched = node.incrby(slotKey, 0).toCompletableFuture();
-        CompletableFuture<Long> waited = node.waitForReplication(replicas, timeoutMillis).toCompletableFuture();
-        long budget = timeout.toMillis() + timeoutMillis;
-        touched.get(budget, TimeUnit.MILLISECONDS);
-        return waited.get(budget, TimeUnit.MILLISECONDS);
+        return node.thenCompose(n -> {
+            n.async().incrby(slotKey, 0);
+            return n.async().waitForReplication(replicas, timeoutMillis).toCompletableFuture();
+        });
     }
 
     /** Closes both connections and the client, then the event loops and timer; waits for them. */

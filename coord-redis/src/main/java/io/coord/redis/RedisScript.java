@@ -11,10 +11,10 @@ import java.util.HexFormat;
 /**
  * The Lua scripts of the backend ({@code src/main/resources/io/coord/redis/*.lua}; each file's
  * header says why it is safe). Loaded once per server with {@code SCRIPT LOAD} and called by SHA-1
- * with {@code EVALSHA}; a {@code NOSCRIPT} answer (server restarted, failover, new cluster node)
+ * with {@code EVALSHA}; each body starts with {@code prelude.lua} (the counter's floored increment); a {@code NOSCRIPT} answer (server restarted, failover, new cluster node)
  * falls back to one {@code EVAL}, which also caches the script again.
  */
-public enum RedisScript {
+enum RedisScript {
     /** Enqueue a member (idempotent) or re-check its place; returns {status, ticket, head, predecessor}. */
     ENQUEUE("enqueue.lua"),
     /** Remove a member (release, abandon, resign, evict) and notify the new head only. */
@@ -25,22 +25,31 @@ public enum RedisScript {
     READ("read.lua");
 
     private final String body;
-    private final String sha;
 
-    RedisScript(String file) {
+    private static String read(String file) {
         try (InputStream in = RedisScript.class.getResourceAsStream(file)) {
             if (in == null) {
                 throw new IllegalStateException("coord-redis script " + file + " missing from the class path");
             }
-            this.body = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+    private final String sha;
+
+    RedisScript(String file) {
+        this.body = Prelude.TEXT + read(file);
         try {
             this.sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(body.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** {@code prelude.lua}, prepended to every script (a holder: enum constants initialise first). */
+    private static final class Prelude {
+        static final String TEXT = read("prelude.lua");
     }
 
     public String body() {

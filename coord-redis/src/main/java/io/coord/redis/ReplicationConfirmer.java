@@ -8,6 +8,7 @@ import org.slf4j.LoggerFactory;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 
@@ -21,8 +22,7 @@ import java.util.function.Consumer;
  * <ul>
  *   <li>This class owns the listener list (copy-on-write: added and removed from any thread) and
  *       the latest answer (volatile, written by the granting thread, read by any).</li>
- *   <li>{@link #confirm} runs on the acquiring coord worker thread and blocks there for the
- *       {@code WAIT} (bounded by its timeout); never on lettuce's thread.</li>
+ *   <li>{@link #confirm} only sends; its answer completes on lettuce's thread.</li>
  *   <li>Listeners are called on the coordinator's event thread, one task per answer and listener.</li>
  * </ul>
  */
@@ -56,17 +56,16 @@ final class ReplicationConfirmer {
      * After a grant (on the acquiring worker thread): {@code WAIT} for the configured replicas and
      * report the answer to the listeners, whatever it is. Never fails the grant.
      */
-    ReplicaAcknowledgement confirm(RedisLink link, Primitive primitive, String name, String slotKey, long token) {
-        long acked;
-        try {
-            acked = link.confirmReplication(primitive, slotKey, replicas, timeout.toMillis());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            acked = -1;
-        } catch (Exception e) {
-            log.warn("WAIT after the grant of {} '{}' (token {}) failed: {}", primitive, name, token, e.toString());
-            acked = -1;
-        }
+    CompletableFuture<ReplicaAcknowledgement> confirm(RedisLink link, Primitive primitive, String name, String slotKey, long token) {
+        return link.confirmReplication(primitive, slotKey, replicas, timeout.toMillis()).handle((acked, e) -> {
+            if (e != null) {
+                log.warn("WAIT after the grant of {} '{}' (token {}) failed: {}", primitive, name, token, e.toString());
+            }
+            return report(primitive, name, token, e != null ? -1 : acked);
+        });
+    }
+
+    private ReplicaAcknowledgement report(Primitive primitive, String name, long token, long acked) {
         ReplicaAcknowledgement ack = new ReplicaAcknowledgement(primitive, name, token, replicas, acked);
         last = ack;
         if (!ack.complete()) {

@@ -8,9 +8,12 @@
 -- ARGV[3] value (elections), ARGV[4] observer channel ("" for locks: no values, no events)
 -- ARGV[5] suspect: the predecessor the caller has waited behind for a whole wait ("" = none)
 -- ARGV[6] inbox channel prefix (with ARGV[5]): a coordinator is asked on "<prefix><its id>"
+-- ARGV[7] lookahead: how many entries ahead of the member to report (nearest first)
 --
 -- Returns {1, ticket, head, ""} when the member is first in line (granted / leader),
---         {0, ticket, head, predecessor} while it waits, {-1, 0, "", ""} if it is not queued.
+--         {0, ticket, head, predecessor, id1, ticket1, id2, ticket2, ...} while it waits (the
+--         nearest ARGV[7] entries ahead, nearest first), {-1, 0, "", ""} if it is not queued:
+--         one answer says whether the entry exists, its token and what stands ahead of it.
 --
 -- Why safe:
 --  * Atomic: the ticket is INCR of the per-name counter and the ZADD happens in the same script,
@@ -48,20 +51,14 @@
 local q, c, v = KEYS[1], KEYS[2], KEYS[3]
 local member, mode, value, obs = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 local suspect, inbox = ARGV[5] or '', ARGV[6] or ''
+local lookahead = tonumber(ARGV[7] or '1')
 local t = redis.call('ZSCORE', q, member)
 if not t then
   if mode ~= 'enqueue' then
     return {-1, 0, '', ''}
   end
   -- the ticket: INCR of the counter, floored at the server's clock in microseconds (see above)
-  local now = redis.call('TIME')
-  local floor = tonumber(now[1]) * 1000000 + tonumber(now[2])
-  local n = redis.call('INCR', c)
-  if n < floor then
-    n = floor
-    redis.call('SET', c, string.format('%.0f', n))
-  end
-  t = string.format('%.0f', n)
+  t = floored_incr(c) -- prelude.lua
   redis.call('ZADD', q, t, member)
   if obs ~= '' then
     redis.call('HSET', v, member, value)
@@ -78,7 +75,8 @@ local head = redis.call('ZRANGE', q, 0, 0)[1]
 if head == member then
   return {1, ticket, head, ''}
 end
-local pred = redis.call('ZREVRANGEBYSCORE', q, '(' .. t, '-inf', 'LIMIT', 0, 1)[1] or ''
+local ahead = redis.call('ZREVRANGEBYSCORE', q, '(' .. t, '-inf', 'WITHSCORES', 'LIMIT', 0, lookahead)
+local pred = ahead[1] or ''
 if suspect ~= '' and pred == suspect and inbox ~= '' then
   local asked = {pred}
   if head ~= pred then
@@ -91,4 +89,9 @@ if suspect ~= '' and pred == suspect and inbox ~= '' then
     end
   end
 end
-return {0, ticket, head, pred}
+local reply = {0, ticket, head, pred}
+for i = 1, #ahead, 2 do
+  reply[#reply + 1] = ahead[i]
+  reply[#reply + 1] = tonumber(ahead[i + 1])
+end
+return reply

@@ -17,13 +17,6 @@ if head[1] ~= member then
 end
 redis.call('HSET', v, member, value)
 -- the version: INCR of the counter, floored at the server's clock in microseconds (see enqueue.lua)
-local now = redis.call('TIME')
-local floor = tonumber(now[1]) * 1000000 + tonumber(now[2])
-local ver = redis.call('INCR', c)
-if ver < floor then
-  ver = floor
-  redis.call('SET', c, string.format('%.0f', ver))
-end
-ver = string.format('%.0f', ver) -- exact digits: Lua's '..' keeps only 14
+local ver = floored_incr(c) -- prelude.lua: exact digits
 redis.call('PUBLISH', obs, ver .. ' ' .. head[2] .. ' ' .. member .. ' ' .. value)
 return {1, tonumber(ver)}

@@ -39,14 +39,7 @@ if head == member then
   if obs ~= '' then
     -- a change of leader: stamp it with a fresh version from the per-name counter, floored at
     -- the server's clock in microseconds like every increment of it (see enqueue.lua)
-    local now = redis.call('TIME')
-    local floor = tonumber(now[1]) * 1000000 + tonumber(now[2])
-    local ver = redis.call('INCR', c)
-    if ver < floor then
-      ver = floor
-      redis.call('SET', c, string.format('%.0f', ver))
-    end
-    ver = string.format('%.0f', ver) -- exact digits: Lua's '..' keeps only 14
+    local ver = floored_incr(c) -- prelude.lua: exact digits
     if nh[1] then
       redis.call('PUBLISH', obs, ver .. ' ' .. nh[2] .. ' ' .. nh[1] .. ' ' .. (redis.call('HGET', v, nh[1]) or ''))
     else

@@ -1,4 +1,4 @@
-package io.coord.redis.election;
+package io.coord.redis;
 
 import io.coord.BackendUnavailableException;
 import io.coord.Primitive;
@@ -6,9 +6,6 @@ import io.coord.Subscription;
 import io.coord.election.ElectionView;
 import io.coord.election.Leader;
 import io.coord.election.LeaderListener;
-import io.coord.redis.RedisCoordinator;
-import io.coord.redis.RedisKeys;
-import io.coord.redis.RedisScript;
 import io.coord.spi.Arguments;
 import io.coord.spi.LeaderFeed;
 import io.lettuce.core.ScriptOutputType;
@@ -43,7 +40,7 @@ import java.util.concurrent.TimeoutException;
  * {@code read.lua}, no extra round trip) whether it still owns that entry, so a leader whose
  * resignation was lost (e.g. by a failover) is removed by its owner even with no candidate waiting.
  */
-public final class RedisElectionView implements ElectionView {
+final class RedisElectionView implements ElectionView {
 
     private static final Logger log = LoggerFactory.getLogger(RedisElectionView.class);
     private static final long MARGIN_MS = 20;

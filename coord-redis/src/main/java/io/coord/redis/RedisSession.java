@@ -1,19 +1,9 @@
-package io.coord.redis.session;
+package io.coord.redis;
 
 import io.coord.BackendUnavailableException;
 import io.coord.Primitive;
-import io.coord.election.Election;
-import io.coord.lock.FairLock;
-import io.coord.lock.FencedLock;
-import io.coord.redis.RedisCoordinator;
-import io.coord.redis.RedisKeys;
-import io.coord.redis.election.RedisCandidate;
-import io.coord.redis.election.RedisElectionView;
-import io.coord.redis.lock.RedisQueueEntry;
+import io.coord.spi.QueueEntry;
 import io.coord.spi.SessionBase;
-import io.coord.spi.SessionElection;
-import io.coord.spi.SessionFairLock;
-import io.coord.spi.SessionLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,7 +37,7 @@ import java.util.concurrent.TimeUnit;
  * failed are retried after each successful renewal (until the session ends, when the revocation
  * retries them once more).
  */
-public final class RedisSession extends SessionBase {
+final class RedisSession extends SessionBase {
 
     private static final Logger log = LoggerFactory.getLogger(RedisSession.class);
 
@@ -105,7 +95,7 @@ public final class RedisSession extends SessionBase {
         // counted by SessionBase as the one SESSION round trip of this renewal
         return redis.link().renewLease(key, ttlMillis).thenApply(alive -> {
             if (Boolean.TRUE.equals(alive) && !failedRemovals.isEmpty() && !state().isTerminal()) {
-                redis.onWorker(this::retryFailedRemovals);
+                retryFailedRemovals();
             }
             return alive;
         });
@@ -115,7 +105,7 @@ public final class RedisSession extends SessionBase {
     protected CompletableFuture<Void> revoke() {
         List<CompletableFuture<?>> removals = new ArrayList<>();
         for (RedisQueueEntry e : entries.values()) {
-            removals.add(e.removeAsync().exceptionally(err -> {
+            removals.add(e.remove().exceptionally(err -> {
                 log.warn("revoking {}: could not remove {} ({}); others remove it once the session key is gone", this, e, err.toString());
                 return null;
             }));
@@ -126,19 +116,8 @@ public final class RedisSession extends SessionBase {
     }
 
     @Override
-    protected FencedLock createLock(String name) {
-        return new SessionLock(this, name, Primitive.LOCK, () -> new RedisQueueEntry(this, RedisKeys.Kind.LOCK, name, ""));
-    }
-
-    @Override
-    protected FairLock createFairLock(String name) {
-        return new SessionFairLock(this, name, () -> new RedisQueueEntry(this, RedisKeys.Kind.FAIR, name, ""));
-    }
-
-    @Override
-    protected Election createElection(String name) {
-        RedisElectionView view = new RedisElectionView(redis, name);
-        return new SessionElection(this, view, value -> new RedisCandidate(this, name, value));
+    protected QueueEntry newEntry(Primitive primitive, String name, String value) {
+        return new RedisQueueEntry(this, primitive, name, value);
     }
 
     // ---- entries ------------------------------------------------------------------------------
@@ -161,15 +140,10 @@ public final class RedisSession extends SessionBase {
 
     private void retryFailedRemovals() {
         for (RedisQueueEntry e : List.copyOf(failedRemovals.values())) {
-            try {
-                e.removeAsync().get(redis.operationTimeout().toMillis(), TimeUnit.MILLISECONDS);
-            } catch (InterruptedException ie) {
-                Thread.currentThread().interrupt();
-                return;
-            } catch (Exception ex) {
-                log.debug("retrying the removal of {} failed again", e, ex);
-                return;
-            }
+            e.remove().exceptionally(err -> {
+                log.debug("retrying the removal of {} failed again", e, err);
+                return null;
+            });
         }
     }
 

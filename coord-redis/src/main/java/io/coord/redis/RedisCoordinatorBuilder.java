@@ -52,10 +52,7 @@ public final class RedisCoordinatorBuilder {
 
     /** Upper bound of one server operation (connect, one command); between 100 ms and 10 minutes. */
     public RedisCoordinatorBuilder operationTimeout(Duration timeout) {
-        if (timeout == null || timeout.toMillis() < 100 || timeout.compareTo(Duration.ofMinutes(10)) > 0) {
-            throw new IllegalArgumentException("operation timeout " + timeout + " out of range: allowed 100 ms to 10 minutes");
-        }
-        this.timeout = timeout;
+        this.timeout = io.coord.spi.Arguments.duration("operation timeout", timeout, Duration.ofMillis(100), Duration.ofMinutes(10));
         return this;
     }
 

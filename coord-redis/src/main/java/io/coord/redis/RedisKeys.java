@@ -61,9 +61,6 @@ import java.util.regex.Pattern;
  */
 final class RedisKeys {
 
-    /** Namespaces accepted by the builder (same rule as coord URIs). */
-    public static final Pattern NAMESPACE = Pattern.compile("[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*");
-
     /** The kinds of primitives with a queue. */
     public enum Kind {
         LOCK("lock", Primitive.LOCK), FAIR("fair", Primitive.FAIR_LOCK), ELECTION("election", Primitive.ELECTION);
@@ -99,11 +96,7 @@ final class RedisKeys {
     private final Pattern queueKeyPattern;
 
     public RedisKeys(String namespace) {
-        if (namespace == null || namespace.length() > 128 || !NAMESPACE.matcher(namespace).matches()) {
-            throw new IllegalArgumentException("bad namespace '" + namespace + "'; allowed: up to 128 characters of "
-                    + "letters, digits, '.', '_', '-', segments separated by '/'");
-        }
-        this.namespace = namespace;
+        this.namespace = io.coord.spi.Arguments.namespace(namespace);
         this.prefix = "coord:" + namespace + ":";
         this.queueKeyPattern = Pattern.compile(Pattern.quote(prefix) + "(lock|fair|election):\\{"
                 + Pattern.quote(namespace) + "/(lock|fair|election)/([A-Za-z0-9_%-]*)\\}:q");

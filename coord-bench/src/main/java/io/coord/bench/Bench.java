@@ -171,12 +171,22 @@ public final class Bench {
             }
             int threads1 = settledThreads();
             double heap1 = heapMb();
-            long early = futures.stream().filter(CompletableFuture::isDone).count();
+            long failed = futures.stream().filter(CompletableFuture::isCompletedExceptionally).count();
+            long granted = futures.stream().filter(f -> f.isDone() && !f.isCompletedExceptionally()).count();
+            String cause = futures.stream().filter(CompletableFuture::isCompletedExceptionally).findFirst()
+                    .map(f -> {
+                        try {
+                            f.join();
+                            return "";
+                        } catch (RuntimeException e) {
+                            return Measure.rootMessage(e);
+                        }
+                    }).orElse("");
             for (CompletableFuture<LockGrant> f : futures) {
                 f.cancel(true);
             }
             add("pending", backend, futures.size(), threads0, threads1, heap0, heap1,
-                    early > 0 ? early + " completed early" : "");
+                    (failed + granted > 0 ? failed + " failed, " + granted + " granted before the measurement " : "") + cause);
             for (Session s : sessions) {
                 s.close();
             }
@@ -220,7 +230,7 @@ public final class Bench {
         log("redis / Redisson (child JVM)");
         try {
             List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-cp", cp, "io.coord.bench.redisson.RedissonBench", host, String.valueOf(port),
+                    "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", cp, "io.coord.bench.redisson.RedissonBench", host, String.valueOf(port),
                     String.valueOf(warmup), String.valueOf(cycles), String.valueOf(durationMillis)));
             Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
@@ -273,7 +283,76 @@ public final class Bench {
                 + " names held by another coordinator)",
                 "backend | pending | live threads before | live threads pending | heap MB before | heap MB pending | note",
                 tables.get("pending"));
+        table(b, "Ratios (> 1 on a time = coord slower; > 1 on a throughput = coord faster)",
+                "backend | coord lock / raw p50 | coord fair / raw p50 | coord lock / best peer p50 | coord lock / best peer p99"
+                        + " | coord fair / best fair peer p50 | coord fair / best fair peer acq/s @4 | @32 | @64"
+                        + " | coord fair acq/s @64 / @4",
+                ratios());
         return b.toString();
+    }
+
+    /** The ratio columns of docs/benchmarks.md, from the rows above ("–" where a number is missing). */
+    private List<String[]> ratios() {
+        List<String[]> out = new ArrayList<>();
+        for (String backend : List.of("etcd", "redis", "zookeeper")) {
+            double raw = cell("uncontended", backend, "raw", 2);
+            double lock50 = cell("uncontended", backend, "coord lock", 2);
+            double lock99 = cell("uncontended", backend, "coord lock", 3);
+            double fair50 = cell("uncontended", backend, "coord fair", 2);
+            double peer50 = bestPeer("uncontended", backend, false, 2, null, false);
+            double peer99 = bestPeer("uncontended", backend, false, 3, null, false);
+            double fairPeer50 = bestPeer("uncontended", backend, true, 2, null, false);
+            List<Object> r = new ArrayList<>(List.of(backend, lock50 / raw, fair50 / raw, lock50 / peer50, lock99 / peer99,
+                    fair50 / fairPeer50));
+            for (String n : List.of("4", "32", "64")) {
+                r.add(contended(backend, "coord fair", n) / bestPeer("contended", backend, true, 4, n, true));
+            }
+            r.add(contended(backend, "coord fair", "64") / contended(backend, "coord fair", "4"));
+            out.add(r.stream().map(Measure::format).toArray(String[]::new));
+        }
+        return out;
+    }
+
+    private double cell(String table, String backend, String subjectPrefix, int column) {
+        for (String[] r : tables.get(table)) {
+            if (r[0].equals(backend) && r[1].startsWith(subjectPrefix)) {
+                return number(r[column]);
+            }
+        }
+        return Double.NaN;
+    }
+
+    private double contended(String backend, String subjectPrefix, String n) {
+        for (String[] r : tables.get("contended")) {
+            if (r[0].equals(backend) && r[1].startsWith(subjectPrefix) && r[2].split(" ")[0].equals(n)) {
+                return number(r[3]);
+            }
+        }
+        return Double.NaN;
+    }
+
+    /** Best (lowest time, or highest throughput) among peers: neither raw nor coord; fairOnly = "(fair)" in the name. */
+    private double bestPeer(String table, String backend, boolean fairOnly, int column, String n, boolean higherIsBetter) {
+        double best = Double.NaN;
+        for (String[] r : tables.get(table)) {
+            if (!r[0].equals(backend) || r[1].startsWith("raw") || r[1].startsWith("coord")
+                    || (fairOnly && !r[1].contains("(fair)")) || (n != null && !r[2].split(" ")[0].equals(n))) {
+                continue;
+            }
+            double v = number(r[column]);
+            if (!Double.isNaN(v) && (Double.isNaN(best) || (higherIsBetter ? v > best : v < best))) {
+                best = v;
+            }
+        }
+        return best;
+    }
+
+    private static double number(String s) {
+        try {
+            return Double.parseDouble(s);
+        } catch (NumberFormatException e) {
+            return Double.NaN;
+        }
     }
 
     private static void table(StringBuilder b, String title, String header, List<String[]> rows) {

@@ -307,7 +307,7 @@ public final class Bench {
             List<Object> r = new ArrayList<>(List.of(backend, lock50 / raw, fair50 / raw, lock50 / peer50, lock99 / peer99,
                     fair50 / fairPeer50));
             for (String n : List.of("4", "32", "64")) {
-                r.add(contended(backend, "coord fair", n) / bestPeer("contended", backend, true, 4, n, true));
+                r.add(contended(backend, "coord fair", n) / bestPeer("contended", backend, true, 3, n, true));
             }
             r.add(contended(backend, "coord fair", "64") / contended(backend, "coord fair", "4"));
             out.add(r.stream().map(Measure::format).toArray(String[]::new));

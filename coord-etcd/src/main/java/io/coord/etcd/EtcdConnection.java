@@ -96,7 +96,7 @@ final class EtcdConnection {
      * Sends {@code request} (from the calling thread) for {@code primitive}; the result completes with the
      * reply or a {@link BackendUnavailableException} (never a {@link TimeoutException}, which callers reserve
      * for "the acquisition's deadline passed"). Transient failures (UNAVAILABLE: connection refused, "leader
-     * changed", "no leader"; DEADLINE_EXCEEDED) are retried as {@code retry} allows, at most {@value #ATTEMPTS}
+     * changed", "no leader"; DEADLINE_EXCEEDED; "too many requests") are retried as {@code retry} allows, at most {@value #ATTEMPTS}
      * attempts within {@value #BUDGET} request timeouts; jetcd's round-robin sends the next attempt to the
      * next member. The result may complete on a jetcd thread: callers must not block in its continuations.
      */
@@ -128,7 +128,8 @@ final class EtcdConnection {
                 return;
             }
             Status.Code code = code(error);
-            boolean transientFailure = code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED;
+            boolean transientFailure = code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED
+                    || isOverloaded(error);
             if (retry == Retry.NEVER || !transientFailure || attempt == ATTEMPTS || System.nanoTime() - giveUpNanos > 0) {
                 result.completeExceptionally(unavailable(what, error));
                 return;
@@ -168,6 +169,23 @@ final class EtcdConnection {
             }
             throw new BackendUnavailableException("etcd: " + describe(e.getCause()), e.getCause());
         }
+    }
+
+    /**
+     * etcd refusing a request because its applied index lags too far behind (a burst such as thousands of
+     * cancellations at once): "etcdserver: too many requests", RESOURCE_EXHAUSTED or, through jetcd, UNKNOWN.
+     * Nothing was applied, so it is retried like an unavailable member.
+     */
+    static boolean isOverloaded(Throwable e) {
+        if (code(e) == Status.Code.RESOURCE_EXHAUSTED) {
+            return true;
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t.getMessage() != null && t.getMessage().contains("too many requests")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** True if {@code e} is etcd saying "requested lease not found" (the session's lease is gone). */

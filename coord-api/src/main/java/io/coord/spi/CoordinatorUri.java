@@ -11,10 +11,13 @@ import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
- * The parts of a backend URI: {@code scheme://host[:port][,host[:port]…]/namespace[?key=value&…]}.
- * An empty path means namespace {@value #DEFAULT_NAMESPACE}.
+ * The parts of a backend URI: {@code scheme://[userinfo@]host[:port][,host[:port]…]/namespace[?key=value&…]}.
+ * An empty path means namespace {@value #DEFAULT_NAMESPACE}. The user info (credentials) is kept raw, as written,
+ * and never shown: {@link #toString()} and every error message print the URI with it replaced by {@code ***}.
+ *
+ * @param userInfo the raw user info before '@' (percent-encoded, as written), or {@code null}
  */
-public record CoordinatorUri(String scheme, List<String> endpoints, String namespace, Map<String, String> parameters) {
+public record CoordinatorUri(String scheme, String userInfo, List<String> endpoints, String namespace, Map<String, String> parameters) {
 
     public static final String DEFAULT_NAMESPACE = "coord";
     private static final Pattern HOST_PORT = Pattern.compile("(\\[[0-9A-Fa-f:.]+]|[A-Za-z0-9.-]+)(:\\d{1,5})?");
@@ -24,33 +27,32 @@ public record CoordinatorUri(String scheme, List<String> endpoints, String names
         parameters = Collections.unmodifiableMap(new LinkedHashMap<>(parameters));
     }
 
-    /** Parses {@code uri}; endpoints without a port get {@code defaultPort}. */
-    public static CoordinatorUri parse(URI uri, int defaultPort) {
-        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-        String authority = uri.getRawAuthority();
+    /**
+     * Parses {@code uri}; endpoints without a port get {@code defaultPort}. (java.net.URI itself reports no user
+     * info for an authority listing several hosts, so the authority is taken apart here.)
+     */
+    public static CoordinatorUri parse(URI given, int defaultPort) {
+        String scheme = given.getScheme() == null ? "" : given.getScheme().toLowerCase(Locale.ROOT);
+        String uri = redacted(given);
+        String authority = given.getRawAuthority();
+        String userInfo = null;
+        if (authority != null && authority.contains("@")) {
+            userInfo = authority.substring(0, authority.lastIndexOf('@'));
+            authority = authority.substring(authority.lastIndexOf('@') + 1);
+        }
         if (authority == null || authority.isBlank()) {
             throw new IllegalArgumentException("URI '" + uri + "' names no server; expected "
                     + scheme + "://host:port[,host:port]/namespace");
         }
-        if (authority.contains("@")) {
-            authority = authority.substring(authority.lastIndexOf('@') + 1);
-        }
         List<String> endpoints = new ArrayList<>();
         for (String part : authority.split(",")) {
-            String hp = part.trim();
-            if (!HOST_PORT.matcher(hp).matches()) {
-                throw new IllegalArgumentException("bad endpoint '" + hp + "' in URI '" + uri + "'; expected host or host:port");
+            try {
+                endpoints.add(hostPort(part.trim(), defaultPort));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(e.getMessage() + " (in URI '" + uri + "')", e);
             }
-            boolean hasPort = hp.lastIndexOf(':') > hp.lastIndexOf(']');
-            if (hasPort) {
-                int port = Integer.parseInt(hp.substring(hp.lastIndexOf(':') + 1));
-                if (port < 1 || port > 65535) {
-                    throw new IllegalArgumentException("bad port " + port + " in URI '" + uri + "'; allowed 1..65535");
-                }
-            }
-            endpoints.add(hasPort ? hp : hp + ":" + defaultPort);
         }
-        String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+        String path = given.getRawPath() == null ? "" : given.getRawPath();
         while (path.startsWith("/")) {
             path = path.substring(1);
         }
@@ -64,8 +66,8 @@ public record CoordinatorUri(String scheme, List<String> endpoints, String names
             throw new IllegalArgumentException(e.getMessage() + " (in URI '" + uri + "')", e);
         }
         Map<String, String> params = new LinkedHashMap<>();
-        if (uri.getRawQuery() != null && !uri.getRawQuery().isEmpty()) {
-            for (String kv : uri.getRawQuery().split("&")) {
+        if (given.getRawQuery() != null && !given.getRawQuery().isEmpty()) {
+            for (String kv : given.getRawQuery().split("&")) {
                 int eq = kv.indexOf('=');
                 if (eq <= 0) {
                     throw new IllegalArgumentException("bad URI parameter '" + kv + "' in '" + uri + "'; expected key=value");
@@ -73,7 +75,51 @@ public record CoordinatorUri(String scheme, List<String> endpoints, String names
                 params.put(kv.substring(0, eq), java.net.URLDecoder.decode(kv.substring(eq + 1), java.nio.charset.StandardCharsets.UTF_8));
             }
         }
-        return new CoordinatorUri(scheme, endpoints, namespace, params);
+        return new CoordinatorUri(scheme, userInfo, endpoints, namespace, params);
+    }
+
+    /** {@code host} or {@code host:port} (IPv6 in brackets), checked, as {@code host:port} with {@code defaultPort} if none was given. */
+    public static String hostPort(String hp, int defaultPort) {
+        if (hp == null || !HOST_PORT.matcher(hp).matches()) {
+            throw new IllegalArgumentException("bad endpoint '" + hp + "'; expected host or host:port");
+        }
+        boolean hasPort = hp.lastIndexOf(':') > hp.lastIndexOf(']');
+        if (!hasPort) {
+            return hp + ":" + defaultPort;
+        }
+        int port = Integer.parseInt(hp.substring(hp.lastIndexOf(':') + 1));
+        if (port < 1 || port > 65535) {
+            throw new IllegalArgumentException("bad port " + port + " in endpoint '" + hp + "'; allowed 1..65535");
+        }
+        return hp;
+    }
+
+    /** {@code uri} as text with its user info (if any) replaced by {@code ***}: safe for messages and logs. */
+    public static String redacted(URI uri) {
+        String text = uri.toString();
+        String authority = uri.getRawAuthority();
+        if (authority == null || !authority.contains("@")) {
+            return text;
+        }
+        String hidden = "***" + authority.substring(authority.lastIndexOf('@'));
+        return text.replace(authority, hidden);
+    }
+
+    /** The user info decoded: {@code [user, password]} ({@code user} null if only a password was given), or empty. */
+    public java.util.Optional<String[]> credentials() {
+        if (userInfo == null || userInfo.isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        int colon = userInfo.indexOf(':');
+        String user = colon < 0 ? null : java.net.URLDecoder.decode(userInfo.substring(0, colon), java.nio.charset.StandardCharsets.UTF_8);
+        String password = java.net.URLDecoder.decode(colon < 0 ? userInfo : userInfo.substring(colon + 1), java.nio.charset.StandardCharsets.UTF_8);
+        return java.util.Optional.of(new String[] {user == null || user.isEmpty() ? null : user, password});
+    }
+
+    @Override
+    public String toString() {
+        return scheme + "://" + (userInfo == null ? "" : "***@") + String.join(",", endpoints) + "/" + namespace
+                + (parameters.isEmpty() ? "" : "?" + parameters);
     }
 
     /** A duration parameter such as {@code connectTimeout=5s} or {@code 500ms}, or {@code fallback}. */

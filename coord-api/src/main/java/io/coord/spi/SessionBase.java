@@ -28,10 +28,16 @@ import org.slf4j.LoggerFactory;
  * the revocation, and the recipes.
  *
  * <h2>Renewal and validity</h2>
- * Every TTL/3 the scheduler thread sends {@link #renewOnce()} and notes the send time {@code s}.
- * On success, {@code validUntil = max(validUntil, s + grantedTtl)}: the server got the renewal
- * after {@code s}, so it cannot expire the lease before that deadline. On a transient failure the
- * session becomes SUSPENDED and retries faster; when {@code validUntil} passes with no newer
+ * Every TTL/3 the scheduler thread starts a renewal round: it sends {@link #renewOnce()} and notes
+ * the send time {@code s}. On success, {@code validUntil = max(validUntil, s + grantedTtl)}: the
+ * server got the renewal after {@code s}, so it cannot expire the lease before that deadline. A
+ * round is hedged: an attempt that has not answered within a quarter of the interval (or failed) is
+ * followed by another, at most {@value #RENEWAL_ATTEMPTS} per round, and the first success ends the
+ * round. One member of a cluster that freezes with its connections open (answering nothing until
+ * the client's transport keep-alive gives up on it) would otherwise hold the session's only
+ * renewal until it times out, twice in a row within one TTL; a second attempt goes to another
+ * member. Renewals are idempotent, so a duplicate costs one request. When every attempt of a round
+ * failed the session becomes SUSPENDED and starts a new round sooner; when {@code validUntil} passes with no newer
  * success it becomes EXPIRED — a conservative local verdict, given a guard interval (TTL/5, at
  * most 500 ms) before the deadline so that the loss signals fire no later than the deadline,
  * whatever the network does. If the server answers that the lease is gone,
@@ -59,10 +65,12 @@ public abstract class SessionBase implements Session {
     /** How long before {@code validUntil} the local expiry verdict is given. */
     private final long expiryGuardNanos;
 
+    /** Attempts at most per renewal round (see the class comment). */
+    static final int RENEWAL_ATTEMPTS = 3;
+
     private final Object mutex = new Object();
     private SessionState state = SessionState.ACTIVE;
     private long validUntil;
-    private boolean crashed;
     private ScheduledFuture<?> renewTimer;
     private ScheduledFuture<?> deadlineTimer;
     /** Lock/election names this session holds or waits for, mapped to the holder of the claim. */
@@ -105,10 +113,6 @@ public abstract class SessionBase implements Session {
 
     /** Releases local client resources once the session has ended. Default: nothing. */
     protected void releaseResources() {
-    }
-
-    /** Stops every backend-level keep-alive traffic, for {@link #crashForTesting()}. Default: nothing. */
-    protected void haltTraffic() {
     }
 
     /**
@@ -231,29 +235,6 @@ public abstract class SessionBase implements Session {
         }
     }
 
-    /**
-     * Simulates a crashed process for the conformance kit: renewals stop and nothing is revoked,
-     * so the server frees the lease only when its TTL runs out. Locally the session then expires
-     * at its validity deadline, as a partitioned process would observe.
-     */
-    public final void crashForTesting() {
-        synchronized (mutex) {
-            if (state.isTerminal()) {
-                return;
-            }
-            crashed = true;
-            cancel(renewTimer);
-        }
-        haltTraffic();
-    }
-
-    /** Whether {@link #crashForTesting()} was called. */
-    public final boolean isCrashed() {
-        synchronized (mutex) {
-            return crashed;
-        }
-    }
-
     // ---- claims, pending acquisitions, held grants (used by SessionLock / SessionElection) --
 
     final void claim(String key, String description) {
@@ -321,10 +302,33 @@ public abstract class SessionBase implements Session {
         }
     }
 
+    /** One renewal round's attempts; guarded by {@code mutex}. */
+    private static final class Round {
+        int sent;
+        int failed;
+        boolean over;
+        ScheduledFuture<?> hedge;
+    }
+
     private void renew() {
         synchronized (mutex) {
-            if (state.isTerminal() || crashed) {
+            if (state.isTerminal()) {
                 return;
+            }
+        }
+        sendAttempt(new Round());
+    }
+
+    /** Sends the round's next attempt, unless the round is over or has sent them all; arms the next hedge. */
+    private void sendAttempt(Round round) {
+        synchronized (mutex) {
+            if (state.isTerminal() || round.over || round.sent == RENEWAL_ATTEMPTS) {
+                return;
+            }
+            round.sent++;
+            cancel(round.hedge);
+            if (round.sent < RENEWAL_ATTEMPTS) {
+                round.hedge = coordinator.scheduler().schedule(() -> sendAttempt(round), renewIntervalNanos / 4, TimeUnit.NANOSECONDS);
             }
         }
         long sentAt = System.nanoTime();
@@ -336,13 +340,14 @@ public abstract class SessionBase implements Session {
             reply = CompletableFuture.failedFuture(e);
         }
         reply.orTimeout(renewIntervalNanos, TimeUnit.NANOSECONDS)
-                .whenCompleteAsync((alive, error) -> renewed(sentAt, alive, error), coordinator.scheduler());
+                .whenCompleteAsync((alive, error) -> renewed(round, sentAt, alive, error), coordinator.scheduler());
     }
 
-    private void renewed(long sentAt, Boolean alive, Throwable error) {
+    private void renewed(Round round, long sentAt, Boolean alive, Throwable error) {
         SessionState before;
+        boolean sendNext = false;
         synchronized (mutex) {
-            if (state.isTerminal() || crashed) {
+            if (state.isTerminal()) {
                 return;
             }
             before = state;
@@ -353,11 +358,18 @@ public abstract class SessionBase implements Session {
                     armDeadline();
                 }
                 state = SessionState.ACTIVE;
-                renewTimer = coordinator.scheduler().schedule(this::renew,
-                        Math.max(0, sentAt + renewIntervalNanos - now), TimeUnit.NANOSECONDS);
+                if (!round.over) { // a late success of an earlier round only extends the validity
+                    round.over = true;
+                    cancel(round.hedge);
+                    renewTimer = coordinator.scheduler().schedule(this::renew,
+                            Math.max(0, sentAt + renewIntervalNanos - now), TimeUnit.NANOSECONDS);
+                }
             } else if (error == null) {
                 before = null; // expire below, outside the mutex
-            } else {
+            } else if (!round.over && ++round.failed < RENEWAL_ATTEMPTS) {
+                sendNext = round.failed == round.sent; // every attempt so far failed: do not wait for the hedge
+            } else if (!round.over) {
+                round.over = true;
                 state = SessionState.SUSPENDED;
                 long retry = Math.max(TimeUnit.MILLISECONDS.toNanos(20), renewIntervalNanos / 4);
                 renewTimer = coordinator.scheduler().schedule(this::renew, retry, TimeUnit.NANOSECONDS);
@@ -366,6 +378,9 @@ public abstract class SessionBase implements Session {
                             TimeUnit.NANOSECONDS.toMillis(validUntil - now));
                 }
             }
+        }
+        if (sendNext) {
+            sendAttempt(round);
         }
         if (before == null) {
             expired("the server reports the lease is gone");
@@ -399,17 +414,13 @@ public abstract class SessionBase implements Session {
         }
     }
 
-    /** After a local or server-side expiry: make the server agree (unless crashed) and free resources. */
+    /** After a local or server-side expiry: make the server agree (if it can be reached) and free resources. */
     private void cleanUpAfterExpiry() {
         CompletableFuture<Void> revoked;
-        if (isCrashed()) {
-            revoked = CompletableFuture.completedFuture(null);
-        } else {
-            try {
-                revoked = revoke();
-            } catch (RuntimeException e) {
-                revoked = CompletableFuture.failedFuture(e);
-            }
+        try {
+            revoked = revoke();
+        } catch (RuntimeException e) {
+            revoked = CompletableFuture.failedFuture(e);
         }
         revoked.orTimeout(coordinator.operationTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .whenCompleteAsync((v, e) -> {

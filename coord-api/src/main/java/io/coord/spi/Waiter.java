@@ -32,11 +32,12 @@ import org.slf4j.LoggerFactory;
  *   <li>A grant is reported only from a read in which the entry is present and the {@link GrantRule}
  *       grants it, and only while the session is live ({@link SessionBase#adopt}): never on a dead
  *       session, never for a vanished entry.</li>
- *   <li>Whatever ends the attempt short of a grant — timeout, the caller cancelling the future or being
- *       interrupted, the session ending, a server error — the entry is removed before the result
- *       completes and before {@link #cleanedUp()} completes, so a caller that gave up never leaves an
- *       entry behind and a later release can never hand it the grant. A grant that raced the caller's
- *       cancellation is released at once.</li>
+ *   <li>Whatever ends the attempt short of a grant while the session lives — timeout, the caller
+ *       cancelling the future or being interrupted, a server error — the entry is removed before the
+ *       result completes and before {@link #cleanedUp()} completes, so a caller that gave up never leaves
+ *       an entry behind and a later release can never hand it the grant. A grant that raced the caller's
+ *       cancellation is released at once. When the session ends, the failure is reported at once: the
+ *       entry goes with the session's lease (and the removal is still sent, best effort).</li>
  *   <li>A removal is sent only when no enqueue or read of this entry is in flight, so it cannot overtake
  *       the enqueue it undoes.</li>
  * </ul>
@@ -210,6 +211,12 @@ final class Waiter<H extends HeldBase> {
         cleanedUp.complete(null);
     }
 
+    /**
+     * Removes the entry, then reports {@code cause}: a caller who gave up (timeout, cancel, interrupt) never
+     * sees the failure before its entry is gone. When the session ended, the failure is reported at once: the
+     * entry lives on the session's lease and goes with it on the server, and a client cut off from the server
+     * could not deliver the removal anyway (it is still sent, best effort).
+     */
     private void fail(Throwable cause) {
         phase = Phase.REMOVING;
         cancelWaitAndTimer();
@@ -219,17 +226,29 @@ final class Waiter<H extends HeldBase> {
         } catch (RuntimeException e) {
             removed = CompletableFuture.failedFuture(e);
         }
+        boolean sessionEnded = cause instanceof SessionExpiredException;
+        if (sessionEnded) {
+            report(cause);
+        }
         removed.whenComplete((v, e) -> post(() -> {
-            if (e != null) {
-                log.warn("could not remove the queue entry of {}; the session's end removes it", claimKey, e);
+            if (sessionEnded) {
+                log.debug("removing the queue entry of {} after its session ended: {}", claimKey, e == null ? "done" : e.toString());
+            } else {
+                if (e != null) {
+                    log.warn("could not remove the queue entry of {}; the session's end removes it", claimKey, e);
+                }
+                report(cause);
             }
-            session.unclaim(claimKey);
-            finish();
-            completingOurselves = true;
-            Throwable reported = translate(cause);
-            completer.execute(() -> result.completeExceptionally(reported));
-            cleanedUp.complete(null);
         }));
+    }
+
+    private void report(Throwable cause) {
+        session.unclaim(claimKey);
+        finish();
+        completingOurselves = true;
+        Throwable reported = translate(cause);
+        completer.execute(() -> result.completeExceptionally(reported));
+        cleanedUp.complete(null);
     }
 
     private void finish() {

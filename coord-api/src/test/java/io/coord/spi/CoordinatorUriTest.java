@@ -1,6 +1,7 @@
 package io.coord.spi;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -38,5 +39,20 @@ class CoordinatorUriTest {
                 .getMessage().contains("bad namespace"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> Coordinator.open("mystery://h/x"))
                 .getMessage().contains("no coord backend"));
+    }
+
+    @Test
+    void readsCredentialsEvenWithSeveralHostsAndNeverShowsThem() {
+        // java.net.URI reports no user info for a multi-host authority; the parser must still find it
+        URI uri = URI.create("redis://app:s3cr%40t@a:1,b:2/ns");
+        CoordinatorUri u = CoordinatorUri.parse(uri, 6379);
+        assertEquals(List.of("a:1", "b:2"), u.endpoints());
+        assertEquals("app", u.credentials().orElseThrow()[0]);
+        assertEquals("s3cr@t", u.credentials().orElseThrow()[1]);
+        assertFalse(u.toString().contains("s3cr"), u.toString());
+        assertEquals("redis://***@a:1,b:2/ns", CoordinatorUri.redacted(uri));
+        String message = assertThrows(IllegalArgumentException.class,
+                () -> CoordinatorUri.parse(URI.create("redis://app:s3cr%40t@a:99999/ns"), 6379)).getMessage();
+        assertTrue(message.contains("99999") && !message.contains("s3cr"), message);
     }
 }

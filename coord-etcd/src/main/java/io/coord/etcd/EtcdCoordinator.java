@@ -60,7 +60,7 @@ import org.slf4j.LoggerFactory;
  * jetcd runs gRPC on its own Vert.x event loop; this coordinator owns that Vert.x instance and jetcd's
  * executor and stops both on {@link #close()}, waiting until their threads are gone. Recipes block only on
  * coord worker threads; jetcd callbacks only complete futures or hop to coord executors. Every request has
- * a gRPC deadline ({@link Builder#requestTimeout}), so nothing hangs while etcd is unreachable.
+ * a gRPC deadline (the builder's operation timeout), so nothing hangs while etcd is unreachable.
  */
 public final class EtcdCoordinator extends CoordinatorBase {
 
@@ -76,13 +76,13 @@ public final class EtcdCoordinator extends CoordinatorBase {
     /** Whether a session was opened already (the client is connected and its keep-alive path loaded). */
     private volatile boolean warm;
 
-    private EtcdCoordinator(Builder b) {
-        super("etcd", b.namespace,
+    EtcdCoordinator(EtcdCoordinatorBuilder b) {
+        super("etcd", b.namespace(),
                 EnumSet.of(Capability.DURABLE_FENCING_TOKENS, Capability.FAILOVER_SAFE_EXCLUSION, Capability.SERVER_CLOCK_LEASES),
                 // One coord operation may retry a request (EtcdConnection.callIdempotent/callRepeatable): its bound
                 // is that retry budget, so e.g. an abandoned acquisition's cleanup finishes before the caller returns.
-                b.requestTimeout.multipliedBy(EtcdConnection.BUDGET + 1));
-        this.endpoints = b.endpoints;
+                b.operationTimeout().multipliedBy(EtcdConnection.BUDGET + 1));
+        this.endpoints = b.endpoints();
         int instance = INSTANCES.incrementAndGet();
         this.vertx = Vertx.vertx(new VertxOptions().setUseDaemonThread(true).setEventLoopPoolSize(2).setWorkerPoolSize(1)
                 .setInternalBlockingPoolSize(1));
@@ -94,29 +94,27 @@ public final class EtcdCoordinator extends CoordinatorBase {
         });
         try {
             ClientBuilder cb = Client.builder()
-                    .endpoints(b.endpoints.stream().map(e -> e.contains("://") ? e : "http://" + e).toArray(String[]::new))
+                    .endpoints(endpoints.stream().map(e -> e.contains("://") ? e : "http://" + e).toArray(String[]::new))
                     .vertx(vertx)
                     .executorService(jetcdExecutor)
-                    .connectTimeout(b.connectTimeout)
-                    .keepaliveTime(b.keepaliveTime)
-                    .keepaliveTimeout(b.keepaliveTimeout)
-                    .interceptor(new RequestDeadline(b.requestTimeout));
-            if (b.customizer != null) {
-                b.customizer.accept(cb);
-            }
+                    .connectTimeout(b.connectTimeout())
+                    .keepaliveTime(b.keepaliveTime())
+                    .keepaliveTimeout(b.keepaliveTimeout())
+                    .interceptor(new RequestDeadline(b.operationTimeout()));
+            b.customizer().accept(cb);
             this.client = cb.build();
         } catch (RuntimeException e) {
             vertx.close();
             jetcdExecutor.shutdownNow();
             throw e;
         }
-        this.etcd = new EtcdConnection(client, new EtcdKeys(b.namespace), statsRecorder(), scheduler(), b.requestTimeout, b.recheckInterval);
+        this.etcd = new EtcdConnection(client, new EtcdKeys(b.namespace()), statsRecorder(), scheduler(), b.operationTimeout(), b.recheckInterval());
         this.deletes = new EtcdDeleteWatch(etcd);
     }
 
     /** A builder: endpoints, namespace, timeouts, and a hook to configure jetcd (TLS, authentication). */
-    public static Builder builder() {
-        return new Builder();
+    public static EtcdCoordinatorBuilder builder() {
+        return new EtcdCoordinatorBuilder();
     }
 
     /** The key layout of this coordinator's namespace. */
@@ -240,82 +238,6 @@ public final class EtcdCoordinator extends CoordinatorBase {
                 options = options.withDeadlineAfter(millis, TimeUnit.MILLISECONDS);
             }
             return next.newCall(method, options);
-        }
-    }
-
-    /**
-     * Configures an {@link EtcdCoordinator}. Defaults: namespace {@code coord}, request timeout 5 s, connect
-     * timeout 3 s, HTTP/2 keep-alive ping every 6 s (etcd refuses pings more often than every 5 s) with a 2 s
-     * timeout, so a frozen member's connection is dropped within about 8 s; waiter re-check safety net every 10 s.
-     */
-    public static final class Builder {
-        private java.util.List<String> endpoints = java.util.List.of();
-        private String namespace = io.coord.spi.CoordinatorUri.DEFAULT_NAMESPACE;
-        private Duration requestTimeout = Duration.ofSeconds(5);
-        private Duration connectTimeout = Duration.ofSeconds(3);
-        private Duration keepaliveTime = Duration.ofSeconds(6);
-        private Duration keepaliveTimeout = Duration.ofSeconds(2);
-        private Duration recheckInterval = Duration.ofSeconds(10);
-        private java.util.function.Consumer<ClientBuilder> customizer;
-
-        private Builder() {
-        }
-
-        /** {@code host:port} or {@code http(s)://host:port}, at least one. */
-        public Builder endpoints(String... endpoints) {
-            return endpoints(java.util.List.of(endpoints));
-        }
-
-        public Builder endpoints(java.util.List<String> endpoints) {
-            if (endpoints == null || endpoints.isEmpty() || endpoints.stream().anyMatch(e -> e == null || e.isBlank())) {
-                throw new IllegalArgumentException("etcd endpoints must be a non-empty list of host:port (got " + endpoints + ")");
-            }
-            this.endpoints = java.util.List.copyOf(endpoints);
-            return this;
-        }
-
-        /** Key prefix isolating this application: up to 128 characters of letters, digits, '.', '_', '-', '/'. */
-        public Builder namespace(String namespace) {
-            this.namespace = io.coord.spi.Arguments.namespace(namespace);
-            return this;
-        }
-
-        /** Upper bound of one etcd request (100 ms to 10 min). */
-        public Builder requestTimeout(Duration timeout) {
-            this.requestTimeout = io.coord.spi.Arguments.duration("request timeout", timeout, Duration.ofMillis(100), Duration.ofMinutes(10));
-            return this;
-        }
-
-        public Builder connectTimeout(Duration timeout) {
-            this.connectTimeout = io.coord.spi.Arguments.duration("connect timeout", timeout, Duration.ofMillis(100), Duration.ofMinutes(10));
-            return this;
-        }
-
-        /** HTTP/2 keep-alive ping interval (at least 5 s: etcd's default minimum) and its timeout. */
-        public Builder keepalive(Duration time, Duration timeout) {
-            this.keepaliveTime = io.coord.spi.Arguments.duration("keep-alive time", time, Duration.ofSeconds(5), Duration.ofHours(1));
-            this.keepaliveTimeout = io.coord.spi.Arguments.duration("keep-alive timeout", timeout, Duration.ofMillis(100), Duration.ofMinutes(10));
-            return this;
-        }
-
-        /** How long a waiter trusts its watch before re-reading its queue anyway (100 ms to 1 h). */
-        public Builder recheckInterval(Duration interval) {
-            this.recheckInterval = io.coord.spi.Arguments.duration("re-check interval", interval, Duration.ofMillis(100), Duration.ofHours(1));
-            return this;
-        }
-
-        /** Last word on the jetcd {@link ClientBuilder}: TLS ({@code sslContext}), authentication ({@code user}/{@code password}), … */
-        public Builder configureClient(java.util.function.Consumer<ClientBuilder> customizer) {
-            this.customizer = customizer;
-            return this;
-        }
-
-        /** Creates the coordinator; connections are made lazily by the first request. */
-        public EtcdCoordinator build() {
-            if (endpoints.isEmpty()) {
-                throw new IllegalArgumentException("no etcd endpoints given; call endpoints(\"host:port\", …)");
-            }
-            return new EtcdCoordinator(this);
         }
     }
 }

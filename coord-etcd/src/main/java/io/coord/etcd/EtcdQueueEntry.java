@@ -149,9 +149,6 @@ final class EtcdQueueEntry implements QueueEntry {
      */
     @Override
     public CompletableFuture<Void> remove() {
-        if (session.isCrashed()) {
-            return CompletableFuture.completedFuture(null); // a crashed process sends nothing; its lease's expiry removes the key
-        }
         CompletableFuture<TxnResponse> pending = enqueued;
         if (myRevision == 0 && pending == null) {
             return CompletableFuture.completedFuture(null); // never sent

@@ -6,7 +6,6 @@ import io.coord.testservers.EtcdMember;
 import io.coord.testservers.EtcdServer;
 import java.time.Duration;
 import java.util.List;
-import java.util.stream.Collectors;
 
 /**
  * The fault suite's view of coord-etcd: the kit backend plus URIs for holder JVMs and proxies, the expiry
@@ -24,7 +23,7 @@ final class EtcdFaultBackend extends EtcdKitBackend implements FaultBackend {
 
     @Override
     public List<String> endpoints() {
-        return server().endpoints().stream().map(e -> e.replaceFirst("^https?://", "")).collect(Collectors.toList());
+        return hostPorts();
     }
 
     @Override

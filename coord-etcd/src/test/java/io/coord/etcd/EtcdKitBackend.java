@@ -3,6 +3,7 @@ package io.coord.etcd;
 import io.coord.Capability;
 import io.coord.Coordinator;
 import io.coord.Primitive;
+import io.coord.testkit.CrashableClient;
 import io.coord.testkit.KitBackend;
 import io.coord.testservers.EtcdServer;
 import io.etcd.jetcd.ByteSequence;
@@ -45,7 +46,20 @@ class EtcdKitBackend implements KitBackend, AutoCloseable {
     @Override
     public Coordinator open(String namespace) {
         return EtcdCoordinator.builder().endpoints(server.endpoints()).namespace(namespace)
-                .requestTimeout(Duration.ofSeconds(5)).build();
+                .operationTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    /** The members' client endpoints as {@code host:port}. */
+    List<String> hostPorts() {
+        return server.endpoints().stream().map(e -> e.replaceFirst("^https?://", "")).toList();
+    }
+
+    /** A coordinator reaching every member through its own fault proxy (gRPC connects only where it is told). */
+    @Override
+    public CrashableClient openCrashable(String namespace) {
+        return CrashableClient.throughProxies(hostPorts(), proxies -> EtcdCoordinator.builder()
+                .endpoints(proxies.stream().map(p -> "http://" + p).toList()).namespace(namespace)
+                .operationTimeout(Duration.ofSeconds(5)).build());
     }
 
     @Override

@@ -293,7 +293,7 @@ class EtcdRecipeTest {
 
     @Test
     void openedFromAUriThroughTheServiceLoader() throws Exception {
-        String uri = backend.server().coordUri(namespace) + "?requestTimeout=3s";
+        String uri = backend.server().coordUri(namespace) + "?operationTimeout=3s";
         try (Coordinator c = Coordinator.open(uri); Session s = c.openSession(Duration.ofSeconds(5))) {
             assertThat(c.backend()).isEqualTo("etcd");
             assertThat(c.namespace()).isEqualTo(namespace);
@@ -307,7 +307,7 @@ class EtcdRecipeTest {
     void anUnreachableEtcdFailsWithBackendUnavailableInsteadOfHanging() {
         int port = io.coord.testservers.FreePorts.allocate(); // nothing listens there
         try (EtcdCoordinator dead = EtcdCoordinator.builder().endpoints("127.0.0.1:" + port).namespace(namespace)
-                .requestTimeout(Duration.ofMillis(500)).build()) {
+                .operationTimeout(Duration.ofMillis(500)).build()) {
             assertThatThrownBy(() -> dead.openSession(Duration.ofSeconds(5)))
                     .isInstanceOf(io.coord.BackendUnavailableException.class).hasMessageContaining("127.0.0.1:" + port);
             assertThatThrownBy(() -> dead.election("e").leader()).isInstanceOf(io.coord.BackendUnavailableException.class);

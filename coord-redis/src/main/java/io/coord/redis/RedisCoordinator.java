@@ -107,7 +107,8 @@ public final class RedisCoordinator extends CoordinatorBase {
     private final ReplicationConfirmer replication;
     private final RedisLink link;
 
-    RedisCoordinator(List<RedisURI> uris, String namespace, Boolean cluster, Duration timeout, int ackReplicas, Duration ackTimeout) {
+    RedisCoordinator(List<RedisURI> uris, String namespace, Boolean cluster, Duration timeout, Duration connectTimeout, int ackReplicas,
+                     Duration ackTimeout) {
         super("redis", namespace, ackReplicas > 0 ? WITH_ACKNOWLEDGEMENT : CAPABILITIES, timeout);
         this.replication = new ReplicationConfirmer(ackReplicas, ackTimeout, events());
         this.keys = new RedisKeys(namespace);
@@ -116,7 +117,7 @@ public final class RedisCoordinator extends CoordinatorBase {
         this.inbox = new Inbox(keys.inbox(coordinatorId), orphans);
         RedisLink connected;
         try {
-            connected = RedisLink.connect(uris, cluster, timeout, statsRecorder(), inbox::onMessage, inbox::onSubscribed, ackReplicas > 0);
+            connected = RedisLink.connect(uris, cluster, timeout, connectTimeout, statsRecorder(), inbox::onMessage, inbox::onSubscribed, ackReplicas > 0);
         } catch (RuntimeException e) {
             super.close();
             Throwable cause = e.getCause() != null ? e.getCause() : e;

@@ -1,26 +1,28 @@
 package io.coord.redis;
 
+import io.coord.spi.CoordinatorBuilder;
 import io.coord.spi.CoordinatorUri;
 import io.lettuce.core.RedisURI;
 
-import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
+import java.util.Set;
 
 /**
- * Builds a {@link RedisCoordinator}. Defaults: namespace {@value CoordinatorUri#DEFAULT_NAMESPACE},
- * operation timeout 5 s, cluster mode detected with {@code INFO cluster}.
+ * Configures a {@link RedisCoordinator}: the shared shape of {@link CoordinatorBuilder} (endpoints as {@code host:port}
+ * — one server, or seeds of a cluster — namespace, operation and connect timeouts, a URI
+ * {@code redis://[[user]:password@]host:6379[,host:port]/namespace[?cluster=…&waitReplicas=…&waitTimeout=…]}, with
+ * {@code rediss://} for TLS) plus Redis's extras. Defaults: namespace {@value CoordinatorUri#DEFAULT_NAMESPACE},
+ * operation timeout 5 s (one command), connect timeout 5 s, cluster mode detected with
+ * {@code INFO cluster}.
  *
  * <p>Guarantee: {@link #build()} either returns a connected coordinator (scripts loaded, inbox
  * subscribed) or throws {@link io.coord.BackendUnavailableException} having stopped every thread it started.
+ * Credentials are never shown: not in messages, logs or {@code toString()}.
  */
-public final class RedisCoordinatorBuilder {
+public final class RedisCoordinatorBuilder extends CoordinatorBuilder<RedisCoordinatorBuilder, RedisCoordinator> {
 
-    private final List<String> endpoints = new ArrayList<>();
-    private String namespace = CoordinatorUri.DEFAULT_NAMESPACE;
-    private Duration timeout = Duration.ofSeconds(5);
     private Boolean cluster;
     private boolean tls;
     private String username;
@@ -29,31 +31,7 @@ public final class RedisCoordinatorBuilder {
     private Duration ackTimeout = Duration.ZERO;
 
     RedisCoordinatorBuilder() {
-    }
-
-    /** Adds a server (or cluster seed) {@code host:port}. */
-    public RedisCoordinatorBuilder endpoint(String host, int port) {
-        if (host == null || host.isBlank()) {
-            throw new IllegalArgumentException("Redis host must not be blank");
-        }
-        if (port < 1 || port > 65535) {
-            throw new IllegalArgumentException("bad Redis port " + port + "; allowed 1..65535");
-        }
-        endpoints.add(host + ":" + port);
-        return this;
-    }
-
-    /** The key prefix isolating this application: letters, digits, '.', '_', '-', segments separated by '/'. */
-    public RedisCoordinatorBuilder namespace(String namespace) {
-        new RedisKeys(namespace); // validates
-        this.namespace = namespace;
-        return this;
-    }
-
-    /** Upper bound of one server operation (connect, one command); between 100 ms and 10 minutes. */
-    public RedisCoordinatorBuilder operationTimeout(Duration timeout) {
-        this.timeout = io.coord.spi.Arguments.duration("operation timeout", timeout, Duration.ofMillis(100), Duration.ofMinutes(10));
-        return this;
+        super("redis", Set.of("redis", "rediss"), 6379, Duration.ofSeconds(5), Duration.ofSeconds(5));
     }
 
     /** Forces Redis Cluster mode on or off instead of detecting it. */
@@ -91,65 +69,54 @@ public final class RedisCoordinatorBuilder {
         return this;
     }
 
-    /** AUTH credentials (username may be null for the default user). */
+    /** AUTH credentials (username null for the default user); the password array is copied. */
     public RedisCoordinatorBuilder credentials(String username, char[] password) {
         this.username = username;
         this.password = password == null ? null : password.clone();
         return this;
     }
 
-    /** Applies a {@code redis://[[user]:password@]host:port[,host:port]/namespace[?cluster=…&timeout=…]} URI. */
-    public RedisCoordinatorBuilder uri(URI uri) {
-        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-        if (!scheme.equals("redis") && !scheme.equals("rediss")) {
-            throw new IllegalArgumentException("not a Redis URI: '" + uri + "'; expected redis://host:port/namespace or rediss://…");
-        }
-        CoordinatorUri parsed = CoordinatorUri.parse(uri, 6379);
-        for (String hp : parsed.endpoints()) {
-            int colon = hp.lastIndexOf(':');
-            String host = hp.substring(0, colon);
-            if (host.startsWith("[") && host.endsWith("]")) {
-                host = host.substring(1, host.length() - 1);
-            }
-            endpoint(host, Integer.parseInt(hp.substring(colon + 1)));
-        }
-        namespace(parsed.namespace());
-        tls(scheme.equals("rediss"));
-        String info = uri.getRawUserInfo();
-        if (info != null && !info.isEmpty()) {
-            int colon = info.indexOf(':');
-            String user = colon < 0 ? null : java.net.URLDecoder.decode(info.substring(0, colon), java.nio.charset.StandardCharsets.UTF_8);
-            String pass = java.net.URLDecoder.decode(colon < 0 ? info : info.substring(colon + 1), java.nio.charset.StandardCharsets.UTF_8);
-            credentials(user == null || user.isEmpty() ? null : user, pass.toCharArray());
-        }
-        for (var e : parsed.parameters().entrySet()) {
-            switch (e.getKey()) {
-                case "cluster" -> {
-                    if (!e.getValue().equals("true") && !e.getValue().equals("false")) {
-                        throw new IllegalArgumentException("URI parameter cluster must be true or false, got '" + e.getValue() + "'");
-                    }
-                    cluster(Boolean.parseBoolean(e.getValue()));
-                }
-                case "timeout" -> operationTimeout(parsed.durationParameter("timeout", timeout));
-                case "waitReplicas" -> {
-                    try {
-                        ackReplicas = Integer.parseInt(e.getValue());
-                    } catch (NumberFormatException n) {
-                        throw new IllegalArgumentException("URI parameter waitReplicas must be a number, got '" + e.getValue() + "'");
-                    }
-                }
-                case "waitTimeout" -> ackTimeout = parsed.durationParameter("waitTimeout", ackTimeout);
-                default -> throw new IllegalArgumentException("unknown URI parameter '" + e.getKey()
-                        + "' in '" + uri + "'; known: cluster, timeout, waitReplicas, waitTimeout");
-            }
-        }
-        return this;
+    /** {@code rediss} means TLS; the user info, {@code [user]:password}, is the AUTH credentials. */
+    @Override
+    protected void fromUri(CoordinatorUri uri) {
+        tls(uri.scheme().equals("rediss"));
+        uri.credentials().ifPresent(c -> credentials(c[0], c[1].toCharArray()));
     }
 
-    public RedisCoordinator build() {
-        if (endpoints.isEmpty()) {
-            throw new IllegalStateException("no Redis endpoint given; call endpoint(host, port) or uri(…)");
+    @Override
+    protected boolean parameter(String key, CoordinatorUri uri) {
+        String value = uri.parameters().get(key);
+        switch (key) {
+            case "cluster" -> {
+                if (!value.equals("true") && !value.equals("false")) {
+                    throw new IllegalArgumentException("URI parameter cluster must be true or false, got '" + value + "'");
+                }
+                cluster(Boolean.parseBoolean(value));
+            }
+            case "waitReplicas" -> {
+                try {
+                    ackReplicas = Integer.parseInt(value);
+                } catch (NumberFormatException n) {
+                    throw new IllegalArgumentException("URI parameter waitReplicas must be a number, got '" + value + "'");
+                }
+            }
+            case "waitTimeout" -> ackTimeout = uri.durationParameter(key, ackTimeout);
+            default -> {
+                return false;
+            }
         }
+        return true;
+    }
+
+    @Override
+    protected Set<String> parameterNames() {
+        return Set.of("cluster", "waitReplicas", "waitTimeout");
+    }
+
+    @Override
+    public RedisCoordinator build() {
+        List<String> endpoints = configuredEndpoints();
+        Duration timeout = configuredOperationTimeout();
         replicaAcknowledgement(ackReplicas, ackReplicas > 0 && ackTimeout.isZero() ? Duration.ofMillis(100) : ackTimeout);
         if (ackReplicas > 0 && ackTimeout.multipliedBy(2).compareTo(timeout) > 0) {
             throw new IllegalArgumentException("WAIT timeout " + ackTimeout.toMillis() + " ms is more than half the operation timeout ("
@@ -158,7 +125,11 @@ public final class RedisCoordinatorBuilder {
         List<RedisURI> uris = new ArrayList<>();
         for (String hp : endpoints) {
             int colon = hp.lastIndexOf(':');
-            RedisURI.Builder b = RedisURI.builder().withHost(hp.substring(0, colon)).withPort(Integer.parseInt(hp.substring(colon + 1)))
+            String host = hp.substring(0, colon);
+            if (host.startsWith("[") && host.endsWith("]")) {
+                host = host.substring(1, host.length() - 1); // IPv6 literal
+            }
+            RedisURI.Builder b = RedisURI.builder().withHost(host).withPort(Integer.parseInt(hp.substring(colon + 1)))
                     .withSsl(tls).withTimeout(timeout);
             if (password != null) {
                 if (username != null) {
@@ -169,6 +140,6 @@ public final class RedisCoordinatorBuilder {
             }
             uris.add(b.build());
         }
-        return new RedisCoordinator(uris, namespace, cluster, timeout, ackReplicas, ackTimeout);
+        return new RedisCoordinator(uris, configuredNamespace(), cluster, timeout, configuredConnectTimeout(), ackReplicas, ackTimeout);
     }
 }

@@ -6,7 +6,7 @@ import io.coord.CoordinatorProvider;
 import java.net.URI;
 import java.util.Set;
 
-/** Opens {@code redis://…} and {@code rediss://…} URIs; see {@link RedisCoordinatorBuilder#uri(URI)}. */
+/** Opens {@code redis://…} and {@code rediss://…} URIs; see {@link RedisCoordinatorBuilder}. */
 public final class RedisCoordinatorProvider implements CoordinatorProvider {
 
     @Override

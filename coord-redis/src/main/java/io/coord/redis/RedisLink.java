@@ -10,6 +10,7 @@ import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
+import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -89,7 +90,7 @@ final class RedisLink implements AutoCloseable {
      * @param onMessage   called on lettuce's thread with (channel, message): must not block
      * @param onSubscribe called on lettuce's thread with the channel after every (re)subscription: must not block
      */
-    static RedisLink connect(List<RedisURI> uris, Boolean forceCluster, Duration timeout, StatsRecorder stats,
+    static RedisLink connect(List<RedisURI> uris, Boolean forceCluster, Duration timeout, Duration connectTimeout, StatsRecorder stats,
                              BiConsumer<String, String> onMessage, Consumer<String> onSubscribe, boolean replicaAcks) {
         // Reconnect fast and keep trying often: leases last seconds, so lettuce's default backoff
         // (exponential up to 30 s) would leave a client cut off long after its server is back.
@@ -99,13 +100,14 @@ final class RedisLink implements AutoCloseable {
         AbstractRedisClient client = null;
         try {
             TimeoutOptions timeouts = TimeoutOptions.enabled(timeout);
+            SocketOptions socket = SocketOptions.builder().connectTimeout(connectTimeout).build();
             boolean cluster;
             StatefulConnection<String, String> connection;
             RedisClusterAsyncCommands<String, String> commands;
             StatefulRedisPubSubConnection<String, String> pubsub;
             StatefulConnection<String, String> acks = null;
             RedisClient single = RedisClient.create(resources, uris.get(0));
-            single.setOptions(ClientOptions.builder().timeoutOptions(timeouts).build());
+            single.setOptions(ClientOptions.builder().timeoutOptions(timeouts).socketOptions(socket).build());
             client = single;
             StatefulRedisConnection<String, String> first = single.connect(StringCodec.UTF8);
             if (forceCluster != null) {
@@ -129,6 +131,7 @@ final class RedisLink implements AutoCloseable {
                 client = clusterClient;
                 clusterClient.setOptions(ClusterClientOptions.builder()
                         .timeoutOptions(timeouts)
+                        .socketOptions(socket)
                         .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder().enableAllAdaptiveRefreshTriggers().build())
                         .build());
                 StatefulRedisClusterConnection<String, String> c = clusterClient.connect(StringCodec.UTF8);

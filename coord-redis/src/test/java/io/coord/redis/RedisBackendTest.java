@@ -7,7 +7,7 @@ import io.coord.SessionState;
 import io.coord.election.Leader;
 import io.coord.election.Leadership;
 import io.coord.lock.LockGrant;
-import io.coord.spi.SessionBase;
+import io.coord.testkit.CrashableClient;
 import io.coord.testservers.RedisServer;
 import io.coord.testservers.RespConnection;
 import io.coord.testservers.TestServers;
@@ -73,9 +73,10 @@ class RedisBackendTest extends SingleRedisTest {
     @Test
     void aCrashedHolderIsEvictedByTheNextAcquirerEvenWithoutWaiters() throws Exception {
         Coordinator c = open();
-        Session doomed = c.openSession(Duration.ofSeconds(1));
+        CrashableClient doomedClient = kit.openCrashable(namespace);
+        Session doomed = doomedClient.coordinator().openSession(Duration.ofSeconds(1));
         LockGrant old = doomed.lock("x").acquire();
-        ((SessionBase) doomed).crashForTesting();
+        doomedClient.crash();
         await().until(() -> doomed.state() == SessionState.EXPIRED);
         try (RespConnection r = server.connect()) {
             await().until(() -> (Long) r.command("EXISTS", keys().session(doomed.id())) == 0L);
@@ -89,6 +90,7 @@ class RedisBackendTest extends SingleRedisTest {
             g.release();
         }
         assertThat(kit.keys(namespace)).containsExactly(keys().queue(RedisKeys.Kind.LOCK, "x").counter());
+        doomedClient.close();
     }
 
     @Test
@@ -172,18 +174,19 @@ class RedisBackendTest extends SingleRedisTest {
 
     @Test
     void anObserverAloneNoticesThatACrashedLeaderIsGone() throws Exception {
-        Coordinator c = open();
+        CrashableClient doomedClient = kit.openCrashable(namespace);
         Coordinator watcher = open();
         List<Optional<Leader>> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
-        Session doomed = c.openSession(Duration.ofSeconds(1));
+        Session doomed = doomedClient.coordinator().openSession(Duration.ofSeconds(1));
         Leadership l = doomed.election("crashy").campaign("v");
         try (var sub = watcher.election("crashy").observe(seen::add)) {
             await().untilAsserted(() -> assertThat(seen).containsExactly(Optional.of(new Leader(doomed.id(), "v", l.term()))));
-            ((SessionBase) doomed).crashForTesting();
+            doomedClient.crash();
             await().untilAsserted(() -> assertThat(seen).hasSize(2));
             assertThat(seen.get(1)).isEmpty();
         }
         assertThat(kit.entries(namespace, Primitive.ELECTION, "crashy")).isEmpty();
+        doomedClient.close();
     }
 
     @Test
@@ -312,10 +315,10 @@ class RedisBackendTest extends SingleRedisTest {
     void uriParametersAreCheckedAndTheSchemeIsServed() {
         assertThat(new RedisCoordinatorProvider().schemes()).isEqualTo(Set.of("redis", "rediss"));
         assertThatThrownBy(() -> Coordinator.open(server.uri() + "/ns?nope=1")).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("nope").hasMessageContaining("cluster, timeout");
+                .hasMessageContaining("nope").hasMessageContaining("cluster, connectTimeout, operationTimeout, waitReplicas, waitTimeout");
         assertThatThrownBy(() -> Coordinator.open(server.uri() + "/ns?cluster=maybe")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("true or false");
-        Coordinator c = Coordinator.open(server.coordUri(namespace) + "?cluster=false&timeout=2s");
+        Coordinator c = Coordinator.open(server.coordUri(namespace) + "?cluster=false&operationTimeout=2s");
         closeLater(c);
         assertThat(c.backend()).isEqualTo("redis");
         assertThat(c.namespace()).isEqualTo(namespace);
@@ -324,7 +327,7 @@ class RedisBackendTest extends SingleRedisTest {
 
     @Test
     void anUnreachableServerFailsFastAndLeavesNoThreads() {
-        assertThatThrownBy(() -> RedisCoordinator.builder().endpoint("127.0.0.1", 1).operationTimeout(Duration.ofSeconds(1)).build())
+        assertThatThrownBy(() -> RedisCoordinator.builder().endpoints("127.0.0.1:1").operationTimeout(Duration.ofSeconds(1)).build())
                 .isInstanceOf(io.coord.BackendUnavailableException.class).hasMessageContaining("127.0.0.1");
         await().untilAsserted(() -> assertThat(Thread.getAllStackTraces().keySet())
                 .noneMatch(t -> t.isAlive() && t.getName().startsWith("lettuce-")));

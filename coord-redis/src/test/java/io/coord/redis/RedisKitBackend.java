@@ -3,6 +3,7 @@ package io.coord.redis;
 import io.coord.Capability;
 import io.coord.Coordinator;
 import io.coord.Primitive;
+import io.coord.testkit.CrashableClient;
 import io.coord.testkit.KitBackend;
 import io.coord.testservers.RespConnection;
 
@@ -12,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.UUID;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 
@@ -43,6 +45,37 @@ class RedisKitBackend implements KitBackend {
     @Override
     public Coordinator open(String namespace) {
         return Coordinator.open(uriForNamespace.apply(namespace));
+    }
+
+    /**
+     * A coordinator logged in as an ACL user of its own, created on every master. The crash disables the
+     * user and kills its connections: the client's reconnects then fail to authenticate, so it is cut off on
+     * every topology (a proxy cannot cut a cluster client, which follows redirects to the nodes' own
+     * addresses). Nothing is revoked; the session key expires on the server at its TTL.
+     */
+    @Override
+    public CrashableClient openCrashable(String namespace) {
+        String user = "coord-kit-" + UUID.randomUUID().toString().substring(0, 8);
+        String password = UUID.randomUUID().toString();
+        onEveryMaster("ACL", "SETUSER", user, "on", ">" + password, "~*", "&*", "+@all");
+        String uri = uriForNamespace.apply(namespace).replaceFirst("://", "://" + user + ":" + password + "@");
+        try {
+            return new CrashableClient(Coordinator.open(uri), () -> {
+                onEveryMaster("ACL", "SETUSER", user, "off");
+                onEveryMaster("CLIENT", "KILL", "USER", user);
+            }, () -> onEveryMaster("ACL", "DELUSER", user));
+        } catch (RuntimeException e) {
+            onEveryMaster("ACL", "DELUSER", user);
+            throw e;
+        }
+    }
+
+    private void onEveryMaster(String... command) {
+        for (URI m : masters) {
+            try (RespConnection c = RespConnection.open(m.getHost(), m.getPort(), Duration.ofSeconds(2))) {
+                c.command(command);
+            }
+        }
     }
 
     @Override

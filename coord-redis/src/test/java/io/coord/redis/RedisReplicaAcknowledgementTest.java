@@ -37,7 +37,7 @@ class RedisReplicaAcknowledgementTest {
 
     @Test
     void aGrantIsFollowedByWaitAndTheReplicaCountIsReported() throws Exception {
-        try (RedisCoordinator c = RedisCoordinator.builder().endpoint(pair.primary().host(), pair.primary().port())
+        try (RedisCoordinator c = RedisCoordinator.builder().endpoints(pair.primary().host() + ":" + pair.primary().port())
                 .namespace("acks").replicaAcknowledgement(1, Duration.ofMillis(1000)).build()) {
             assertThat(c.capabilities()).contains(Capability.REPLICA_ACKNOWLEDGEMENT, Capability.SERVER_CLOCK_LEASES)
                     .doesNotContain(Capability.DURABLE_FENCING_TOKENS, Capability.FAILOVER_SAFE_EXCLUSION);
@@ -55,7 +55,7 @@ class RedisReplicaAcknowledgementTest {
 
     @Test
     void missingReplicasAreReportedNotHidden() throws Exception {
-        try (RedisCoordinator c = RedisCoordinator.builder().endpoint(pair.primary().host(), pair.primary().port())
+        try (RedisCoordinator c = RedisCoordinator.builder().endpoints(pair.primary().host() + ":" + pair.primary().port())
                 .namespace("acks2").replicaAcknowledgement(2, Duration.ofMillis(50)).build();
              Session s = c.openSession(Duration.ofSeconds(5))) {
             LockGrant g = s.lock("short").acquire();

@@ -167,11 +167,12 @@ public abstract class ElectionRules extends Scenario {
     @Test
     void aLeaderWhoseSessionDiesIsToldAndReplaced() throws Exception {
         String name = unique("replace");
-        Session doomed = session(backend.shortTtl());
+        CrashableClient doomedClient = crashable();
+        Session doomed = doomedClient.coordinator().openSession(backend.shortTtl());
         Leadership old = doomed.election(name).campaign("old");
         try (Session b = session()) {
             CompletableFuture<Leadership> next = b.election(name).campaignAsync("new");
-            backend.crash(doomed);
+            doomedClient.crash();
             assertThat(join(old.whenLost())).isEqualTo(LossReason.SESSION_EXPIRED);
             assertThat(old.isLeader()).isFalse();
             Leadership lb = join(next);
@@ -189,10 +190,11 @@ public abstract class ElectionRules extends Scenario {
         String name = unique("deadcampaign");
         try (Session leader = session()) {
             Leadership l = leader.election(name).campaign("lead");
-            Session doomed = session(backend.shortTtl());
+            CrashableClient doomedClient = crashable();
+            Session doomed = doomedClient.coordinator().openSession(backend.shortTtl());
             CompletableFuture<Leadership> hopeless = doomed.election(name).campaignAsync("ghost");
             await().untilAsserted(() -> assertThat(entries(Primitive.ELECTION, name)).hasSize(2));
-            backend.crash(doomed);
+            doomedClient.crash();
             assertThatThrownBy(() -> join(hopeless)).hasCauseInstanceOf(SessionExpiredException.class);
             l.resign();
             await().untilAsserted(() -> assertThat(coord.election(name).leader()).isEmpty());

@@ -2,8 +2,6 @@ package io.coord.testkit;
 
 import io.coord.Capability;
 import io.coord.Coordinator;
-import io.coord.Session;
-import io.coord.spi.SessionBase;
 import java.time.Duration;
 import java.util.Set;
 
@@ -54,12 +52,10 @@ public interface KitBackend {
     int maxRoundTripsPerUncontendedCycle();
 
     /**
-     * Makes the session stop renewing without revoking anything, as a crashed or frozen process
-     * would. Default: {@link SessionBase#crashForTesting()}.
+     * Opens a new coordinator on {@code namespace} whose connections the kit can cut, as a crashed, frozen
+     * or partitioned process is cut off: see {@link CrashableClient} (usually {@link CrashableClient#throughProxies}).
      */
-    default void crash(Session session) {
-        ((SessionBase) session).crashForTesting();
-    }
+    CrashableClient openCrashable(String namespace);
 
     /** Whether {@code thread} belongs to a coord client (it must be gone once its coordinator is closed). */
     default boolean isClientThread(Thread thread) {

@@ -31,7 +31,7 @@ public abstract class Scenario {
     protected String namespace;
     /** The scenario's main coordinator. */
     protected Coordinator coord;
-    private final List<Coordinator> coordinators = new ArrayList<>();
+    private final List<AutoCloseable> coordinators = new ArrayList<>();
     private Set<Thread> threadsBefore;
     private String testName;
 
@@ -50,8 +50,12 @@ public abstract class Scenario {
 
     @AfterEach
     void closeScenarioAndCheckHygiene() {
-        for (Coordinator c : coordinators) {
-            c.close();
+        for (AutoCloseable c : coordinators) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                throw new AssertionError("closing " + c + " failed", e);
+            }
         }
         // Closing revoked every session: the server must hold nothing but permanent keys. Allow the
         // backend's own asynchronous reaping (e.g. ZooKeeper containers) a bounded moment.
@@ -72,6 +76,16 @@ public abstract class Scenario {
 
     /** Registers a coordinator opened some other way, so that the scenario closes it. */
     protected final Coordinator adopt(Coordinator c) {
+        coordinators.add(c);
+        return c;
+    }
+
+    /**
+     * A further coordinator on the namespace that the scenario can crash ({@link CrashableClient#crash()}):
+     * a separate client cut off at the transport, as a frozen or partitioned process would be.
+     */
+    protected final CrashableClient crashable() {
+        CrashableClient c = backend.openCrashable(namespace);
         coordinators.add(c);
         return c;
     }

@@ -109,7 +109,8 @@ public abstract class SessionRules extends Scenario {
 
     @Test
     void aCrashedSessionExpiresAndItsLockPassesToTheWaiter() throws Exception {
-        Session holder = session(backend.shortTtl());
+        CrashableClient doomedClient = crashable();
+        Session holder = doomedClient.coordinator().openSession(backend.shortTtl());
         List<SessionState> changes = new CopyOnWriteArrayList<>();
         holder.addListener((s, from, to) -> changes.add(to));
         String name = unique("crash");
@@ -117,7 +118,7 @@ public abstract class SessionRules extends Scenario {
         try (Session waiter = session()) {
             CompletableFuture<LockGrant> next = waiter.lock(name).acquireAsync();
 
-            backend.crash(holder);
+            doomedClient.crash();
             long holderDeadline = holder.validUntilNanos();
 
             LockGrant taken = join(next);
@@ -143,14 +144,16 @@ public abstract class SessionRules extends Scenario {
     @Test
     void aWaiterWhoseSessionDiesFailsAndNeverGetsTheLock() throws Exception {
         String name = unique("deadwaiter");
-        try (Session holder = session(); Session doomed = session(backend.shortTtl()); Session third = session()) {
+        CrashableClient doomedClient = crashable();
+        try (Session holder = session(); Session doomed = doomedClient.coordinator().openSession(backend.shortTtl());
+             Session third = session()) {
             LockGrant held = holder.fairLock(name).acquire();
             CompletableFuture<LockGrant> dead = doomed.fairLock(name).acquireAsync();
             await().untilAsserted(() -> assertThat(entries(Primitive.FAIR_LOCK, name)).hasSize(2));
             CompletableFuture<LockGrant> alive = third.fairLock(name).acquireAsync();
             await().untilAsserted(() -> assertThat(entries(Primitive.FAIR_LOCK, name)).hasSize(3));
 
-            backend.crash(doomed);
+            doomedClient.crash();
 
             assertThatThrownBy(() -> join(dead)).hasCauseInstanceOf(SessionExpiredException.class);
             held.release();

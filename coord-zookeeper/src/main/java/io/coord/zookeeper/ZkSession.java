@@ -55,13 +55,7 @@ import org.slf4j.LoggerFactory;
  * EXPIRED at its local deadline. Curator's LOST would only be a client-side guess; the local
  * deadline already covers it, so it is not used. Recipe requests are retried by the connection
  * while the handle reconnects (see {@link ZkConnection}).
- *
- * <h2>Crash hook</h2>
- * {@link #haltTraffic()} uses ZooKeeper's {@code Testable.injectSessionExpiration()}: in 3.9 it
- * marks the handle CLOSED and closes its socket without sending {@code closeSession}, so pings
- * stop and the server expires the session (and deletes its entries) only after the negotiated
- * timeout — as for a crashed process. Requests then fail locally with {@code SESSIONEXPIRED}; that
- * and the fake local "Expired" event are ignored, and the session expires locally at its validity deadline.
+
  */
 final class ZkSession extends SessionBase {
 
@@ -72,7 +66,6 @@ final class ZkSession extends SessionBase {
     private final ZooKeeper zk;
     private final long zkSessionId;
     private final ZkConnection connection;
-    private volatile boolean halted;
 
     private ZkSession(ZooKeeperCoordinator coordinator, ZooKeeper zk, Duration requestedTtl, Duration grantedTtl, long sentNanos) {
         super(coordinator, ZkPaths.sessionIdText(zk.getSessionId()), requestedTtl, grantedTtl, sentNanos);
@@ -80,8 +73,8 @@ final class ZkSession extends SessionBase {
         this.zk = zk;
         this.zkSessionId = zk.getSessionId();
         this.connection = new ZkConnection(zk, coordinator.statsRecorder(), coordinator.scheduler(),
-                coordinator.operationTimeout(), coordinator.connectionTimeout(), why -> {
-                    serverSaysExpired(why);
+                coordinator.operationTimeout(), coordinator.connectTimeout(), why -> {
+                    expired(why); // a request came back with SESSIONEXPIRED: the server dropped this session
                     return expiredError();
                 });
     }
@@ -103,7 +96,7 @@ final class ZkSession extends SessionBase {
         });
         boolean connected;
         try {
-            connected = watcher.firstConnect.await(coordinator.connectionTimeout().toMillis(), TimeUnit.MILLISECONDS)
+            connected = watcher.firstConnect.await(coordinator.connectTimeout().toMillis(), TimeUnit.MILLISECONDS)
                     && watcher.connected && !watcher.dead;
         } catch (InterruptedException e) {
             closeQuietly(zk, coordinator);
@@ -113,7 +106,7 @@ final class ZkSession extends SessionBase {
         if (!connected) {
             closeQuietly(zk, coordinator);
             throw new BackendUnavailableException("could not open a ZooKeeper session at " + coordinator.connectString()
-                    + " within " + coordinator.connectionTimeout().toMillis() + " ms", null);
+                    + " within " + coordinator.connectTimeout().toMillis() + " ms", null);
         }
         Duration granted = Duration.ofMillis(zk.getSessionTimeout());
         ZkSession session = new ZkSession(coordinator, zk, ttl, granted, sent);
@@ -145,9 +138,6 @@ final class ZkSession extends SessionBase {
     @Override
     protected CompletableFuture<Void> revoke() {
         return CompletableFuture.runAsync(() -> {
-            if (halted) {
-                return; // a crashed process revokes nothing; the handle is dead anyway
-            }
             try {
                 zk.close();
             } catch (InterruptedException e) {
@@ -160,12 +150,6 @@ final class ZkSession extends SessionBase {
     @Override
     protected void releaseResources() {
         closeQuietly(zk, zkCoordinator);
-    }
-
-    @Override
-    protected void haltTraffic() {
-        halted = true;
-        zk.getTestable().injectSessionExpiration();
     }
 
     @Override
@@ -191,16 +175,6 @@ final class ZkSession extends SessionBase {
         return zkSessionId;
     }
 
-    /**
-     * A request came back with {@code SESSIONEXPIRED}: the server dropped this session. Ignored
-     * after {@link #haltTraffic()} (the dead handle says so locally, the server does not yet).
-     */
-    private void serverSaysExpired(String why) {
-        if (!halted) {
-            expired(why);
-        }
-    }
-
     /** The coord state as a SessionExpiredException (used when the server says the session is gone). */
     private io.coord.SessionExpiredException expiredError() {
         SessionState s = state();
@@ -209,8 +183,8 @@ final class ZkSession extends SessionBase {
 
     private static void closeQuietly(ZooKeeper zk, ZooKeeperCoordinator coordinator) {
         try {
-            // close() is a no-op for a dead handle (expired / halted); then join its threads.
-            zk.close((int) Math.min(Integer.MAX_VALUE, Math.max(1, coordinator.connectionTimeout().toMillis())));
+            // close() is a no-op for a dead (expired) handle; then join its threads.
+            zk.close((int) Math.min(Integer.MAX_VALUE, Math.max(1, coordinator.connectTimeout().toMillis())));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
@@ -234,7 +208,7 @@ final class ZkSession extends SessionBase {
         void attach(ZkSession s) {
             session = s;
             if (expiredEarly) {
-                s.serverSaysExpired("ZooKeeper reported the session expired");
+                s.expired("ZooKeeper reported the session expired");
             }
         }
 
@@ -256,7 +230,7 @@ final class ZkSession extends SessionBase {
                     if (s == null) {
                         expiredEarly = true;
                     } else {
-                        s.serverSaysExpired("ZooKeeper reported the session " + event.getState());
+                        s.expired("ZooKeeper reported the session " + event.getState());
                     }
                 }
                 case Closed -> {

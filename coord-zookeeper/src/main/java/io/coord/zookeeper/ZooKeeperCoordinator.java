@@ -47,7 +47,7 @@ import org.slf4j.LoggerFactory;
  * <h2>Threads</h2>
  * Besides the base's scheduler/events/workers: Curator's threads and one ZooKeeper send + event
  * thread pair per open session, all named {@code coord-zookeeper-…} and all stopped (joined, up to
- * {@link #connectionTimeout()}) by {@link #close()}.
+ * {@link #connectTimeout()}) by {@link #close()}.
  */
 public final class ZooKeeperCoordinator extends CoordinatorBase {
 
@@ -60,26 +60,26 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
     private static final AtomicInteger CLIENTS = new AtomicInteger();
 
     private final String connectString;
-    private final Duration connectionTimeout;
+    private final Duration connectTimeout;
     private final ZkPaths paths;
     private final CuratorFramework client;
     private final ZkContainers containers;
 
-    private ZooKeeperCoordinator(Builder b) {
-        super("zookeeper", b.namespace, CAPABILITIES, b.operationTimeout);
-        this.connectString = b.connectString;
-        this.connectionTimeout = b.connectionTimeout;
-        this.paths = new ZkPaths(b.namespace);
+    ZooKeeperCoordinator(ZooKeeperCoordinatorBuilder b) {
+        super("zookeeper", b.namespace(), CAPABILITIES, b.operationTimeout());
+        this.connectString = String.join(",", b.endpoints());
+        this.connectTimeout = b.connectTimeout();
+        this.paths = new ZkPaths(b.namespace());
         this.containers = new ZkContainers(paths);
         int id = CLIENTS.incrementAndGet();
         AtomicInteger threads = new AtomicInteger();
         this.client = CuratorFrameworkFactory.builder()
                 .connectString(connectString)
                 .sessionTimeoutMs(30_000)
-                .connectionTimeoutMs(millis(connectionTimeout))
+                .connectionTimeoutMs(millis(connectTimeout))
                 .retryPolicy(new ExponentialBackoffRetry(100, 3))
                 .zkClientConfig(clientConfig())
-                .waitForShutdownTimeoutMs(millis(connectionTimeout))
+                .waitForShutdownTimeoutMs(millis(connectTimeout))
                 .threadFactory(r -> {
                     Thread t = new Thread(r, "coord-zookeeper-curator-" + id + "-" + threads.incrementAndGet());
                     t.setDaemon(true);
@@ -91,9 +91,9 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
                 client.start();
                 return null;
             });
-            if (!client.blockUntilConnected(millis(connectionTimeout), TimeUnit.MILLISECONDS)) {
+            if (!client.blockUntilConnected(millis(connectTimeout), TimeUnit.MILLISECONDS)) {
                 throw new BackendUnavailableException("could not connect to ZooKeeper at " + connectString + " within "
-                        + connectionTimeout.toMillis() + " ms", null);
+                        + connectTimeout.toMillis() + " ms", null);
             }
             createSkeleton();
         } catch (InterruptedException e) {
@@ -106,8 +106,9 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
         }
     }
 
-    public static Builder builder() {
-        return new Builder();
+    /** A builder: endpoints (the ensemble), namespace, timeouts. */
+    public static ZooKeeperCoordinatorBuilder builder() {
+        return new ZooKeeperCoordinatorBuilder();
     }
 
     // ---- CoordinatorBase -----------------------------------------------------------------
@@ -143,8 +144,8 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
     }
 
     /** Upper bound for establishing a ZooKeeper session. */
-    Duration connectionTimeout() {
-        return connectionTimeout;
+    Duration connectTimeout() {
+        return connectTimeout;
     }
 
     /** Client settings shared by every handle: no SASL probing; synchronous requests (only close) bounded by the operation timeout. */
@@ -201,67 +202,5 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
     @Override
     public String toString() {
         return "ZooKeeperCoordinator[" + connectString + paths.root() + "]";
-    }
-
-    /** Builds a {@link ZooKeeperCoordinator}; only the connect string is required. */
-    public static final class Builder {
-        private String connectString;
-        private String namespace = "coord";
-        private Duration connectionTimeout = Duration.ofSeconds(10);
-        private Duration operationTimeout = Duration.ofSeconds(10);
-
-        private Builder() {
-        }
-
-        /** {@code host:port[,host:port…]} of the ensemble. */
-        public Builder connectString(String connectString) {
-            Objects.requireNonNull(connectString, "connect string must not be null; expected host:port[,host:port]");
-            if (connectString.isBlank() || connectString.contains("/")) {
-                throw new IllegalArgumentException("bad ZooKeeper connect string '" + connectString
-                        + "'; expected host:port[,host:port] (put the namespace in namespace(), not in a chroot)");
-            }
-            this.connectString = connectString.trim();
-            return this;
-        }
-
-        /** {@code host:port} endpoints of the ensemble. */
-        public Builder endpoints(List<String> endpoints) {
-            Objects.requireNonNull(endpoints, "endpoints must not be null");
-            return connectString(String.join(",", new ArrayList<>(endpoints)));
-        }
-
-        /** Namespace: letters, digits, '.', '_', '-', segments separated by '/'; default {@code coord}. */
-        public Builder namespace(String namespace) {
-            Arguments.namespace(namespace);
-            if (namespace.equals("zookeeper") || namespace.startsWith("zookeeper/")) {
-                throw new IllegalArgumentException("bad namespace '" + namespace + "': 'zookeeper' is ZooKeeper's own tree");
-            }
-            this.namespace = namespace;
-            return this;
-        }
-
-        /** How long to wait for a ZooKeeper session to be established (coordinator and each coord session). */
-        public Builder connectionTimeout(Duration timeout) {
-            this.connectionTimeout = Arguments.duration("connection timeout", timeout, Duration.ofMillis(1), Arguments.MAX_TIMEOUT);
-            return this;
-        }
-
-        /** Upper bound for one server operation (request, cleanup). */
-        public Builder operationTimeout(Duration timeout) {
-            this.operationTimeout = Arguments.duration("operation timeout", timeout, Duration.ofMillis(1), Arguments.MAX_TIMEOUT);
-            return this;
-        }
-
-        /**
-         * Connects (blocking up to the connection timeout) and creates the namespace's containers.
-         *
-         * @throws BackendUnavailableException if ZooKeeper cannot be reached in time
-         */
-        public ZooKeeperCoordinator build() {
-            if (connectString == null) {
-                throw new IllegalStateException("connectString(...) is required, e.g. 127.0.0.1:2181");
-            }
-            return new ZooKeeperCoordinator(this);
-        }
     }
 }

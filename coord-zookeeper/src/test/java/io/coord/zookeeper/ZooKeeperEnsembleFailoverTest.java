@@ -39,7 +39,7 @@ class ZooKeeperEnsembleFailoverTest {
     @Test
     void leaderFailoverNeverHandsAHeldLockToASecondOwner() throws Exception {
         try (ZooKeeperCoordinator coord = ZooKeeperCoordinator.builder().connectString(ensemble.connectString())
-                .namespace("failover").connectionTimeout(Duration.ofSeconds(20)).operationTimeout(Duration.ofSeconds(10)).build();
+                .namespace("failover").connectTimeout(Duration.ofSeconds(20)).operationTimeout(Duration.ofSeconds(10)).build();
              Session holder = coord.openSession(Duration.ofSeconds(4));
              Session waiter = coord.openSession(Duration.ofSeconds(4))) {
             LockGrant held = holder.lock("job").acquire();

@@ -3,6 +3,7 @@ package io.coord.zookeeper;
 import io.coord.Capability;
 import io.coord.Coordinator;
 import io.coord.Primitive;
+import io.coord.testkit.CrashableClient;
 import io.coord.testkit.KitBackend;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -42,7 +43,15 @@ class ZooKeeperKitBackend implements KitBackend, AutoCloseable {
     @Override
     public Coordinator open(String namespace) {
         return ZooKeeperCoordinator.builder().connectString(connectString).namespace(namespace)
-                .connectionTimeout(Duration.ofSeconds(10)).operationTimeout(Duration.ofSeconds(5)).build();
+                .connectTimeout(Duration.ofSeconds(10)).operationTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    /** A coordinator reaching every ensemble member through its own fault proxy (the handle connects only there). */
+    @Override
+    public CrashableClient openCrashable(String namespace) {
+        return CrashableClient.throughProxies(List.of(connectString.split(",")), proxies -> ZooKeeperCoordinator.builder()
+                .connectString(String.join(",", proxies)).namespace(namespace)
+                .connectTimeout(Duration.ofSeconds(10)).operationTimeout(Duration.ofSeconds(5)).build());
     }
 
     @Override

@@ -9,9 +9,13 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardWatchEventKinds;
+import java.nio.file.WatchKey;
+import java.nio.file.WatchService;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -67,28 +71,38 @@ public final class HolderMain {
         System.exit(0);
     }
 
-    /** Reports validity while polling the command file; bounded by {@link #MAX_LIFE}. */
+    /**
+     * Reports validity and obeys the command file until EXIT, bounded by {@link #MAX_LIFE}. Waits for the
+     * file to change (a directory watch), waking at least every 20 ms to report a new validity deadline.
+     */
     private static void obey(Path commands, Session session, long token, BooleanSupplier held) throws IOException, InterruptedException {
         int done = 0;
         long lastValid = 0;
         long end = System.nanoTime() + MAX_LIFE.toNanos();
-        while (System.nanoTime() < end) {
-            long valid = session.validUntilNanos();
-            if (valid != lastValid && held.getAsBoolean()) {
-                say("VALID " + token + " " + valid + " " + System.nanoTime());
-                lastValid = valid;
-            }
-            List<String> lines = Files.exists(commands) ? Files.readAllLines(commands, StandardCharsets.UTF_8) : List.of();
-            for (; done < lines.size(); done++) {
-                switch (lines.get(done).trim()) {
-                    case "WRITE" -> say("WROTE " + token + " " + held.getAsBoolean() + " " + System.nanoTime());
-                    case "EXIT" -> {
-                        return;
+        try (WatchService changes = commands.getFileSystem().newWatchService()) {
+            commands.toAbsolutePath().getParent().register(changes, StandardWatchEventKinds.ENTRY_CREATE, StandardWatchEventKinds.ENTRY_MODIFY);
+            while (System.nanoTime() < end) {
+                long valid = session.validUntilNanos();
+                if (valid != lastValid && held.getAsBoolean()) {
+                    say("VALID " + token + " " + valid + " " + System.nanoTime());
+                    lastValid = valid;
+                }
+                List<String> lines = Files.exists(commands) ? Files.readAllLines(commands, StandardCharsets.UTF_8) : List.of();
+                for (; done < lines.size(); done++) {
+                    switch (lines.get(done).trim()) {
+                        case "WRITE" -> say("WROTE " + token + " " + held.getAsBoolean() + " " + System.nanoTime());
+                        case "EXIT" -> {
+                            return;
+                        }
+                        default -> say("UNKNOWN " + lines.get(done));
                     }
-                    default -> say("UNKNOWN " + lines.get(done));
+                }
+                WatchKey key = changes.poll(20, TimeUnit.MILLISECONDS);
+                if (key != null) {
+                    key.pollEvents();
+                    key.reset();
                 }
             }
-            Thread.sleep(20); // a polling child process, not a test: this is its pace
         }
     }
 

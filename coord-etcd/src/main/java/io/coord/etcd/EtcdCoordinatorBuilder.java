@@ -1,0 +1,118 @@
+package io.coord.etcd;
+
+import io.coord.spi.Arguments;
+import io.coord.spi.CoordinatorBuilder;
+import io.coord.spi.CoordinatorUri;
+import io.etcd.jetcd.ClientBuilder;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Configures an {@link EtcdCoordinator}: the shared shape of {@link CoordinatorBuilder} (endpoints as
+ * {@code host:port} or {@code http(s)://host:port}, namespace, operation and connect timeouts, a URI
+ * {@code etcd://host:2379[,host:port]/namespace[?operationTimeout=5s&connectTimeout=3s&recheckInterval=10s]}) plus
+ * etcd's extras.
+ *
+ * <p>Defaults: namespace {@code coord}; operation timeout 5 s (the gRPC deadline of one request); connect timeout
+ * 3 s; HTTP/2 keep-alive ping every 6 s (etcd refuses pings more often than every 5 s) with a 2 s timeout, so a
+ * frozen member's connection is dropped within about 8 s; waiter re-check safety net every 10 s.
+ * {@link #build()} connects lazily: the first request makes the connection.
+ */
+public final class EtcdCoordinatorBuilder extends CoordinatorBuilder<EtcdCoordinatorBuilder, EtcdCoordinator> {
+
+    private Duration keepaliveTime = Duration.ofSeconds(6);
+    private Duration keepaliveTimeout = Duration.ofSeconds(2);
+    private Duration recheckInterval = Duration.ofSeconds(10);
+    private Consumer<ClientBuilder> customizer = cb -> { };
+
+    EtcdCoordinatorBuilder() {
+        super("etcd", Set.of("etcd"), 2379, Duration.ofSeconds(5), Duration.ofSeconds(3));
+    }
+
+    /** HTTP/2 keep-alive ping interval (5 s, etcd's default minimum, to 1 h) and its timeout (100 ms to 10 min). */
+    public EtcdCoordinatorBuilder keepalive(Duration time, Duration timeout) {
+        this.keepaliveTime = Arguments.duration("keep-alive time", time, Duration.ofSeconds(5), Duration.ofHours(1));
+        this.keepaliveTimeout = Arguments.duration("keep-alive timeout", timeout, Duration.ofMillis(100), Duration.ofMinutes(10));
+        return this;
+    }
+
+    /** How long a waiter trusts its watch before re-reading its queue anyway (100 ms to 1 h). */
+    public EtcdCoordinatorBuilder recheckInterval(Duration interval) {
+        this.recheckInterval = Arguments.duration("re-check interval", interval, Duration.ofMillis(100), Duration.ofHours(1));
+        return this;
+    }
+
+    /** Last word on the jetcd {@link ClientBuilder}: TLS ({@code sslContext}), authentication ({@code user}/{@code password}), … */
+    public EtcdCoordinatorBuilder configureClient(Consumer<ClientBuilder> customizer) {
+        this.customizer = Arguments.notNull("jetcd client customizer", customizer);
+        return this;
+    }
+
+    /** Creates the coordinator; connections are made lazily by the first request. */
+    @Override
+    public EtcdCoordinator build() {
+        configuredEndpoints();
+        return new EtcdCoordinator(this);
+    }
+
+    @Override
+    protected boolean parameter(String key, CoordinatorUri uri) {
+        if (key.equals("recheckInterval")) {
+            recheckInterval(uri.durationParameter(key, recheckInterval));
+            return true;
+        }
+        return false;
+    }
+
+    @Override
+    protected Set<String> parameterNames() {
+        return Set.of("recheckInterval");
+    }
+
+    /** {@code host[:port]}, or {@code http://} / {@code https://} before it (jetcd's form; https asks for TLS). */
+    @Override
+    protected String checkEndpoint(String endpoint) {
+        for (String scheme : List.of("http://", "https://")) {
+            if (endpoint.startsWith(scheme)) {
+                return scheme + super.checkEndpoint(endpoint.substring(scheme.length()));
+            }
+        }
+        return super.checkEndpoint(endpoint);
+    }
+
+    // ---- read by EtcdCoordinator ----------------------------------------------------------------
+
+    List<String> endpoints() {
+        return configuredEndpoints();
+    }
+
+    String namespace() {
+        return configuredNamespace();
+    }
+
+    Duration operationTimeout() {
+        return configuredOperationTimeout();
+    }
+
+    Duration connectTimeout() {
+        return configuredConnectTimeout();
+    }
+
+    Duration keepaliveTime() {
+        return keepaliveTime;
+    }
+
+    Duration keepaliveTimeout() {
+        return keepaliveTimeout;
+    }
+
+    Duration recheckInterval() {
+        return recheckInterval;
+    }
+
+    Consumer<ClientBuilder> customizer() {
+        return customizer;
+    }
+}

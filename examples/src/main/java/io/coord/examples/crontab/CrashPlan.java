@@ -1,13 +1,17 @@
 package io.coord.examples.crontab;
 
-import io.coord.Session;
-import io.coord.spi.SessionBase;
 import java.time.Duration;
 import java.util.Optional;
 
 /**
- * Decides which worker crashes (the one leading when tick {@code crashAt} is due) and records the
- * failover, for the {@link Summary}. Thread safety: every method is synchronized.
+ * Decides which worker "crashes" — the one leading when tick {@code crashAt} is due — and records
+ * the failover, for the {@link Summary}. The crash is simulated where real ones happen, at the
+ * transport: that worker is cut off from the cluster (its network partitioned, as a frozen process
+ * would be) by black-holing its {@link WorkerNetwork}. To the cluster this is {@code kill -9}, a
+ * SIGSTOP or a GC pause longer than the TTL: the session stops renewing and nothing is revoked, so
+ * the server frees what it holds only when the TTL runs out. Unlike a frozen process, the worker's
+ * thread keeps running; it just waits, doing nothing, until a successor has written, and then
+ * plays the zombie (see {@link Worker}). Thread safety: every method is synchronized.
  */
 final class CrashPlan {
 
@@ -21,7 +25,7 @@ final class CrashPlan {
         }
     }
 
-    private final long crashAt;                      // tick at which the leader crashes; 0 = never
+    private final long crashAt;                      // tick at which the leader is cut off; 0 = never
     private String crashed;
     private long crashTick;
     private long crashedTerm;
@@ -37,7 +41,7 @@ final class CrashPlan {
 
     /**
      * Called by the leader just before it runs {@code tick}; true exactly once, for the leader of
-     * the first tick at or after {@code crashAt}. The caller then crashes.
+     * the first tick at or after {@code crashAt}. The caller then cuts itself off from the cluster.
      */
     synchronized boolean shouldCrash(String worker, long tick, long term) {
         if (crashAt <= 0 || tick < crashAt || crashed != null) {
@@ -48,20 +52,6 @@ final class CrashPlan {
         crashedTerm = term;
         crashedAtNanos = System.nanoTime();
         return true;
-    }
-
-    /**
-     * Simulates {@code kill -9} (or a GC pause / SIGSTOP longer than the TTL) as the cluster sees
-     * it: the session stops renewing its lease and revokes nothing, so the server frees what it
-     * holds only when the TTL runs out. {@code crashForTesting()} is the backend hook coord's
-     * conformance kit uses for exactly this; a real crashed process would just stop.
-     */
-    static void crash(Session session) {
-        if (!(session instanceof SessionBase base)) {
-            throw new IllegalStateException("cannot simulate a crash: " + session.getClass().getName()
-                    + " is not an io.coord.spi.SessionBase");
-        }
-        base.crashForTesting();
     }
 
     /** Called by every worker that becomes leader; records the first leader after the crash. */

@@ -13,10 +13,20 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A distributed crontab: three workers share one job that is due every second; each tick must run
- * exactly once in the whole cluster. Midway the leading worker crashes without releasing anything;
- * the others take over within the session TTL, and when the crashed worker later wakes up and
- * finishes its write with its old token, the fenced store rejects it. The algorithm, and why a tick
- * can never be accepted twice, are explained on {@link Worker}.
+ * exactly once in the whole cluster. Midway the leading worker is cut off from the cluster (its
+ * network partitioned, as a frozen process would be) without releasing anything; the others take
+ * over within the session TTL, and when the cut-off worker later wakes up as a zombie and finishes
+ * its write with its old token, the fenced store rejects it. The algorithm, and why a tick can
+ * never be accepted twice, are explained on {@link Worker}.
+ *
+ * <p>How the crash is made: every worker has its own client, as a separate process would, and
+ * that client reaches the servers through a {@link WorkerNetwork} of its own — one loopback TCP
+ * proxy per server endpoint, owned by the demo. The crash black-holes the leader's proxies:
+ * connections stay open and nothing is delivered either way, so the cluster sees a process that
+ * stopped (no renewal, nothing revoked; its session is freed when the TTL runs out), and the
+ * client sees its session suspend and then expire. A Redis Cluster URI ({@code cluster=true})
+ * cannot be proxied, because the client follows redirects to the nodes' own addresses: with it,
+ * only {@code --crash-at 0} runs.
  *
  * <pre>
  * mvn -q -pl examples exec:java                                          # embedded ZooKeeper
@@ -33,7 +43,8 @@ public final class CrontabDemo {
               BACKEND_URI   zookeeper://host:port/ns, etcd://host:port/ns or redis://host:port/ns;
                             default: an embedded in-process ZooKeeper
               --ticks       ticks to schedule (default 20)
-              --crash-at    the leader crashes when this tick is due; 0 = no crash (default 8)
+              --crash-at    the leader is cut off from the cluster (its network partitioned, as a
+                            frozen process would be) when this tick is due; 0 = no crash (default 8)
               --ttl         session TTL, e.g. 2s or 1500ms (default 2s)
               --period      time between ticks (default 1s)
               --workers     worker nodes (default 3)""";
@@ -76,6 +87,9 @@ public final class CrontabDemo {
                     default -> throw new IllegalArgumentException("unknown option " + arg);
                 };
             }
+            if (c.uri != null) {
+                checkCrashPossible(BackendUri.parse(c.uri), c.crashAt);
+            }
             if (c.crashAt > c.ticks) {
                 throw new IllegalArgumentException("--crash-at " + c.crashAt + " is after the last tick " + c.ticks);
             }
@@ -83,6 +97,15 @@ public final class CrontabDemo {
                 throw new IllegalArgumentException("--period must be at least 100ms, got " + c.period.toMillis() + "ms");
             }
             return c;
+        }
+
+        /** Refuses a crash that cannot be simulated: a Redis Cluster client cannot be proxied. */
+        static void checkCrashPossible(BackendUri backend, int crashAt) {
+            if (backend.isRedisCluster() && crashAt > 0) {
+                throw new IllegalArgumentException("cannot simulate the crash on a Redis Cluster URI (cluster=true): "
+                        + "the crash cuts the leader off at a proxy, but a cluster client follows redirects to the "
+                        + "nodes' own addresses and would bypass it; --crash-at 0 runs without the crash");
+            }
         }
 
         private static int intIn(String option, String value, int min, int max) {
@@ -154,12 +177,13 @@ public final class CrontabDemo {
     }
 
     /**
-     * Runs the demo and prints its story and summary to {@code out}. Every thread, client and
-     * server it starts is stopped before it returns.
+     * Runs the demo and prints its story and summary to {@code out}. Every thread, client, proxy
+     * and server it starts is stopped before it returns.
      */
     static Summary run(Config config, PrintStream out) throws Exception {
         Console console = new Console(out);
         EmbeddedZooKeeper zookeeper = null;
+        List<WorkerNetwork> networks = new ArrayList<>();
         List<Coordinator> coordinators = new ArrayList<>();
         List<Thread> threads = new ArrayList<>();
         Summary summary;
@@ -170,26 +194,35 @@ public final class CrontabDemo {
                 uri = "zookeeper://" + zookeeper.connectString() + "/crontab";
                 console.say("embedded ZooKeeper on %s (tickTime %d ms)", zookeeper.connectString(), zookeeper.tickTimeMillis());
             }
+            BackendUri backend = BackendUri.parse(uri);
+            Config.checkCrashPossible(backend, config.crashAt());
             console.say("%d workers, %d ticks every %d ms, %s, session TTL %d ms, backend %s",
                     config.workers(), config.ticks(), config.period().toMillis(),
-                    config.crashAt() == 0 ? "no crash" : "the leader crashes at tick " + config.crashAt(),
+                    config.crashAt() == 0 ? "no crash"
+                            : "the leader is cut off from the cluster (its network partitioned, as a frozen process "
+                            + "would be) at tick " + config.crashAt(),
                     config.ttl().toMillis(), uri);
 
+            boolean proxied = !backend.isRedisCluster();             // a cluster client would bypass the proxies
             FencedStore store = new FencedStore();
             CrashPlan crashPlan = new CrashPlan(config.crashAt());
             List<Session> sessions = new ArrayList<>();
             for (int i = 1; i <= config.workers(); i++) {
-                Coordinator coordinator = Coordinator.open(uri);       // one client per worker, like separate processes
+                WorkerNetwork network = proxied ? WorkerNetwork.proxied(backend) : WorkerNetwork.direct(backend);
+                networks.add(network);
+                Coordinator coordinator = Coordinator.open(network.uri());  // one client per worker, like separate processes
                 coordinators.add(coordinator);
                 Session session = coordinator.openSession(config.ttl());
                 sessions.add(session);
-                console.say("worker-%d: session %s, TTL %d ms granted", i, session.id(), session.grantedTtl().toMillis());
+                console.say("worker-%d: %s, session %s, TTL %d ms granted", i,
+                        proxied ? "via its own proxy " + String.join(",", network.proxyAddresses()) : "direct (no proxy)",
+                        session.id(), session.grantedTtl().toMillis());
             }
             long period = config.period().toMillis();
             Worker.Schedule schedule = new Worker.Schedule(System.currentTimeMillis() + period, period, config.ticks());
             for (int i = 1; i <= config.workers(); i++) {
-                Worker worker = new Worker("worker-" + i, coordinators.get(i - 1), sessions.get(i - 1), config.ttl(),
-                        schedule, store, crashPlan, console);
+                Worker worker = new Worker("worker-" + i, coordinators.get(i - 1), networks.get(i - 1),
+                        sessions.get(i - 1), config.ttl(), schedule, store, crashPlan, console);
                 Thread thread = new Thread(worker, "crontab-" + worker.name());
                 threads.add(thread);
                 thread.start();
@@ -206,12 +239,20 @@ public final class CrontabDemo {
                     config.ticks(), store.attempts(), crashPlan.failover());
         } finally {
             stopAll(threads, console);
-            for (Coordinator c : coordinators) {
-                try {
-                    c.close();                                // revokes the sessions still alive
-                } catch (RuntimeException e) {
-                    console.say("closing %s: %s", c.backend(), e);
+            for (int i = 0; i < networks.size(); i++) {
+                WorkerNetwork network = networks.get(i);
+                if (network.isCut()) {
+                    network.close();                          // resets its connections: the client's close cannot hang on them
                 }
+                if (i < coordinators.size()) {
+                    Coordinator c = coordinators.get(i);
+                    try {
+                        c.close();                            // revokes the sessions still alive
+                    } catch (RuntimeException e) {
+                        console.say("closing %s: %s", c.backend(), e);
+                    }
+                }
+                network.close();
             }
             if (zookeeper != null) {
                 zookeeper.close();

@@ -105,14 +105,14 @@ record Summary(String uri, int workers, Duration grantedTtl, Duration period,
     private static String zombie(CrashPlan.Failover f) {
         FencedStore.Attempt w = f.zombieWrite();
         if (w == null) {
-            return "   (the crashed " + f.crashed() + " never woke up to write)";
+            return "   (the cut-off " + f.crashed() + " never woke up to write)";
         }
         return "   (zombie " + w.worker() + ", tick " + w.tick() + ", token " + w.token() + " vs highest seen "
                 + w.highestBefore() + ": " + w.outcome() + ")";
     }
 
     private static String failover(CrashPlan.Failover f, Duration ttl) {
-        String crash = f.crashed() + " crashed at tick " + f.crashTick() + " (term " + f.crashedTerm() + ")";
+        String crash = f.crashed() + " cut off from the cluster at tick " + f.crashTick() + " (term " + f.crashedTerm() + ")";
         return f.failoverTime()
                 .map(d -> crash + "; " + f.successor() + " led " + String.format("%.2f s", d.toMillis() / 1000.0)
                         + " later (term " + f.successorTerm() + "), session TTL " + String.format("%.2f s", ttl.toMillis() / 1000.0))

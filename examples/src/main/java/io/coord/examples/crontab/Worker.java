@@ -13,7 +13,8 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * One node of the distributed crontab. It has its own {@link Coordinator} (its own client, as a
- * separate process would) and its own {@link Session}, and runs on its own thread.
+ * separate process would), which reaches the servers through its own {@link WorkerNetwork}, and
+ * its own {@link Session}, and runs on its own thread.
  *
  * <h2>Algorithm: leader election, with the term as the fencing token</h2>
  * Every worker campaigns in one election for the job. The leader runs each tick that falls due
@@ -77,6 +78,7 @@ final class Worker implements Runnable {
 
     private final String name;
     private final Coordinator coordinator;
+    private final WorkerNetwork network;
     private final Duration ttl;
     private final Schedule schedule;
     private final FencedStore store;
@@ -84,10 +86,11 @@ final class Worker implements Runnable {
     private final CrontabDemo.Console console;
     private Session session;                          // only touched by the worker's thread
 
-    Worker(String name, Coordinator coordinator, Session session, Duration ttl, Schedule schedule,
-           FencedStore store, CrashPlan crashPlan, CrontabDemo.Console console) {
+    Worker(String name, Coordinator coordinator, WorkerNetwork network, Session session, Duration ttl,
+           Schedule schedule, FencedStore store, CrashPlan crashPlan, CrontabDemo.Console console) {
         this.name = name;
         this.coordinator = coordinator;
+        this.network = network;
         this.session = session;
         this.ttl = ttl;
         this.schedule = schedule;
@@ -105,7 +108,7 @@ final class Worker implements Runnable {
         try {
             while (System.currentTimeMillis() < schedule.endMillis()) {
                 if (!campaignAndLead()) {
-                    return;                               // crashed: the zombie has done its write
+                    return;                               // cut off: the zombie has done its write
                 }
             }
         } catch (InterruptedException e) {
@@ -113,7 +116,7 @@ final class Worker implements Runnable {
         }
     }
 
-    /** One campaign and, if won, one leadership. Returns false if this worker crashed. */
+    /** One campaign and, if won, one leadership. Returns false if this worker was cut off. */
     private boolean campaignAndLead() throws InterruptedException {
         Leadership leadership;
         try {
@@ -163,15 +166,20 @@ final class Worker implements Runnable {
     }
 
     /**
-     * The leader has checked that it leads and is about to write tick {@code tick}, when its
-     * process freezes (see {@link CrashPlan#crash}). For the cluster it is dead; for itself, no time
-     * passes. It thaws at the worst moment — after a successor has taken over and written — and
-     * finishes what it was doing: the write, with its old token. Only the store can stop it.
+     * The leader has checked that it leads and is about to write tick {@code tick}, when it is cut
+     * off from the cluster (its network partitioned, as a frozen process would be; see
+     * {@link CrashPlan}). For the cluster it is dead: its session stops renewing, nothing is
+     * released, and the server frees its session when the TTL runs out. Its thread keeps running
+     * but, like a frozen process, does nothing more until the worst moment — after a successor has
+     * taken over and written — and then finishes what it was doing: the write, with its old token.
+     * It does not look at its session (which has expired locally by then): a process that checked
+     * its lease just before a pause could not have known either. Only the store can stop it.
      */
     private void crashAndWakeUpAsZombie(long tick, long term) throws InterruptedException {
-        CrashPlan.crash(session);
-        console.say("tick %3d  %-9s CRASHES while leading (term %d): frozen, its session stops renewing, "
-                + "nothing is released", tick, name, term);
+        network.cutOff();
+        console.say("tick %3d  %-9s is CUT OFF from the cluster while leading (term %d): its network is "
+                + "partitioned, as a frozen process would be; its session stops renewing, nothing is released",
+                tick, name, term);
         long deadline = System.nanoTime()
                 + TimeUnit.MILLISECONDS.toNanos(Math.max(0, schedule.endMillis() - System.currentTimeMillis()))
                 + 3 * ttl.toNanos();
@@ -179,7 +187,8 @@ final class Worker implements Runnable {
             console.say("%s never wakes up: no newer leader wrote before the end", name);
             return;
         }
-        console.say("%s wakes up, still believing it leads, and finishes its write of tick %d", name, tick);
+        console.say("%s wakes up as a zombie (its session is %s locally; it does not look), still believing "
+                + "it leads, and finishes its write of tick %d", name, session.state(), tick);
         FencedStore.Attempt write = store.write(tick, name, term);
         crashPlan.zombieWrote(write);
         console.say("tick %3d  %-9s token %-12d %s   <- zombie", tick, name, term, describe(write));

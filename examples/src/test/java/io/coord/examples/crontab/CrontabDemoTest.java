@@ -40,8 +40,52 @@ class CrontabDemoTest {
         assertEquals(FencedStore.Outcome.REJECTED_STALE_TOKEN, zombie.outcome(), story);
         assertTrue(summary.staleRejected() >= 1, story);
         assertTrue(story.contains("duplicated          0"), story);
+        assertTrue(story.matches("(?s).*tick +" + failover.crashTick() + " +" + failover.crashed() + " +is CUT OFF from the cluster.*"), story);
+        assertTrue(story.contains("<- zombie"), story);
         assertTrue(Thread.getAllStackTraces().keySet().stream()
                 .noneMatch(t -> t.isAlive() && t.getName().startsWith("crontab-")), "a worker thread outlived the run");
+        assertTrue(Thread.getAllStackTraces().keySet().stream()
+                .noneMatch(t -> t.isAlive() && t.getName().startsWith("coord-proxy-")), "a proxy thread outlived the run");
+    }
+
+    @Test
+    void aRedisClusterUriWithACrashIsRefusedAtOnceSayingWhy() {
+        String cluster = "redis://127.0.0.1:7000,127.0.0.1:7001/demo?cluster=true";
+        String message = assertThrows(IllegalArgumentException.class,
+                () -> CrontabDemo.Config.parse(cluster, "--crash-at", "3")).getMessage();
+        assertTrue(message.contains("Redis Cluster"), message);
+        assertTrue(message.contains("redirects"), message);
+        assertTrue(message.contains("--crash-at 0 runs without the crash"), message);
+        assertThrows(IllegalArgumentException.class, () -> CrontabDemo.Config.parse(cluster));   // default --crash-at 8
+        assertEquals(0, CrontabDemo.Config.parse(cluster, "--crash-at", "0").crashAt());
+        // run() refuses too, before it opens anything (nothing listens on these ports)
+        CrontabDemo.Config direct = new CrontabDemo.Config(cluster, 5, 2, Duration.ofSeconds(2), Duration.ofSeconds(1), 3);
+        String fromRun = assertThrows(IllegalArgumentException.class,
+                () -> CrontabDemo.run(direct, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)))
+                .getMessage();
+        assertTrue(fromRun.contains("--crash-at 0"), fromRun);
+        assertEquals(0, CrontabDemo.Config.parse("redis://127.0.0.1:6379/demo?cluster=false", "--crash-at", "3").crashAt() - 3);
+    }
+
+    @Test
+    void theBackendUriKeepsEverythingButItsEndpoints() {
+        BackendUri u = BackendUri.parse("redis://user:s%40cret@db1,db2:6380/jobs?timeout=5s");
+        assertEquals(List.of(new BackendUri.Endpoint("db1", 6379), new BackendUri.Endpoint("db2", 6380)), u.endpoints());
+        assertEquals("redis://user:s%40cret@127.0.0.1:1000,127.0.0.1:1001/jobs?timeout=5s",
+                u.withEndpoints(List.of(new BackendUri.Endpoint("127.0.0.1", 1000), new BackendUri.Endpoint("127.0.0.1", 1001)))
+                        .toString());
+        assertEquals(List.of(new BackendUri.Endpoint("::1", 2379)), BackendUri.parse("etcd://[::1]/demo").endpoints());
+        assertEquals("etcd://[::1]:2379/demo", BackendUri.parse("etcd://[::1]/demo").toString());
+        assertEquals(2181, BackendUri.parse("zookeeper://zk").endpoints().get(0).port());
+        assertEquals("zookeeper://zk:2181", BackendUri.parse("zookeeper://zk").toString());
+        assertTrue(BackendUri.parse("rediss://h/ns?timeout=1s&cluster=true").isRedisCluster());
+        assertTrue(!BackendUri.parse("etcd://h/ns?cluster=true").isRedisCluster());
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> BackendUri.parse("etcd://h:99999/ns"))
+                .getMessage().contains("bad endpoint"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> BackendUri.parse("127.0.0.1:2379"))
+                .getMessage().contains("no scheme"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> BackendUri.parse("etcd:///ns"))
+                .getMessage().contains("names no server"));
     }
 
     @Test

@@ -26,10 +26,15 @@ import java.util.concurrent.TimeUnit;
  * The benchmark harness (run by scripts/bench.sh [--smoke]): per backend (single etcd node, single Redis,
  * in-process ZooKeeper) the raw client floor, coord lock and fair lock, and the peer libraries;
  * uncontended p50/p99, contended throughput at 4/32/64 participants (each its own client), FIFO
- * overtakes, wake-ups per release, and threads/heap at many pending acquireAsync(). Prints markdown
- * tables and writes them to coord-bench/target/bench-results.md. Asserts nothing.
+ * overtakes, wake-ups per release, and threads/heap at many pending acquireAsync(). etcd also has a
+ * contended raw floor (txn put-if-absent, else watch DELETE, retry). {@code --only etcd|redis|zookeeper}
+ * (or -Dbench.only) runs one backend. Prints markdown tables and writes them to
+ * coord-bench/target/bench-results.md. Asserts nothing.
  */
 public final class Bench {
+
+    /** The contended raw etcd floor (Peers.etcdRawWaiting); the only "raw" subject measured contended. */
+    static final String ETCD_FLOOR = "raw jetcd waiting floor (txn put-if-absent, else watch DELETE from rev+1; delete)";
 
     private final boolean smoke;
     private final int warmup;
@@ -39,10 +44,12 @@ public final class Bench {
     private final int pendingNames;
     private final int pendingSessions;
     private final Map<String, List<String[]>> tables = new LinkedHashMap<>();
+    private final String only;
     private int seq;
 
-    private Bench(boolean smoke) {
+    private Bench(boolean smoke, String only) {
         this.smoke = smoke;
+        this.only = only;
         this.warmup = smoke ? 5 : 200;
         this.cycles = smoke ? 20 : 2000;
         this.durationMillis = smoke ? 500 : 5000;
@@ -55,7 +62,9 @@ public final class Bench {
 
     public static void main(String[] args) throws Exception {
         boolean smoke = List.of(args).contains("--smoke");
-        Bench b = new Bench(smoke);
+        int i = List.of(args).indexOf("--only"); // --only etcd|redis|zookeeper: that backend alone
+        String only = i >= 0 && i + 1 < args.length ? args[i + 1] : System.getProperty("bench.only");
+        Bench b = new Bench(smoke, only);
         long start = System.nanoTime();
         b.run();
         String md = b.markdown(Duration.ofNanos(System.nanoTime() - start));
@@ -67,17 +76,37 @@ public final class Bench {
         System.exit(0);
     }
 
+    private boolean selected(String backend) {
+        return only == null || only.isBlank() || only.equals(backend);
+    }
+
     private void run() {
+        if (selected("etcd")) {
+            etcd();
+        }
+        if (selected("redis")) {
+            redis();
+        }
+        if (selected("zookeeper")) {
+            zookeeper();
+        }
+    }
+
+    private void etcd() {
         try (EtcdServer etcd = TestServers.etcd()) {
             String uri = etcd.coordUri("bench");
             backend("etcd", Map.of(
                     "raw jetcd (txn put-if-absent + delete)", Peers.etcdRaw(etcd.endpoints()),
+                    ETCD_FLOOR, Peers.etcdRawWaiting(etcd.endpoints()),
                     "coord lock", Peers.coord(uri, false),
                     "coord fair lock", Peers.coord(uri, true),
                     "jetcd Lock RPC (fair)", Peers.etcdLockRpc(etcd.endpoints())), uri);
         } catch (Exception e) {
             failed("etcd", e);
         }
+    }
+
+    private void redis() {
         try (RedisServer redis = TestServers.redis()) {
             String uri = redis.coordUri("bench");
             backend("redis", Map.of(
@@ -88,6 +117,9 @@ public final class Bench {
         } catch (Exception e) {
             failed("redis", e);
         }
+    }
+
+    private void zookeeper() {
         // tick 1 s: sessions up to 20 s (the default 200 ms tick caps them at 4 s, which 10 000 pending
         // acquisitions on 2 loaded cores outlived in the before run); the tick does not touch request latency.
         try (ZooKeeperTestServer zk = ZooKeeperTestServer.start(1000)) {
@@ -121,15 +153,17 @@ public final class Bench {
             }
         }
         for (String subject : order) {
-            if (subject.startsWith("raw")) {
-                continue; // the floor is not a waiting lock
+            if (subject.startsWith("raw") && !subject.equals(ETCD_FLOOR)) {
+                continue; // these floors are not waiting locks; etcd's waiting floor is
             }
             for (int n : participants) {
                 log(backend + " / " + subject + ": contended x" + n);
                 try {
                     Measure.Contended c = Measure.contended(subjects.get(subject), "c-" + (++seq), n, durationMillis);
                     add("contended", backend, subject, n + (c.opened() < n ? " (" + c.opened() + " opened)" : ""),
-                            c.perSecond(), c.grants(), c.overtakes(), c.wakeupsPerRelease(), c.note());
+                            c.perSecond(), c.grants(), c.overtakes(), c.wakeupsPerRelease(),
+                            ((subject.equals(ETCD_FLOOR) ? "wake-ups = DELETE events that woke a waiter (thundering herd) "
+                                    : "") + c.note()).trim());
                 } catch (Exception e) {
                     add("contended", backend, subject, n, "error", 0, 0, Double.NaN, Measure.rootMessage(e));
                 }
@@ -144,7 +178,9 @@ public final class Bench {
     }
 
     private static int rank(String subject) {
-        return subject.startsWith("raw") ? 0 : subject.startsWith("coord lock") ? 1 : subject.startsWith("coord fair") ? 2 : 3;
+        // the plain floor first: the uncontended ratios take the first "raw" row
+        return subject.equals(ETCD_FLOOR) ? 1 : subject.startsWith("raw") ? 0 : subject.startsWith("coord lock") ? 2
+                : subject.startsWith("coord fair") ? 3 : 4;
     }
 
     /**
@@ -275,11 +311,12 @@ public final class Bench {
         b.append("Run ").append(Instant.now()).append(", took ").append(took.toSeconds()).append(" s; ")
                 .append(cycles).append(" uncontended cycles after ").append(warmup).append(" warm-up; contended ")
                 .append(durationMillis).append(" ms per point; ").append(Runtime.getRuntime().availableProcessors())
-                .append(" CPUs; java ").append(System.getProperty("java.version")).append(".\n\n");
+                .append(" CPUs; java ").append(System.getProperty("java.version"))
+                .append(selected("") ? "" : "; backend: " + only + " only").append(".\n\n");
         table(b, "Uncontended acquire + release (one client)", "backend | subject | p50 µs | p99 µs | cycles",
                 tables.get("uncontended"));
         table(b, "Contended (each participant its own client / coordinator + session; one lock name)",
-                "backend | subject | participants | acquisitions/s | grants | FIFO overtakes | coord wake-ups per release | note",
+                "backend | subject | participants | acquisitions/s | grants | FIFO overtakes | wake-ups per release | note",
                 tables.get("contended"));
         table(b, "Pending acquireAsync() on one coordinator (" + pendingSessions + " sessions × " + pendingNames
                 + " names held by another coordinator)",
@@ -288,7 +325,7 @@ public final class Bench {
         table(b, "Ratios (> 1 on a time = coord slower; > 1 on a throughput = coord faster)",
                 "backend | coord lock / raw p50 | coord fair / raw p50 | coord lock / best peer p50 | coord lock / best peer p99"
                         + " | coord fair / best fair peer p50 | coord fair / best fair peer acq/s @4 | @32 | @64"
-                        + " | coord fair acq/s @64 / @4",
+                        + " | coord fair acq/s @64 / @4 | coord fair / raw waiting floor acq/s @4 | @32 | @64",
                 ratios());
         return b.toString();
     }
@@ -297,6 +334,9 @@ public final class Bench {
     private List<String[]> ratios() {
         List<String[]> out = new ArrayList<>();
         for (String backend : List.of("etcd", "redis", "zookeeper")) {
+            if (!selected(backend)) {
+                continue;
+            }
             double raw = cell("uncontended", backend, "raw", 2);
             double lock50 = cell("uncontended", backend, "coord lock", 2);
             double lock99 = cell("uncontended", backend, "coord lock", 3);
@@ -310,6 +350,9 @@ public final class Bench {
                 r.add(contended(backend, "coord fair", n) / bestPeer("contended", backend, true, 3, n, true));
             }
             r.add(contended(backend, "coord fair", "64") / contended(backend, "coord fair", "4"));
+            for (String n : List.of("4", "32", "64")) { // only etcd has a contended raw row: "–" elsewhere
+                r.add(contended(backend, "coord fair", n) / contended(backend, "raw", n));
+            }
             out.add(r.stream().map(Measure::format).toArray(String[]::new));
         }
         return out;

@@ -9,11 +9,14 @@ import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.Lock;
+import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.kv.TxnResponse;
 import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.PutOption;
+import io.etcd.jetcd.options.WatchOption;
+import io.etcd.jetcd.watch.WatchEvent;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
@@ -23,6 +26,10 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
@@ -101,6 +108,74 @@ final class Peers {
                 @Override
                 public void release() throws Exception {
                     kv.delete(key).get();
+                }
+
+                @Override
+                public void close() throws Exception {
+                    client.getLeaseClient().revoke(lease).get();
+                    client.close();
+                }
+            };
+        };
+    }
+
+    /**
+     * The contended etcd floor, the simplest correct etcd lock with plain jetcd (unfair, thundering herd):
+     * acquire = txn "put my value on the lock key, leased, if its create revision is 0" (one round trip,
+     * as {@link #etcdRaw}); when the key is taken, a watch on the lock key from that txn's header
+     * revision + 1 (the key existed at that revision, so its DELETE is after it and cannot be missed)
+     * until a DELETE event, then the txn again. Release = delete (one round trip). Every waiter wakes on
+     * every release; {@link Participant#wakeups()} counts the DELETE events that woke this participant.
+     * A fresh watch per wait, as in Go's concurrency.Mutex: no shared stream, no local dispatch.
+     */
+    static Participant.Factory etcdRawWaiting(List<String> endpoints) {
+        return name -> {
+            Client client = etcdClient(endpoints);
+            long lease = client.getLeaseClient().grant(ETCD_LEASE_SECONDS).get().getID();
+            KV kv = client.getKVClient();
+            Watch watch = client.getWatchClient();
+            ByteSequence key = bs("/bench-raw-wait/" + name);
+            ByteSequence value = bs(UUID.randomUUID().toString());
+            PutOption put = PutOption.builder().withLeaseId(lease).build();
+            AtomicLong wakeups = new AtomicLong();
+            return new Participant() {
+                @Override
+                public void acquire() throws Exception {
+                    while (true) {
+                        TxnResponse r = kv.txn().If(new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
+                                .Then(Op.put(key, value, put)).commit().get();
+                        if (r.isSucceeded()) {
+                            return;
+                        }
+                        CompletableFuture<Boolean> deleted = new CompletableFuture<>();
+                        // listener runs on jetcd's event loop: only completes the future, never blocks
+                        Watch.Listener listener = Watch.listener(resp -> {
+                            for (WatchEvent e : resp.getEvents()) {
+                                if (e.getEventType() == WatchEvent.EventType.DELETE) {
+                                    deleted.complete(true);
+                                }
+                            }
+                        }, err -> deleted.complete(false), () -> deleted.complete(false));
+                        WatchOption opt = WatchOption.builder().withRevision(r.getHeader().getRevision() + 1)
+                                .withNoPut(true).build();
+                        try (Watch.Watcher w = watch.watch(key, opt, listener)) {
+                            if (deleted.get(30, TimeUnit.SECONDS)) {
+                                wakeups.incrementAndGet();
+                            }
+                        } catch (TimeoutException e) {
+                            // no event in 30 s: re-check with the txn (retrying is always safe)
+                        }
+                    }
+                }
+
+                @Override
+                public void release() throws Exception {
+                    kv.delete(key).get();
+                }
+
+                @Override
+                public long wakeups() {
+                    return wakeups.get();
                 }
 
                 @Override

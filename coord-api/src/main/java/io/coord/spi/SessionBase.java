@@ -36,8 +36,9 @@ import org.slf4j.LoggerFactory;
  * round. One member of a cluster that freezes with its connections open (answering nothing until
  * the client's transport keep-alive gives up on it) would otherwise hold the session's only
  * renewal until it times out, twice in a row within one TTL; a second attempt goes to another
- * member. Renewals are idempotent, so a duplicate costs one request. When every attempt of a round
- * failed the session becomes SUSPENDED and starts a new round sooner; when {@code validUntil} passes with no newer
+ * member. Renewals are idempotent, so a duplicate costs one request. The first failed attempt of a
+ * round that has not succeeded makes the session SUSPENDED; when every attempt failed, a new round
+ * starts sooner; when {@code validUntil} passes with no newer
  * success it becomes EXPIRED — a conservative local verdict, given a guard interval (TTL/5, at
  * most 500 ms) before the deadline so that the loss signals fire no later than the deadline,
  * whatever the network does. If the server answers that the lease is gone,
@@ -366,16 +367,18 @@ public abstract class SessionBase implements Session {
                 }
             } else if (error == null) {
                 before = null; // expire below, outside the mutex
-            } else if (!round.over && ++round.failed < RENEWAL_ATTEMPTS) {
-                sendNext = round.failed == round.sent; // every attempt so far failed: do not wait for the hedge
-            } else if (!round.over) {
-                round.over = true;
+            } else if (!round.over) { // a failure of a round that has not succeeded (yet): renewals are failing
                 state = SessionState.SUSPENDED;
-                long retry = Math.max(TimeUnit.MILLISECONDS.toNanos(20), renewIntervalNanos / 4);
-                renewTimer = coordinator.scheduler().schedule(this::renew, retry, TimeUnit.NANOSECONDS);
                 if (before == SessionState.ACTIVE) {
                     log.info("{}: renewal failed ({}); suspended, valid for {} ms more", this, error.toString(),
                             TimeUnit.NANOSECONDS.toMillis(validUntil - now));
+                }
+                if (++round.failed < RENEWAL_ATTEMPTS) {
+                    sendNext = round.failed == round.sent; // every attempt so far failed: do not wait for the hedge
+                } else {
+                    round.over = true;
+                    long retry = Math.max(TimeUnit.MILLISECONDS.toNanos(20), renewIntervalNanos / 4);
+                    renewTimer = coordinator.scheduler().schedule(this::renew, retry, TimeUnit.NANOSECONDS);
                 }
             }
         }

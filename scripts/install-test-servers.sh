@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Makes sure the real servers coord's tests need are installed: etcd (Debian package etcd-server)
-# and redis-server. Idempotent: installs only what is missing, runs `apt-get update` at most once,
-# and never starts a service (these Debian packages do not start one; the tests start their own
+# Makes sure the real servers coord's tests need are installed: etcd (Debian package etcd-server),
+# etcdctl (etcd-client: the Go client the etcd interop tests queue against) and redis-server.
+# Idempotent: installs only what is missing, runs `apt-get update` at most once, and never starts
+# a service (these Debian packages do not start one; the tests start their own
 # servers on loopback ports with temporary data directories). ZooKeeper needs nothing: the tests
 # run it in-process.
 #
@@ -10,6 +11,7 @@ set -euo pipefail
 
 missing=()
 command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
+command -v etcdctl >/dev/null 2>&1 || missing+=(etcd-client)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 # redis-cli (package redis-tools, a dependency of redis-server) builds the test Redis Cluster;
 # the kit falls back to plain CLUSTER commands without it, so it is not required on its own.
@@ -45,7 +47,7 @@ if ((${#missing[@]} > 0)); then
   fi
 fi
 
-for bin in etcd redis-server; do
+for bin in etcd etcdctl redis-server; do
   if ! command -v "$bin" >/dev/null 2>&1; then
     echo "install-test-servers: $bin still missing after install" >&2
     exit 1
@@ -53,6 +55,7 @@ for bin in etcd redis-server; do
 done
 
 echo "install-test-servers: $(etcd --version 2>/dev/null | head -n 1) at $(command -v etcd)"
+echo "install-test-servers: $(ETCDCTL_API=3 etcdctl version 2>/dev/null | head -n 1) at $(command -v etcdctl)"
 echo "install-test-servers: $(redis-server --version) at $(command -v redis-server)"
 if command -v redis-cli >/dev/null 2>&1; then
   echo "install-test-servers: $(redis-cli --version) at $(command -v redis-cli)"

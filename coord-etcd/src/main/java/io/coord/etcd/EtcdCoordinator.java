@@ -8,6 +8,7 @@ import io.coord.election.Leadership;
 import io.coord.lock.FairLock;
 import io.coord.lock.FencedLock;
 import io.coord.lock.LockGrant;
+import io.coord.spi.Arguments;
 import io.coord.spi.CoordinatorBase;
 import io.coord.spi.SessionBase;
 import io.etcd.jetcd.ByteSequence;
@@ -54,6 +55,9 @@ import org.slf4j.LoggerFactory;
  *   <li>The strongest fencing etcd offers: {@link #fencedPut} writes a key in the same etcd transaction that
  *       checks the lock key still has the grant's create revision.</li>
  *   <li>Key layout: {@link EtcdKeys}. Nothing is permanent: an idle namespace has no keys.</li>
+ *   <li>Locks, fair locks and elections queue together with etcd's Go {@code concurrency.Mutex} /
+ *       {@code Election} and {@code etcdctl lock} / {@code etcdctl elect} on the prefix given by
+ *       {@link #lockPrefix}, {@link #fairLockPrefix} and {@link #electionPrefix}.</li>
  * </ul>
  *
  * <h2>Threads</h2>
@@ -115,6 +119,48 @@ public final class EtcdCoordinator extends CoordinatorBase {
     /** A builder: endpoints, namespace, timeouts, and a hook to configure jetcd (TLS, authentication). */
     public static EtcdCoordinatorBuilder builder() {
         return new EtcdCoordinatorBuilder();
+    }
+
+    // ---- interop with etcd's Go concurrency recipes -------------------------------------------
+
+    /**
+     * The etcd key prefix of the plain lock {@code name} in {@code namespace}, without the trailing '/': the
+     * {@code pfx} of Go's {@code concurrency.NewMutex(session, pfx)} and the {@code <lockname>} of
+     * {@code etcdctl lock}. A Go mutex or an etcdctl lock on this prefix and coord's {@link FencedLock} of that
+     * name exclude each other and are granted in one create-revision order (coord's token: the key's create
+     * revision). Every key of this lock is {@code <prefix>/<lease id in lower-case hex>}, the Go recipe's shape;
+     * coord-etcd keeps this mapping stable (it is a declared compatibility, tested against etcdctl).
+     *
+     * @throws IllegalArgumentException when {@code namespace} or {@code name} would be refused by a coordinator
+     */
+    public static String lockPrefix(String namespace, String name) {
+        return prefix(namespace, Primitive.LOCK, name);
+    }
+
+    /** Same as {@link #lockPrefix(String, String)} for the {@link FairLock} {@code name} (a different lock). */
+    public static String fairLockPrefix(String namespace, String name) {
+        return prefix(namespace, Primitive.FAIR_LOCK, name);
+    }
+
+    /**
+     * The etcd key prefix of election {@code name} in {@code namespace}, without the trailing '/': the
+     * {@code pfx} of Go's {@code concurrency.NewElection(session, pfx)} and the {@code <election-name>} of
+     * {@code etcdctl elect}. Go candidates and coord candidates on it share one election (leader = smallest
+     * create revision; its value = the leader's proposal; coord's term = that create revision).
+     *
+     * @throws IllegalArgumentException when {@code namespace} or {@code name} would be refused by a coordinator
+     */
+    public static String electionPrefix(String namespace, String name) {
+        return prefix(namespace, Primitive.ELECTION, name);
+    }
+
+    private static String prefix(String namespace, Primitive primitive, String name) {
+        String what = switch (primitive) {
+            case FAIR_LOCK -> "fair lock";
+            case ELECTION -> "election";
+            default -> "lock";
+        };
+        return EtcdKeys.queuePrefix(Arguments.namespace(namespace), primitive, Arguments.name(what, name));
     }
 
     /** The key layout of this coordinator's namespace. */

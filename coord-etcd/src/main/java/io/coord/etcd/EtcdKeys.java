@@ -1,5 +1,6 @@
 package io.coord.etcd;
 
+import io.coord.Primitive;
 import io.coord.spi.NameEncoding;
 import io.etcd.jetcd.ByteSequence;
 import java.nio.charset.StandardCharsets;
@@ -32,10 +33,26 @@ final class EtcdKeys {
     /** The first segment of every coord key. */
     static final String ROOT = "coord/";
 
+    private final String namespace;
     private final String root;
 
     EtcdKeys(String namespace) {
+        this.namespace = namespace;
         this.root = ROOT + NameEncoding.encode(namespace) + "/";
+    }
+
+    /**
+     * {@code coord/<ns>/<kind>/<name>}, without the trailing '/': the prefix etcd's Go {@code concurrency}
+     * recipes and {@code etcdctl lock|elect} take (they append the '/' themselves), so they share the queue.
+     */
+    static String queuePrefix(String namespace, Primitive primitive, String name) {
+        String kind = switch (primitive) {
+            case LOCK -> "lock";
+            case FAIR_LOCK -> "fairlock";
+            case ELECTION -> "election";
+            default -> throw new IllegalArgumentException("no etcd queue for " + primitive + "; allowed: LOCK, FAIR_LOCK, ELECTION");
+        };
+        return ROOT + NameEncoding.encode(namespace) + "/" + kind + "/" + NameEncoding.encode(name);
     }
 
     /** {@code coord/<ns>/}: every key of this namespace starts with it. */
@@ -45,12 +62,12 @@ final class EtcdKeys {
 
     /** {@code coord/<ns>/lock/<name>/} (fair: {@code fairlock}). */
     ByteSequence lockQueue(String name, boolean fair) {
-        return bytes(root + (fair ? "fairlock/" : "lock/") + NameEncoding.encode(name) + "/");
+        return bytes(queuePrefix(namespace, fair ? Primitive.FAIR_LOCK : Primitive.LOCK, name) + "/");
     }
 
     /** {@code coord/<ns>/election/<name>/}. */
     ByteSequence electionQueue(String name) {
-        return bytes(root + "election/" + NameEncoding.encode(name) + "/");
+        return bytes(queuePrefix(namespace, Primitive.ELECTION, name) + "/");
     }
 
     /** The key of one session in a queue: {@code <queue><lease hex>}. */

@@ -22,11 +22,21 @@ import java.util.concurrent.ThreadLocalRandom;
  *
  * <p>{@code <encoded name>} is {@link NameEncoding#encode(String)} of the lock or election name (only
  * {@code [A-Za-z0-9_-]} and {@code %XX}: never '/', '.', or anything ZooKeeper rejects).
- * {@code <entry>} is {@code <owner>-<nonce>-<sequence>}: {@code owner} is the ZooKeeper session id
+ * {@code <entry>} is {@code <owner>-<nonce>-lock-<sequence>}: {@code owner} is the ZooKeeper session id
  * as 16 hex digits, {@code nonce} 8 random hex digits chosen per acquisition, and {@code sequence}
  * the 10-digit suffix ZooKeeper appends. {@code <owner>-<nonce>-} is unique to one acquisition, so
  * the acquisition can find its own node by listing the queue even when the reply to its create was
  * lost (interrupt, connection loss).
+ *
+ * <h2>A compatibility contract with Curator</h2>
+ * The {@value #CURATOR_MARKER} marker is Curator's: {@code InterProcessMutex} and {@code LeaderSelector}
+ * sort a queue's children by the text after the last {@code lock-} (its protected nodes are
+ * {@code _c_<uuid>-lock-<sequence>}), and hex digits never spell {@code lock-}, so for Curator too a coord
+ * entry sorts by its sequence. coord sorts every child whose name ends in 10 digits by that suffix,
+ * Curator's included. Both therefore see one queue in one order, and a Curator recipe pointed at
+ * {@link #queue} queues with coord. Curator's {@code LeaderLatch} sorts after {@code latch-} and does not
+ * interoperate. This layout is checked by a test ({@code ZooKeeperCuratorInteropTest}); changing it breaks
+ * mixed fleets.
  *
  * <h2>What remains after use (the "permanent" nodes)</h2>
  * Queue entries are ephemeral: they go with their session at the latest, and at once when the
@@ -55,12 +65,23 @@ final class ZkPaths {
     static final String ELECTIONS = "elections";
 
     private static final int SEQUENCE_DIGITS = 10;
+    /** The marker before the sequence that Curator's lock recipes sort by (see the class comment). */
+    static final String CURATOR_MARKER = "lock-";
 
     private final String root;
 
     /** @param namespace validated namespace, e.g. {@code "myapp"} or {@code "team/myapp"} */
     ZkPaths(String namespace) {
         this.root = "/" + namespace;
+    }
+
+    /** A namespace coord accepts on ZooKeeper: a valid coord namespace that is not ZooKeeper's own tree. */
+    static String checkNamespace(String namespace) {
+        io.coord.spi.Arguments.namespace(namespace);
+        if (namespace.equals("zookeeper") || namespace.startsWith("zookeeper/")) {
+            throw new IllegalArgumentException("bad namespace '" + namespace + "': 'zookeeper' is ZooKeeper's own tree");
+        }
+        return namespace;
     }
 
     /** {@code /<namespace>}. */
@@ -92,9 +113,9 @@ final class ZkPaths {
         return kindDir(primitive) + "/" + NameEncoding.encode(name);
     }
 
-    /** The path prefix handed to an EPHEMERAL_SEQUENTIAL create: {@code <queue>/<owner>-<nonce>-}. */
+    /** The name prefix handed to an EPHEMERAL_SEQUENTIAL create: {@code <owner>-<nonce>-lock-}. */
     static String entryPrefix(long zkSessionId) {
-        return String.format(Locale.ROOT, "%016x-%08x-", zkSessionId, ThreadLocalRandom.current().nextInt());
+        return String.format(Locale.ROOT, "%016x-%08x-", zkSessionId, ThreadLocalRandom.current().nextInt()) + CURATOR_MARKER;
     }
 
     /** The sequence suffix of an entry name. */

@@ -2,6 +2,7 @@ package io.coord.zookeeper;
 
 import io.coord.BackendUnavailableException;
 import io.coord.Capability;
+import io.coord.Primitive;
 import io.coord.election.ElectionView;
 import io.coord.spi.Arguments;
 import io.coord.spi.CoordinatorBase;
@@ -104,6 +105,43 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
             close();
             throw e;
         }
+    }
+
+    // ---- interop with Curator's recipes ----------------------------------------------------------
+
+    /**
+     * The ZooKeeper path of the queue of the plain lock {@code name} in {@code namespace}: the path to give
+     * Curator's {@code InterProcessMutex}. A Curator mutex on it and coord's {@link io.coord.lock.FencedLock}
+     * of that name exclude each other and are granted in one order, the queue's sequence order (coord's
+     * token: its node's czxid). coord-zookeeper keeps this layout stable (see {@link ZkPaths}; tested against
+     * Curator).
+     *
+     * @throws IllegalArgumentException when {@code namespace} or {@code name} would be refused by a coordinator
+     */
+    public static String lockPath(String namespace, String name) {
+        return path(namespace, Primitive.LOCK, name);
+    }
+
+    /** Same as {@link #lockPath(String, String)} for the fair lock {@code name} (a different lock). */
+    public static String fairLockPath(String namespace, String name) {
+        return path(namespace, Primitive.FAIR_LOCK, name);
+    }
+
+    /**
+     * The ZooKeeper path of election {@code name} in {@code namespace}: the path to give Curator's
+     * {@code LeaderSelector}. Curator participants and coord candidates share one election: the leader is
+     * the first node in sequence order, its value the node's data (a Curator participant's id). Curator's
+     * {@code LeaderLatch} sorts by another marker and does not interoperate.
+     *
+     * @throws IllegalArgumentException when {@code namespace} or {@code name} would be refused by a coordinator
+     */
+    public static String electionPath(String namespace, String name) {
+        return path(namespace, Primitive.ELECTION, name);
+    }
+
+    private static String path(String namespace, Primitive primitive, String name) {
+        return new ZkPaths(ZkPaths.checkNamespace(namespace)).queue(primitive, Arguments.name(primitive == Primitive.ELECTION
+                ? "election" : primitive == Primitive.FAIR_LOCK ? "fair lock" : "lock", name));
     }
 
     /** A builder: endpoints (the ensemble), namespace, timeouts. */

@@ -50,10 +50,7 @@ public final class ZooKeeperCoordinatorBuilder extends CoordinatorBuilder<ZooKee
 
     @Override
     protected String checkNamespace(String namespace) {
-        if (namespace.equals("zookeeper") || namespace.startsWith("zookeeper/")) {
-            throw new IllegalArgumentException("bad namespace '" + namespace + "': 'zookeeper' is ZooKeeper's own tree");
-        }
-        return namespace;
+        return ZkPaths.checkNamespace(namespace);
     }
 
     // ---- read by ZooKeeperCoordinator -----------------------------------------------------------

@@ -35,6 +35,11 @@ public final class TestServers {
         return ZooKeeperTestEnsemble.start();
     }
 
+    /** A throwaway PostgreSQL on a loopback port, started from the installed binaries ({@link PostgresProcess}). */
+    public static PostgresProcess postgres() {
+        return PostgresProcess.start();
+    }
+
     /** A single etcd node (or the external cluster). */
     public static EtcdServer etcd() {
         return etcd(1, TestServerPolicy.fromEnvironment());

@@ -1,0 +1,36 @@
+package io.coord.fencing;
+
+/**
+ * The outcome of one {@link Fence#write}: accepted (applied, {@code highestSeen == token}) or stale
+ * (nothing applied, {@code highestSeen > token}: a newer holder has written).
+ *
+ * @param accepted whether the write was applied and its token recorded
+ * @param resource the fenced resource
+ * @param token the token the write carried
+ * @param highestSeen the highest token recorded for the resource after this write
+ */
+public record FenceResult(boolean accepted, String resource, long token, long highestSeen) {
+
+    /** Checks that an accepted result records its own token and a stale one a higher token. */
+    public FenceResult {
+        if (accepted ? highestSeen != token : highestSeen <= token) {
+            throw new IllegalArgumentException((accepted ? "an accepted" : "a stale") + " write of token " + token
+                    + " cannot leave highest " + highestSeen + " (accepted: equal; stale: greater)");
+        }
+    }
+
+    /** The write with {@code token} was applied. */
+    public static FenceResult accepted(String resource, long token) {
+        return new FenceResult(true, resource, token, token);
+    }
+
+    /** The write with {@code token} was refused: {@code highestSeen > token} was recorded before. */
+    public static FenceResult stale(String resource, long token, long highestSeen) {
+        return new FenceResult(false, resource, token, highestSeen);
+    }
+
+    /** True when refused. */
+    public boolean isStale() {
+        return !accepted;
+    }
+}

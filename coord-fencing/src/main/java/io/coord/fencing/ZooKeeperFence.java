@@ -1,6 +1,8 @@
 package io.coord.fencing;
 
 import io.coord.BackendUnavailableException;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.OptionalLong;
@@ -46,7 +48,11 @@ public final class ZooKeeperFence implements Fence<byte[]> {
                     + " (leading '/', no trailing or double '/'), got \"" + root + "\"");
         }
         this.root = root;
-        this.acl = List.copyOf(acl);
+        // Not List.copyOf: ZooKeeper validates an ACL list with contains(null), which immutable lists refuse.
+        this.acl = Collections.unmodifiableList(new ArrayList<>(acl));
+        if (this.acl.isEmpty() || this.acl.contains(null)) {
+            throw new IllegalArgumentException("acl must name at least one ACL and no null, got " + acl);
+        }
     }
 
     /** A fence under {@code /coord/fence} with open ACLs. */

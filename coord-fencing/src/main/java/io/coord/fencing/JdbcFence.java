@@ -30,7 +30,7 @@ import javax.sql.DataSource;
  * RETURNING token
  * }</pre>
  * A row back means accepted; none means stale, and the highest token is then read in the same
- * transaction. The SQL is PostgreSQL's (also accepted by CockroachDB, YugabyteDB and SQLite 3.35+).
+ * transaction. The SQL is PostgreSQL's (tested on PostgreSQL 15).
  *
  * <p>Guarantee: the statement locks the resource's fence row until the transaction ends, so
  * writers of one resource are serialized; under READ COMMITTED (PostgreSQL's default) the check

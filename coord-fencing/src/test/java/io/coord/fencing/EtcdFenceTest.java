@@ -39,22 +39,7 @@ class EtcdFenceTest extends FenceContractTest {
 
     @Override
     Sink sink() {
-        return new Sink() {
-            @Override
-            public Fence<?> fence() {
-                return fence;
-            }
-
-            @Override
-            public FenceResult write(String resource, long token, String value) {
-                return fence.write(resource, token, value.getBytes(StandardCharsets.UTF_8));
-            }
-
-            @Override
-            public Optional<String> value(String resource) {
-                return get(fence.valueKey(resource)).map(kv -> kv.getValue().toString(StandardCharsets.UTF_8));
-            }
-        };
+        return Sink.ofBytes(fence, r -> get(fence.valueKey(r)).map(kv -> kv.getValue().getBytes()).orElse(null));
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.coord.fencing;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -16,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
@@ -30,14 +32,42 @@ abstract class FenceContractTest {
     private static final int THREADS = 8;
     private static final int WRITES_PER_THREAD = 25;
 
-    /** One store under test: the fence's write with a text value, and a direct read of the protected value. */
-    interface Sink {
-        Fence<?> fence();
-
+    /** Writes {@code value} with {@code token} through the fence under test. */
+    @FunctionalInterface
+    interface TextWrite {
         FenceResult write(String resource, long token, String value);
+    }
+
+    /** One store under test: the fence's write with a text value, and a direct read of the protected value. */
+    static final class Sink {
+        private final Fence<?> fence;
+        private final TextWrite write;
+        private final Function<String, Optional<String>> read;
+
+        Sink(Fence<?> fence, TextWrite write, Function<String, Optional<String>> read) {
+            this.fence = fence;
+            this.write = write;
+            this.read = read;
+        }
+
+        /** A fence whose write is a byte value, read back from the store by {@code read} (null: absent). */
+        static Sink ofBytes(Fence<byte[]> fence, Function<String, byte[]> read) {
+            return new Sink(fence, (r, t, v) -> fence.write(r, t, v.getBytes(StandardCharsets.UTF_8)),
+                    r -> Optional.ofNullable(read.apply(r)).map(b -> new String(b, StandardCharsets.UTF_8)));
+        }
+
+        Fence<?> fence() {
+            return fence;
+        }
+
+        FenceResult write(String resource, long token, String value) {
+            return write.write(resource, token, value);
+        }
 
         /** The value last applied, read from the store itself (not through the fence). */
-        Optional<String> value(String resource);
+        Optional<String> value(String resource) {
+            return read.apply(resource);
+        }
     }
 
     abstract Sink sink();

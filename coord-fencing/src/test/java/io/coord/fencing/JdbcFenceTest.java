@@ -48,26 +48,15 @@ class JdbcFenceTest extends FenceContractTest {
 
     @Override
     Sink sink() {
-        return new Sink() {
-            @Override
-            public Fence<?> fence() {
-                return fence;
-            }
+        return new Sink(fence, (r, t, v) -> fence.write(r, t, c -> upsert(c, r, v)), JdbcFenceTest::readValue);
+    }
 
-            @Override
-            public FenceResult write(String resource, long token, String value) {
-                return fence.write(resource, token, c -> upsert(c, resource, value));
-            }
-
-            @Override
-            public Optional<String> value(String resource) {
-                try (Connection c = dataSource.getConnection()) {
-                    return read(c, resource);
-                } catch (SQLException e) {
-                    throw new IllegalStateException(e);
-                }
-            }
-        };
+    private static Optional<String> readValue(String resource) {
+        try (Connection c = dataSource.getConnection()) {
+            return read(c, resource);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Test

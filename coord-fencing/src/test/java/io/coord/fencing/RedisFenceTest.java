@@ -11,7 +11,6 @@ import io.lettuce.core.api.sync.RedisCommands;
 import io.lettuce.core.cluster.SlotHash;
 import io.lettuce.core.codec.ByteArrayCodec;
 import java.nio.charset.StandardCharsets;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -48,22 +47,7 @@ class RedisFenceTest extends FenceContractTest {
 
     @Override
     Sink sink() {
-        return new Sink() {
-            @Override
-            public Fence<?> fence() {
-                return fence;
-            }
-
-            @Override
-            public FenceResult write(String resource, long token, String value) {
-                return fence.write(resource, token, value.getBytes(StandardCharsets.UTF_8));
-            }
-
-            @Override
-            public Optional<String> value(String resource) {
-                return Optional.ofNullable(commands.get(fence.valueKey(resource))).map(b -> new String(b, StandardCharsets.UTF_8));
-            }
-        };
+        return Sink.ofBytes(fence, r -> commands.get(fence.valueKey(r)));
     }
 
     @Test

@@ -8,7 +8,6 @@ import io.coord.testservers.TestServers;
 import io.coord.testservers.ZooKeeperTestServer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.Optional;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
@@ -43,31 +42,20 @@ class ZooKeeperFenceTest extends FenceContractTest {
 
     @Override
     Sink sink() {
-        return new Sink() {
-            @Override
-            public Fence<?> fence() {
-                return fence;
-            }
+        return Sink.ofBytes(fence, ZooKeeperFenceTest::valueOrNull);
+    }
 
-            @Override
-            public FenceResult write(String resource, long token, String value) {
-                return fence.write(resource, token, value.getBytes(StandardCharsets.UTF_8));
-            }
-
-            @Override
-            public Optional<String> value(String resource) {
-                try {
-                    return Optional.of(new String(zk.getData(fence.valueNode(resource), false, null), StandardCharsets.UTF_8));
-                } catch (KeeperException.NoNodeException e) {
-                    return Optional.empty();
-                } catch (KeeperException e) {
-                    throw new IllegalStateException(e);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw new IllegalStateException(e);
-                }
-            }
-        };
+    private static byte[] valueOrNull(String resource) {
+        try {
+            return zk.getData(fence.valueNode(resource), false, null);
+        } catch (KeeperException.NoNodeException e) {
+            return null;
+        } catch (KeeperException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     @Test

@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.coord.Coordinator;
+import io.coord.Session;
+import io.coord.election.Leadership;
+import io.coord.lock.LockGrant;
 import io.coord.testservers.TestServers;
 import io.coord.testservers.ZooKeeperTestServer;
 import java.nio.charset.StandardCharsets;
@@ -70,6 +74,31 @@ class ZooKeeperFenceTest extends FenceContractTest {
         assertThat(new String(token, StandardCharsets.US_ASCII)).isEqualTo("0000000000000000002");
         assertThat(stat.getVersion()).as("created, then set once").isEqualTo(1);
         assertThat(zk.getData(deep.valueNode("a/b c"), false, null)).containsExactly(2);
+    }
+
+    /** The tokens of a real coord lock and election, fed to the fence: the first holder, late, is refused. */
+    @Test
+    void aLockGrantsTokenAndALeadershipsTermFenceTheirWrites() throws Exception {
+        try (Coordinator coord = Coordinator.open("zookeeper://" + server.connectString() + "/fencing-e2e");
+             Session first = coord.openSession(Duration.ofSeconds(5));
+             Session second = coord.openSession(Duration.ofSeconds(5))) {
+            LockGrant old = first.lock("ledger").acquire();
+            assertThat(fence.write(old, "old".getBytes(StandardCharsets.UTF_8)).accepted()).isTrue();
+            old.release();
+            try (LockGrant current = second.lock("ledger").acquire()) {
+                assertThat(current.fencingToken()).isGreaterThan(old.fencingToken());
+                assertThat(fence.write(current, "current".getBytes(StandardCharsets.UTF_8)).accepted()).isTrue();
+                FenceResult late = fence.write(old, "late".getBytes(StandardCharsets.UTF_8));
+                assertThat(late).isEqualTo(FenceResult.stale("ledger", old.fencingToken(), current.fencingToken()));
+            }
+            assertThat(sink().value("ledger")).contains("current");
+
+            try (Leadership leader = first.election("scheduler").campaign("node-1")) {
+                assertThat(fence.write(leader, "leading".getBytes(StandardCharsets.UTF_8)))
+                        .isEqualTo(FenceResult.accepted("scheduler", leader.term()));
+            }
+            assertThat(fence.highestToken("scheduler")).isPresent();
+        }
     }
 
     @Test

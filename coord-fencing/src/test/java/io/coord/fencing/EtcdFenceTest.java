@@ -28,13 +28,8 @@ class EtcdFenceTest extends FenceContractTest {
     }
 
     @AfterAll
-    static void stop() {
-        if (client != null) {
-            client.close();
-        }
-        if (etcd != null) {
-            etcd.close();
-        }
+    static void stop() throws Exception {
+        closeAll(client, etcd);
     }
 
     @Override

@@ -72,6 +72,15 @@ abstract class FenceContractTest {
 
     abstract Sink sink();
 
+    /** Closes the non-null {@code resources} in order (clients before their server); for {@code @AfterAll}. */
+    static void closeAll(AutoCloseable... resources) throws Exception {
+        for (AutoCloseable r : resources) {
+            if (r != null) {
+                r.close();
+            }
+        }
+    }
+
     private String resource;
 
     @BeforeEach

@@ -40,10 +40,8 @@ class JdbcFenceTest extends FenceContractTest {
     }
 
     @AfterAll
-    static void stop() {
-        if (postgres != null) {
-            postgres.close();
-        }
+    static void stop() throws Exception {
+        closeAll(postgres);
     }
 
     @Override

@@ -28,16 +28,8 @@ class RedisClusterFenceTest extends FenceContractTest {
     }
 
     @AfterAll
-    static void stop() {
-        if (connection != null) {
-            connection.close();
-        }
-        if (client != null) {
-            client.shutdown();
-        }
-        if (cluster != null) {
-            cluster.close();
-        }
+    static void stop() throws Exception {
+        closeAll(connection, client, cluster);
     }
 
     @Override

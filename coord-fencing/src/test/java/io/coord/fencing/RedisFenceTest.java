@@ -33,16 +33,8 @@ class RedisFenceTest extends FenceContractTest {
     }
 
     @AfterAll
-    static void stop() {
-        if (connection != null) {
-            connection.close();
-        }
-        if (client != null) {
-            client.shutdown();
-        }
-        if (redis != null) {
-            redis.close();
-        }
+    static void stop() throws Exception {
+        closeAll(connection, client, redis);
     }
 
     @Override

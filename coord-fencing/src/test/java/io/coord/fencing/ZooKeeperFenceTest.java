@@ -35,13 +35,8 @@ class ZooKeeperFenceTest extends FenceContractTest {
     }
 
     @AfterAll
-    static void stop() throws InterruptedException {
-        if (zk != null) {
-            zk.close();
-        }
-        if (server != null) {
-            server.close();
-        }
+    static void stop() throws Exception {
+        closeAll(zk, server);
     }
 
     @Override

@@ -117,7 +117,7 @@ class JdbcFenceTest extends FenceContractTest {
         assertThat(JdbcFence.of(dataSource, "public.other_fence").ddl()).startsWith("CREATE TABLE IF NOT EXISTS public.other_fence (");
     }
 
-    private static void upsert(Connection c, String resource, String value) throws SQLException {
+    static void upsert(Connection c, String resource, String value) throws SQLException {
         try (PreparedStatement s = c.prepareStatement(UPSERT)) {
             s.setString(1, resource);
             s.setString(2, value);
@@ -125,7 +125,7 @@ class JdbcFenceTest extends FenceContractTest {
         }
     }
 
-    private static Optional<String> read(Connection c, String resource) throws SQLException {
+    static Optional<String> read(Connection c, String resource) throws SQLException {
         try (PreparedStatement s = c.prepareStatement("SELECT value FROM protected_value WHERE resource = ?")) {
             s.setString(1, resource);
             try (ResultSet rs = s.executeQuery()) {

@@ -2,6 +2,8 @@ package io.coord.examples.crontab;
 
 import io.coord.CoordException;
 import io.coord.Coordinator;
+import io.coord.fencing.ZooKeeperFence;
+import org.apache.zookeeper.ZooKeeper;
 import io.coord.Session;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -183,6 +185,7 @@ public final class CrontabDemo {
     static Summary run(Config config, PrintStream out) throws Exception {
         Console console = new Console(out);
         EmbeddedZooKeeper zookeeper = null;
+        ZooKeeper storeClient = null;
         List<WorkerNetwork> networks = new ArrayList<>();
         List<Coordinator> coordinators = new ArrayList<>();
         List<Thread> threads = new ArrayList<>();
@@ -204,7 +207,13 @@ public final class CrontabDemo {
                     config.ttl().toMillis(), uri);
 
             boolean proxied = !backend.isRedisCluster();             // a cluster client would bypass the proxies
-            FencedStore store = new FencedStore();
+            if (zookeeper == null) {                                  // the backend is elsewhere: ZooKeeper only for the store
+                zookeeper = EmbeddedZooKeeper.start(EMBEDDED_TICK_TIME_MS);
+            }
+            storeClient = EmbeddedZooKeeper.connect(zookeeper.connectString());
+            FencedStore store = new FencedStore(ZooKeeperFence.of(storeClient), "crontab/job");
+            console.say("store: a ZooKeeperFence (coord-fencing) on the embedded ZooKeeper %s: it rejects stale tokens itself",
+                    zookeeper.connectString());
             CrashPlan crashPlan = new CrashPlan(config.crashAt());
             List<Session> sessions = new ArrayList<>();
             for (int i = 1; i <= config.workers(); i++) {
@@ -253,6 +262,9 @@ public final class CrontabDemo {
                     }
                 }
                 network.close();
+            }
+            if (storeClient != null) {
+                storeClient.close();
             }
             if (zookeeper != null) {
                 zookeeper.close();

@@ -7,7 +7,11 @@ import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.server.ServerCnxnFactory;
 import org.apache.zookeeper.server.ZooKeeperServer;
 
@@ -54,6 +58,21 @@ final class EmbeddedZooKeeper implements AutoCloseable {
     /** {@code host:port} for a client. */
     String connectString() {
         return InetAddress.getLoopbackAddress().getHostAddress() + ":" + connections.getLocalPort();
+    }
+
+    /** A plain ZooKeeper client of {@code connectString}, connected (at most 10 s), for the store's fence. */
+    static ZooKeeper connect(String connectString) throws IOException, InterruptedException {
+        CountDownLatch connected = new CountDownLatch(1);
+        ZooKeeper zk = new ZooKeeper(connectString, 10_000, event -> {
+            if (event.getState() == Watcher.Event.KeeperState.SyncConnected) {
+                connected.countDown();
+            }
+        });
+        if (!connected.await(10, TimeUnit.SECONDS)) {
+            zk.close();
+            throw new IOException("the store's ZooKeeper client did not connect to " + connectString + " within 10 s");
+        }
+        return zk;
     }
 
     int tickTimeMillis() {

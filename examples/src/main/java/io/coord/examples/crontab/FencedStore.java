@@ -1,5 +1,9 @@
 package io.coord.examples.crontab;
 
+import io.coord.fencing.Fence;
+import io.coord.fencing.FenceResult;
+import io.coord.fencing.ZooKeeperFence;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -7,18 +11,20 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The resource the job writes to, guarded by fencing tokens: it stands for a database table with
- * one row per tick, written by {@code INSERT ... WHERE :token >= (SELECT max_token ...)} in one
- * transaction, or any store that can compare-and-set.
+ * The resource the job writes to, guarded by fencing tokens — checked by a real store, not by this
+ * class: every run writes through coord-fencing's {@link ZooKeeperFence} on an embedded ZooKeeper
+ * server that stands for your database (with a database, {@code JdbcFence} does the same inside your
+ * transaction; see the README's "Fenced sinks").
  *
- * <p>A write of {@code (tick, worker, token)} is accepted only if, as one atomic step,
+ * <p>A write of {@code (tick, worker, token)} is accepted only if
  * <ol>
- *   <li>{@code token >= } the highest token this store has accepted (else: stale token — the
- *       writer's lock or leadership was already taken over by someone newer), and</li>
- *   <li>no write for that tick was accepted before (else: the tick already ran).</li>
+ *   <li>the fence accepts the token: {@code token >=} the highest token it has recorded for the job,
+ *       checked and recorded by the store in one atomic step (else: stale token — the writer's
+ *       leadership was already taken over by someone newer), and</li>
+ *   <li>no write for that tick was accepted before (else: the tick already ran; nothing is written).</li>
  * </ol>
- * An accepted write raises the highest token seen. Every attempt, accepted or not, is kept in order
- * so that {@link Summary} can re-check the invariants from the raw history.
+ * Every attempt, accepted or not, is kept in order so that {@link Summary} can re-check the invariants
+ * from the raw history.
  *
  * <p>Thread safety: all state is guarded by this object's monitor; any thread may call any method.
  */
@@ -30,18 +36,28 @@ final class FencedStore {
     record Attempt(int seq, long tick, String worker, long token, Outcome outcome, long highestBefore) {
     }
 
-    private long highestToken;                            // 0 = nothing accepted yet
+    private final Fence<byte[]> fence;
+    private final String resource;
+    private long highestToken;                            // mirror of the fence's: 0 = nothing accepted yet
     private final Map<Long, String> runByTick = new HashMap<>();
     private final List<Attempt> attempts = new ArrayList<>();
 
+    /** @param resource the fence's resource name for this job (one fence for all its ticks) */
+    FencedStore(Fence<byte[]> fence, String resource) {
+        this.fence = fence;
+        this.resource = resource;
+    }
+
     synchronized Attempt write(long tick, String worker, long token) {
         Outcome outcome;
-        if (token < highestToken) {
-            outcome = Outcome.REJECTED_STALE_TOKEN;
-        } else if (runByTick.containsKey(tick)) {
-            outcome = Outcome.REJECTED_TICK_ALREADY_RUN;
+        if (runByTick.containsKey(tick)) {
+            // nothing is written for a tick that ran; the store still says whether the token was stale
+            outcome = token < fence.highestToken(resource).orElse(0) ? Outcome.REJECTED_STALE_TOKEN : Outcome.REJECTED_TICK_ALREADY_RUN;
         } else {
-            outcome = Outcome.ACCEPTED;
+            FenceResult result = fence.write(resource, token, ("tick " + tick + " by " + worker).getBytes(StandardCharsets.UTF_8));
+            outcome = result.accepted() ? Outcome.ACCEPTED : Outcome.REJECTED_STALE_TOKEN;
+        }
+        if (outcome == Outcome.ACCEPTED) {
             runByTick.put(tick, worker);
         }
         Attempt attempt = new Attempt(attempts.size() + 1, tick, worker, token, outcome, highestToken);
@@ -52,7 +68,6 @@ final class FencedStore {
         notifyAll();
         return attempt;
     }
-
     /**
      * Waits until a token greater than {@code token} has been accepted, or the deadline
      * ({@link System#nanoTime()} scale) passes. Used only to end the zombie's pause at the moment

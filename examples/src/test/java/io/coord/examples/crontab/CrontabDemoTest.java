@@ -89,8 +89,18 @@ class CrontabDemoTest {
     }
 
     @Test
-    void theStoreRejectsStaleTokensAndTicksThatAlreadyRan() {
-        FencedStore store = new FencedStore();
+    void theStoreRejectsStaleTokensAndTicksThatAlreadyRan() throws Exception {
+        try (EmbeddedZooKeeper zookeeper = EmbeddedZooKeeper.start(200)) {
+            org.apache.zookeeper.ZooKeeper client = EmbeddedZooKeeper.connect(zookeeper.connectString());
+            try {
+                checkStore(new FencedStore(io.coord.fencing.ZooKeeperFence.of(client), "crontab/test"));
+            } finally {
+                client.close();
+            }
+        }
+    }
+
+    private static void checkStore(FencedStore store) {
         assertEquals(FencedStore.Outcome.ACCEPTED, store.write(1, "a", 5).outcome());
         assertEquals(FencedStore.Outcome.ACCEPTED, store.write(2, "a", 5).outcome());   // same leader, same token
         assertEquals(FencedStore.Outcome.REJECTED_TICK_ALREADY_RUN, store.write(2, "b", 9).outcome());

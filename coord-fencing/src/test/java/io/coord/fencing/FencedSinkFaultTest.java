@@ -136,7 +136,7 @@ class FencedSinkFaultTest {
                 assertThat(late.highestSeen()).isEqualTo(next.fencingToken());
                 assertThat(sink.value(resource)).as("the newer holder's write stands").isEqualTo(Optional.of("b1"));
                 next.release();
-                FaultReport.add(new FaultReport.Row("holder paused past its TTL, late write to a " + sinkName + " sink",
+                FaultReport.add(new FaultReport.Row("holder paused past its TTL, late write to the " + sinkName + " sink",
                         label(backend), 3, 2, 1, 0, 1, List.of(recovery), "ok (the sink rejected the stale write)"));
             }
         }

@@ -1,5 +1,6 @@
 package io.coord.redis;
 
+import io.coord.AuthenticationException;
 import io.coord.BackendUnavailableException;
 import io.coord.Capability;
 import io.coord.Primitive;
@@ -121,7 +122,14 @@ public final class RedisCoordinator extends CoordinatorBase {
         } catch (RuntimeException e) {
             super.close();
             Throwable cause = e.getCause() != null ? e.getCause() : e;
-            throw new BackendUnavailableException("cannot connect to Redis at " + uris + " within " + timeout.toMillis()
+            String refused = RedisLink.authenticationRefusal(cause);
+            if (refused != null) {
+                RedisURI first = uris.get(0);
+                String user = first.getUsername() != null ? "user '" + first.getUsername() + "'"
+                        : first.getPassword() != null ? "the default user" : "a client without credentials";
+                throw new AuthenticationException("Redis at " + endpoint(first) + " refused " + user + ": " + refused, cause);
+            }
+            throw new BackendUnavailableException("cannot connect to Redis at " + uris.stream().map(RedisCoordinator::endpoint).toList() + " within " + timeout.toMillis()
                     + " ms: " + cause, cause);
         }
         this.link = connected;
@@ -132,9 +140,20 @@ public final class RedisCoordinator extends CoordinatorBase {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
+            Throwable cause = e.getCause() != null ? e.getCause() : e;
+            String refused = RedisLink.authenticationRefusal(cause);
+            if (refused != null) {
+                throw new AuthenticationException("Redis at " + endpoint(uris.get(0)) + " refused to subscribe the coordinator inbox "
+                        + inbox.channel() + " (see the least ACL in the coord-redis README): " + refused, cause);
+            }
             throw new BackendUnavailableException("cannot subscribe to the coordinator inbox " + inbox.channel() + ": " + e, e);
         }
         log.debug("redis coordinator {} connected ({}), namespace '{}'", coordinatorId, link.isCluster() ? "cluster" : "single server", namespace);
+    }
+
+    /** {@code host:port}, never the credentials. */
+    private static String endpoint(RedisURI uri) {
+        return uri.getHost() + ":" + uri.getPort();
     }
 
     /** A builder for a coordinator on one Redis server or a Redis Cluster. */

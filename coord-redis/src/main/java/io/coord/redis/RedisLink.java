@@ -6,6 +6,7 @@ import io.coord.spi.StatsRecorder;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
@@ -110,6 +111,7 @@ final class RedisLink implements AutoCloseable {
             single.setOptions(ClientOptions.builder().timeoutOptions(timeouts).socketOptions(socket).build());
             client = single;
             StatefulRedisConnection<String, String> first = single.connect(StringCodec.UTF8);
+            warnIfCredentialsUnneeded(single, uris.get(0), timeout);
             if (forceCluster != null) {
                 cluster = forceCluster;
             } else {
@@ -171,6 +173,45 @@ final class RedisLink implements AutoCloseable {
         }
     }
 
+    /**
+     * Redis accepts any password for a user configured {@code nopass}, so credentials sent to a
+     * server whose default user needs none are silently accepted. One probe without credentials
+     * (only when credentials are configured) tells: if it may PING, the credentials protect
+     * nothing and one WARN says so. A named {@code nopass} user behind a default user that does
+     * need a password is not detected (telling would take a failed AUTH, logged by the server).
+     */
+    private static void warnIfCredentialsUnneeded(RedisClient client, RedisURI configured, Duration timeout) {
+        if (configured.getPassword() == null) {
+            return;
+        }
+        RedisURI anonymous = RedisURI.builder().withHost(configured.getHost()).withPort(configured.getPort())
+                .withSsl(configured.isSsl()).withTimeout(timeout).build();
+        try (StatefulRedisConnection<String, String> probe = client.connect(StringCodec.UTF8, anonymous)) {
+            probe.async().ping().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            log.warn("credentials were sent to Redis at {}:{}, which does not require them (a client without credentials may connect);"
+                    + " Redis accepted them without checking", configured.getHost(), configured.getPort());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception expected) {
+            log.debug("Redis at {}:{} refuses clients without credentials, as configured", configured.getHost(), configured.getPort());
+        }
+    }
+
+    /**
+     * The server's error if {@code error} (or a cause) is Redis refusing who the client is
+     * ({@code WRONGPASS}, {@code NOAUTH}, {@code NOPERM}), else null. Redis's error texts carry no secret.
+     */
+    static String authenticationRefusal(Throwable error) {
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            String m = t.getMessage();
+            if (t instanceof RedisCommandExecutionException && m != null
+                    && (m.startsWith("WRONGPASS") || m.startsWith("NOAUTH") || m.startsWith("NOPERM"))) {
+                return m;
+            }
+        }
+        return null;
+    }
+
     public boolean isCluster() {
         return cluster;
     }
@@ -207,6 +248,11 @@ final class RedisLink implements AutoCloseable {
         Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
         if (cause instanceof BackendUnavailableException || cause instanceof IllegalStateException) {
             return CompletableFuture.failedFuture(cause);
+        }
+        String refused = authenticationRefusal(cause);
+        if (refused != null) {
+            // an ACL changed under a live coordinator: reported like an outage (sessions suspend, then expire), see the README
+            return CompletableFuture.failedFuture(new BackendUnavailableException("Redis refused the request (ACL): " + refused, cause));
         }
         return CompletableFuture.failedFuture(new BackendUnavailableException("Redis request failed: " + cause, cause));
     }

@@ -30,11 +30,18 @@ class RedisKitBackend implements KitBackend {
     private final String label;
     private final List<URI> masters;
     private final Function<String, String> uriForNamespace;
+    /** The default user's password on every master, or null where it has none. */
+    private final String adminPassword;
 
     RedisKitBackend(String label, List<URI> masters, Function<String, String> uriForNamespace) {
+        this(label, masters, uriForNamespace, null);
+    }
+
+    RedisKitBackend(String label, List<URI> masters, Function<String, String> uriForNamespace, String adminPassword) {
         this.label = label;
         this.masters = List.copyOf(masters);
         this.uriForNamespace = uriForNamespace;
+        this.adminPassword = adminPassword;
     }
 
     @Override
@@ -58,7 +65,7 @@ class RedisKitBackend implements KitBackend {
         String user = "coord-kit-" + UUID.randomUUID().toString().substring(0, 8);
         String password = UUID.randomUUID().toString();
         onEveryMaster("ACL", "SETUSER", user, "on", ">" + password, "~*", "&*", "+@all");
-        String uri = uriForNamespace.apply(namespace).replaceFirst("://", "://" + user + ":" + password + "@");
+        String uri = uriForNamespace.apply(namespace).replaceFirst("://([^@/]*@)?", "://" + user + ":" + password + "@");
         try {
             return new CrashableClient(Coordinator.open(uri), () -> {
                 onEveryMaster("ACL", "SETUSER", user, "off");
@@ -72,10 +79,19 @@ class RedisKitBackend implements KitBackend {
 
     private void onEveryMaster(String... command) {
         for (URI m : masters) {
-            try (RespConnection c = RespConnection.open(m.getHost(), m.getPort(), Duration.ofSeconds(2))) {
+            try (RespConnection c = admin(m)) {
                 c.command(command);
             }
         }
+    }
+
+    /** A RESP connection to {@code master} as the default user. */
+    private RespConnection admin(URI master) {
+        RespConnection c = RespConnection.open(master.getHost(), master.getPort(), Duration.ofSeconds(2));
+        if (adminPassword != null) {
+            c.command("AUTH", "default", adminPassword);
+        }
+        return c;
     }
 
     @Override
@@ -83,7 +99,7 @@ class RedisKitBackend implements KitBackend {
         Set<String> keys = new TreeSet<>();
         String pattern = new RedisKeys(namespace).scanPattern();
         for (URI m : masters) {
-            try (RespConnection c = RespConnection.open(m.getHost(), m.getPort(), Duration.ofSeconds(2))) {
+            try (RespConnection c = admin(m)) {
                 String cursor = "0";
                 for (int i = 0; i < 100_000; i++) {
                     List<?> reply = (List<?>) c.command("SCAN", cursor, "MATCH", pattern, "COUNT", "1000");
@@ -111,7 +127,7 @@ class RedisKitBackend implements KitBackend {
         String queue = new RedisKeys(namespace).queue(kind, name).queue();
         List<String> members = new ArrayList<>();
         for (URI m : masters) {
-            try (RespConnection c = RespConnection.open(m.getHost(), m.getPort(), Duration.ofSeconds(2))) {
+            try (RespConnection c = admin(m)) {
                 Object reply = c.command("ZRANGE", queue, "0", "-1");
                 for (Object o : (List<?>) reply) {
                     members.add(o.toString());

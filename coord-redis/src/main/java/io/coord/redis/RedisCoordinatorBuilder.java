@@ -18,8 +18,11 @@ import java.util.Set;
  * {@code INFO cluster}.
  *
  * <p>Guarantee: {@link #build()} either returns a connected coordinator (scripts loaded, inbox
- * subscribed) or throws {@link io.coord.BackendUnavailableException} having stopped every thread it started.
- * Credentials are never shown: not in messages, logs or {@code toString()}.
+ * subscribed) or throws, having stopped every thread it started: {@link io.coord.AuthenticationException} when
+ * Redis refuses the credentials (or their absence) or its ACL denies the coordinator's inbox channel,
+ * {@link io.coord.BackendUnavailableException} otherwise. Credentials are never shown: not in messages, logs
+ * or {@code toString()}. Credentials sent to a server that does not require them are accepted by Redis
+ * and logged once as a WARN (see the README, "Authentication and the least ACL").
  */
 public final class RedisCoordinatorBuilder extends CoordinatorBuilder<RedisCoordinatorBuilder, RedisCoordinator> {
 

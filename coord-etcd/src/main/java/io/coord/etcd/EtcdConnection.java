@@ -1,6 +1,8 @@
 package io.coord.etcd;
 
+import io.coord.AuthenticationException;
 import io.coord.BackendUnavailableException;
+import io.coord.CoordException;
 import io.coord.Primitive;
 import io.coord.spi.StatsRecorder;
 import io.etcd.jetcd.Client;
@@ -60,10 +62,15 @@ final class EtcdConnection {
     private final ScheduledExecutorService scheduler;
     private final Duration requestTimeout;
     private final Duration recheckInterval;
+    /** For messages: the endpoints and the user name (null without credentials); never the password. */
+    private final String endpoints;
+    private final String user;
 
     EtcdConnection(Client client, EtcdKeys keys, StatsRecorder stats, ScheduledExecutorService scheduler,
-                   Duration requestTimeout, Duration recheckInterval) {
+                   Duration requestTimeout, Duration recheckInterval, String endpoints, String user) {
         this.client = client;
+        this.endpoints = endpoints;
+        this.user = user;
         this.keys = keys;
         this.stats = stats;
         this.scheduler = scheduler;
@@ -94,7 +101,7 @@ final class EtcdConnection {
 
     /**
      * Sends {@code request} (from the calling thread) for {@code primitive}; the result completes with the
-     * reply or a {@link BackendUnavailableException} (never a {@link TimeoutException}, which callers reserve
+     * reply or the failure as {@link #failure} translates it (never a {@link TimeoutException}, which callers reserve
      * for "the acquisition's deadline passed"). Transient failures (UNAVAILABLE: connection refused, "leader
      * changed", "no leader"; DEADLINE_EXCEEDED; "too many requests") are retried as {@code retry} allows, at most {@value #ATTEMPTS}
      * attempts within {@value #BUDGET} request timeouts; jetcd's round-robin sends the next attempt to the
@@ -131,7 +138,7 @@ final class EtcdConnection {
             boolean transientFailure = code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED
                     || isOverloaded(error);
             if (retry == Retry.NEVER || !transientFailure || attempt == ATTEMPTS || System.nanoTime() - giveUpNanos > 0) {
-                result.completeExceptionally(unavailable(what, error));
+                result.completeExceptionally(failure(what, error));
                 return;
             }
             log.info("etcd: {} failed ({}), attempt {} of {}; retrying", what, code, attempt, ATTEMPTS);
@@ -140,7 +147,7 @@ final class EtcdConnection {
                 scheduler.schedule(() -> attempt(primitive, what, retry, request, attempt + 1, giveUpNanos, result),
                         pause, TimeUnit.MILLISECONDS);
             } catch (java.util.concurrent.RejectedExecutionException closing) {
-                result.completeExceptionally(unavailable(what + " (coordinator closing)", error));
+                result.completeExceptionally(failure(what + " (coordinator closing)", error));
             }
         });
     }
@@ -197,6 +204,64 @@ final class EtcdConnection {
         return code(cause) == Status.Code.NOT_FOUND;
     }
 
+    /**
+     * The one place where a jetcd failure becomes a coord exception. Refused credentials (etcd: "authentication
+     * failed, invalid user ID or password", "user name is empty", "invalid auth token" after a failed re-auth:
+     * UNAUTHENTICATED or INVALID_ARGUMENT from jetcd's authenticate) are an {@link AuthenticationException}, so
+     * are auth-specific INVALID_ARGUMENTs; a PERMISSION_DENIED (the user's roles do not cover the key) is a
+     * {@link BackendUnavailableException} naming the refusal, as coord-redis reports ACL denials mid-session
+     * (the session then suspends and expires); opening a session turns it into an
+     * {@link AuthenticationException} ({@link #refusal}). Everything else is a {@link BackendUnavailableException}.
+     */
+    CoordException failure(String what, Throwable cause) {
+        if (isAuthenticationFailure(cause)) {
+            return new AuthenticationException("etcd at " + endpoints + " refused " + who() + ": " + what + " failed: "
+                    + describeWithRoot(cause), cause);
+        }
+        if (isPermissionDenied(cause)) {
+            return new BackendUnavailableException("etcd at " + endpoints + " refused the request of " + who()
+                    + " (permission denied; see the least RBAC in coord-etcd's README): " + what + " failed: " + describe(cause), cause);
+        }
+        return unavailable(what, cause);
+    }
+
+    /** {@code e} as an {@link AuthenticationException} if etcd refused who the client is or what it may touch; else null. */
+    AuthenticationException refusal(String what, Throwable e) {
+        if (e instanceof AuthenticationException ae) {
+            return ae;
+        }
+        Throwable cause = e instanceof BackendUnavailableException && e.getCause() != null ? e.getCause() : e;
+        if (isPermissionDenied(cause) || isAuthenticationFailure(cause)) {
+            return new AuthenticationException("etcd at " + endpoints + " refused " + who() + ": " + what + " failed: "
+                    + describeWithRoot(cause) + " (coord needs READWRITE on the prefix " + keys.namespacePrefix().toString(java.nio.charset.StandardCharsets.UTF_8) + "; see coord-etcd's README)", cause);
+        }
+        return null;
+    }
+
+    private String who() {
+        return user == null ? "a client without credentials" : "user '" + user + "'";
+    }
+
+    static boolean isPermissionDenied(Throwable e) {
+        return code(e) == Status.Code.PERMISSION_DENIED || messageContains(e, "etcdserver: permission denied");
+    }
+
+    static boolean isAuthenticationFailure(Throwable e) {
+        Status.Code c = code(e);
+        return c == Status.Code.UNAUTHENTICATED || messageContains(e, "authentication failed")
+                || messageContains(e, "user name is empty") || messageContains(e, "invalid auth token")
+                || messageContains(e, "user name not found");
+    }
+
+    private static boolean messageContains(Throwable e, String text) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t.getMessage() != null && t.getMessage().contains(text)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     static BackendUnavailableException unavailable(String what, Throwable cause) {
         return new BackendUnavailableException("etcd: " + what + " failed: " + describe(cause), cause);
     }
@@ -210,6 +275,17 @@ final class EtcdConnection {
             return Status.Code.valueOf(ee.getErrorCode().name());
         }
         return Status.fromThrowable(t).getCode();
+    }
+
+    /** {@link #describe} plus the innermost cause's message (jetcd's UNAUTHENTICATED hides etcd's reason there). */
+    static String describeWithRoot(Throwable t) {
+        String top = describe(t);
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String m = root.getMessage();
+        return m == null || top.contains(m) ? top : top + " (" + (m.length() > 300 ? m.substring(0, 300) + "…" : m) + ")";
     }
 
     static String describe(Throwable t) {

@@ -1,5 +1,6 @@
 package io.coord.etcd;
 
+import io.coord.AuthenticationException;
 import io.coord.BackendUnavailableException;
 import io.coord.Capability;
 import io.coord.Primitive;
@@ -105,6 +106,10 @@ public final class EtcdCoordinator extends CoordinatorBase {
                     .keepaliveTime(b.keepaliveTime())
                     .keepaliveTimeout(b.keepaliveTimeout())
                     .interceptor(new RequestDeadline(b.operationTimeout()));
+            if (b.user() != null) {
+                cb.user(ByteSequence.from(b.user(), java.nio.charset.StandardCharsets.UTF_8))
+                        .password(ByteSequence.from(new String(b.password()), java.nio.charset.StandardCharsets.UTF_8));
+            }
             b.customizer().accept(cb);
             this.client = cb.build();
         } catch (RuntimeException e) {
@@ -112,7 +117,8 @@ public final class EtcdCoordinator extends CoordinatorBase {
             jetcdExecutor.shutdownNow();
             throw e;
         }
-        this.etcd = new EtcdConnection(client, new EtcdKeys(b.namespace()), statsRecorder(), scheduler(), b.operationTimeout(), b.recheckInterval());
+        this.etcd = new EtcdConnection(client, new EtcdKeys(b.namespace()), statsRecorder(), scheduler(), b.operationTimeout(), b.recheckInterval(),
+                String.join(",", endpoints), b.user());
         this.deletes = new EtcdDeleteWatch(etcd);
     }
 
@@ -203,6 +209,9 @@ public final class EtcdCoordinator extends CoordinatorBase {
                 warm = true;
             }
             return new EtcdSession(this, etcd, deletes, grant.getID(), ttl, Duration.ofSeconds(grant.getTTL()), sent);
+        } catch (BackendUnavailableException e) {
+            AuthenticationException refused = etcd.refusal("opening a session", e);
+            throw refused != null ? refused : e;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new BackendUnavailableException("etcd: interrupted while opening a session", e);

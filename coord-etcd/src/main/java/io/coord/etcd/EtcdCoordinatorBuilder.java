@@ -12,7 +12,7 @@ import java.util.function.Consumer;
 /**
  * Configures an {@link EtcdCoordinator}: the shared shape of {@link CoordinatorBuilder} (endpoints as
  * {@code host:port} or {@code http(s)://host:port}, namespace, operation and connect timeouts, a URI
- * {@code etcd://host:2379[,host:port]/namespace[?operationTimeout=5s&connectTimeout=3s&recheckInterval=10s]}) plus
+ * {@code etcd://[user:password@]host:2379[,host:port]/namespace[?operationTimeout=5s&connectTimeout=3s&recheckInterval=10s]}) plus
  * etcd's extras.
  *
  * <p>Defaults: namespace {@code coord}; operation timeout 5 s (the gRPC deadline of one request); connect timeout
@@ -26,6 +26,8 @@ public final class EtcdCoordinatorBuilder extends CoordinatorBuilder<EtcdCoordin
     private Duration keepaliveTimeout = Duration.ofSeconds(2);
     private Duration recheckInterval = Duration.ofSeconds(10);
     private Consumer<ClientBuilder> customizer = cb -> { };
+    private String user;
+    private char[] password;
 
     EtcdCoordinatorBuilder() {
         super("etcd", Set.of("etcd"), 2379, Duration.ofSeconds(5), Duration.ofSeconds(3));
@@ -42,6 +44,38 @@ public final class EtcdCoordinatorBuilder extends CoordinatorBuilder<EtcdCoordin
     public EtcdCoordinatorBuilder recheckInterval(Duration interval) {
         this.recheckInterval = Arguments.duration("re-check interval", interval, Duration.ofMillis(100), Duration.ofHours(1));
         return this;
+    }
+
+    /**
+     * etcd user name and password (etcd's simple auth; jetcd authenticates, and re-authenticates when its token
+     * expires). The password array is copied; it never appears in a message, a log line or a {@code toString}.
+     * Against an etcd with auth enabled, wrong or missing credentials make the first session fail with
+     * {@link io.coord.AuthenticationException}. The least RBAC coord needs: coord-etcd's README.
+     */
+    public EtcdCoordinatorBuilder credentials(String user, char[] password) {
+        if (user == null || user.isEmpty()) {
+            throw new IllegalArgumentException("etcd credentials need a user name (etcd has no password-only authentication)");
+        }
+        this.user = user;
+        this.password = Arguments.notNull("etcd password", password).clone();
+        return this;
+    }
+
+    /** The user info, {@code user:password}, is the etcd credentials; a password alone is refused. */
+    @Override
+    protected void fromUri(CoordinatorUri uri) {
+        var credentials = uri.credentials();
+        if (credentials.isPresent() && credentials.get()[0] == null) {
+            throw new IllegalArgumentException("etcd URI credentials need a user name: etcd://user:password@host:port/namespace"
+                    + " (etcd has no password-only authentication)");
+        }
+        credentials.ifPresent(c -> credentials(c[0], c[1].toCharArray()));
+    }
+
+    @Override
+    public String toString() {
+        return "EtcdCoordinatorBuilder[namespace=" + namespace()
+                + (user == null ? "" : ", user=" + user + ", password=***") + "]";
     }
 
     /** Last word on the jetcd {@link ClientBuilder}: TLS ({@code sslContext}), authentication ({@code user}/{@code password}), … */
@@ -110,6 +144,14 @@ public final class EtcdCoordinatorBuilder extends CoordinatorBuilder<EtcdCoordin
 
     Duration recheckInterval() {
         return recheckInterval;
+    }
+
+    String user() {
+        return user;
+    }
+
+    char[] password() {
+        return password;
     }
 
     Consumer<ClientBuilder> customizer() {

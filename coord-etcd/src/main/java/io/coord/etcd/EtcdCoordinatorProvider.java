@@ -6,7 +6,7 @@ import java.net.URI;
 import java.util.Set;
 
 /**
- * Opens {@code etcd://host:port[,host:port]/namespace[?operationTimeout=5s&connectTimeout=3s&recheckInterval=10s]}
+ * Opens {@code etcd://[user:password@]host:port[,host:port]/namespace[?operationTimeout=5s&connectTimeout=3s&recheckInterval=10s]}
  * (default port 2379, default namespace {@code coord}); see {@link EtcdCoordinatorBuilder}. Registered through
  * {@code META-INF/services/io.coord.CoordinatorProvider}.
  */

@@ -46,13 +46,22 @@ public final class EtcdCluster implements EtcdServer {
      * @throws IllegalStateException when the members do not become healthy in time
      */
     public static EtcdCluster start(Path binary, int size) {
+        return start(binary, size, List.of());
+    }
+
+    /**
+     * Same as {@link #start(Path, int)} with {@code extraFlags} appended to every member's command line
+     * (e.g. {@code --auth-token-ttl=2}).
+     */
+    public static EtcdCluster start(Path binary, int size, List<String> extraFlags) {
         Objects.requireNonNull(binary, "binary");
+        List<String> extra = List.copyOf(extraFlags);
         if (size < 1 || size > 7) {
             throw new IllegalArgumentException("etcd cluster size must be in [1, 7], was " + size);
         }
         RuntimeException last = null;
         for (int attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
-            EtcdCluster c = launch(binary, size);
+            EtcdCluster c = launch(binary, size, extra);
             try {
                 for (EtcdMember m : c.members) {
                     m.awaitHealthy(START_TIMEOUT);
@@ -73,7 +82,7 @@ public final class EtcdCluster implements EtcdServer {
         throw last;
     }
 
-    private static EtcdCluster launch(Path binary, int size) {
+    private static EtcdCluster launch(Path binary, int size, List<String> extra) {
         Path tmp;
         try {
             tmp = Files.createTempDirectory("coord-etcd-");
@@ -96,7 +105,7 @@ public final class EtcdCluster implements EtcdServer {
                 int client = ports[2 * i];
                 int peer = ports[2 * i + 1];
                 Path data = tmp.resolve(name + ".etcd");
-                List<String> cmd = List.of(binary.toString(),
+                List<String> cmd = new ArrayList<>(List.of(binary.toString(),
                         "--name", name,
                         "--data-dir", data.toString(),
                         "--listen-client-urls", "http://127.0.0.1:" + client,
@@ -109,7 +118,8 @@ public final class EtcdCluster implements EtcdServer {
                         "--heartbeat-interval", "50",
                         "--election-timeout", "500",
                         "--logger", "zap",
-                        "--log-outputs", "stderr");
+                        "--log-outputs", "stderr"));
+                cmd.addAll(extra);
                 ChildProcess p = ChildProcess.start("etcd-" + name + "-" + client, cmd, tmp, tmp.resolve(name + ".log"));
                 members.add(new EtcdMember(name, client, peer, data, p));
             }

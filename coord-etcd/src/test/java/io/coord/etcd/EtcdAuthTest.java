@@ -138,21 +138,37 @@ class EtcdAuthTest {
         String user = "coord-" + ns;
         String password = namespaceUser(user, ns);
         Coordinator coord = open(EtcdCoordinator.builder().endpoints(endpoint).namespace(ns).credentials(user, password.toCharArray()));
-        try (Session s = coord.openSession(Duration.ofSeconds(2))) {
+        // TTL 12 s: renewed every 4 s, so each renewal (and each request below) finds the 2 s token expired
+        // (etcd extends a simple token on every use and drops idle ones on a 1 s tick) and jetcd re-authenticates
+        long expiredBefore = tokensExpiredOf(user);
+        try (Session s = coord.openSession(Duration.ofSeconds(12))) {
             LockGrant g = s.lock("held").acquire();
-            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(9); // 4+ token TTLs, 4+ session TTLs
+            long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(13); // 3 renewals, each after a token expiry
             while (System.nanoTime() < end) {
                 assertThat(s.state()).isEqualTo(SessionState.ACTIVE);
                 assertThat(g.isHeld()).isTrue();
                 Thread.sleep(250);
             }
-            Thread.sleep(2_500); // token idle-expired: the next request must re-authenticate
-            LockGrant afterIdle = s.fairLock("after-idle").acquire();
-            assertThat(afterIdle.fencingToken()).isPositive();
-            afterIdle.release();
+            for (int i = 0; i < 2; i++) {
+                Thread.sleep(4_000); // idle past the token TTL
+                LockGrant afterIdle = s.fairLock("after-idle").acquire();
+                assertThat(afterIdle.fencingToken()).isPositive();
+                afterIdle.release();
+            }
             g.release();
             assertThat(s.state()).isEqualTo(SessionState.ACTIVE);
         }
+        Thread.sleep(4_000);
+        try (Session again = coord.openSession(Duration.ofSeconds(2))) { // a new lease after an idle token expiry
+            again.lock("held").acquire().release();
+        }
+        assertThat(tokensExpiredOf(user) - expiredBefore).as("simple tokens of " + user + " etcd deleted").isGreaterThanOrEqualTo(2);
+    }
+
+    /** etcd logs "deleted a simple token" with the user name when a token's TTL passes unused. */
+    private static long tokensExpiredOf(String user) throws IOException {
+        return java.nio.file.Files.readAllLines(server.members().get(0).logFile()).stream()
+                .filter(l -> l.contains("deleted a simple token") && l.contains("\"" + user + "\"")).count();
     }
 
     // ---- refused ---------------------------------------------------------------------------------

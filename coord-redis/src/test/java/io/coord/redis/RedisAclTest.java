@@ -11,14 +11,11 @@ import io.coord.SessionState;
 import io.coord.election.Leader;
 import io.coord.election.Leadership;
 import io.coord.lock.LockGrant;
+import io.coord.testkit.CapturedStderr;
 import io.coord.testservers.RedisServer;
 import io.coord.testservers.RespConnection;
 import io.coord.testservers.TestServers;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,8 +43,7 @@ class RedisAclTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(2);
     /** Every password this class hands out; none may appear in the captured output. */
     private static final List<String> PASSWORDS = new CopyOnWriteArrayList<>();
-    private static final ByteArrayOutputStream CAPTURED = new ByteArrayOutputStream();
-    private static PrintStream originalErr;
+    private static CapturedStderr stderr;
     private static RedisServer server;
     /** The default user's password: this server requires authentication (but for one test). */
     private static String adminPassword;
@@ -57,9 +53,7 @@ class RedisAclTest {
 
     @BeforeAll
     static void start() {
-        originalErr = System.err;
-        // slf4j-simple looks System.err up on every line: tee it into the buffer
-        System.setErr(new PrintStream(new Tee(originalErr, CAPTURED), true, StandardCharsets.UTF_8));
+        stderr = CapturedStderr.install(); // slf4j-simple logs there
         server = TestServers.redis();
         adminPassword = password();
         try (RespConnection c = server.connect()) {
@@ -75,9 +69,9 @@ class RedisAclTest {
                 server.close();
             }
         } finally {
-            System.setErr(originalErr);
+            stderr.close();
         }
-        String output = captured();
+        String output = stderr.text();
         assertThat(PASSWORDS).isNotEmpty();
         for (String p : PASSWORDS) {
             assertThat(output).doesNotContain(p);
@@ -157,7 +151,7 @@ class RedisAclTest {
                 assertNoSecret(c, secret);
                 assertNoSecret(s, secret);
             }
-            assertThat(captured()).doesNotContain(secret);
+            assertThat(stderr.text()).doesNotContain(secret);
         } finally {
             admin("ACL", "SETUSER", "default", "resetpass", ">" + adminPassword);
         }
@@ -178,8 +172,7 @@ class RedisAclTest {
             for (boolean fair : new boolean[] {false, true}) {
                 LockGrant g1 = (fair ? s1.fairLock("f") : s1.lock("l")).acquire();
                 var waiting = (fair ? s2.fairLock("f") : s2.lock("l")).acquireAsync();
-                Thread.sleep(100);
-                assertThat(waiting).isNotDone();
+                await().during(Duration.ofMillis(100)).until(() -> !waiting.isDone()); // queued, not granted
                 g1.release();
                 LockGrant g2 = waiting.get(5, TimeUnit.SECONDS);
                 assertThat(g2.fencingToken()).isGreaterThan(g1.fencingToken());
@@ -199,8 +192,7 @@ class RedisAclTest {
             next.resign();
             observing.close();
             // renewal: several TTLs later the session is still active
-            Thread.sleep(2_500);
-            assertThat(s1.state()).isEqualTo(SessionState.ACTIVE);
+            await().during(Duration.ofMillis(2_500)).until(() -> s1.state() == SessionState.ACTIVE);
             assertNoSecret(s1, p);
         }
         assertNoSecret(c1, p);
@@ -317,13 +309,7 @@ class RedisAclTest {
     }
 
     private static int countWarnings() {
-        return (int) captured().lines().filter(l -> l.contains("which does not require them")).count();
-    }
-
-    private static String captured() {
-        synchronized (CAPTURED) {
-            return CAPTURED.toString(StandardCharsets.UTF_8);
-        }
+        return (int) stderr.text().lines().filter(l -> l.contains("which does not require them")).count();
     }
 
     private static List<String> clientThreads() {
@@ -333,32 +319,5 @@ class RedisAclTest {
 
     private static ConditionFactory await() {
         return Awaitility.await().pollInterval(Duration.ofMillis(20)).atMost(Duration.ofSeconds(10));
-    }
-
-    /** Writes to the real stderr and the buffer. */
-    private static final class Tee extends OutputStream {
-        private final OutputStream out;
-        private final ByteArrayOutputStream copy;
-
-        Tee(OutputStream out, ByteArrayOutputStream copy) {
-            this.out = out;
-            this.copy = copy;
-        }
-
-        @Override
-        public void write(int b) throws IOException {
-            out.write(b);
-            synchronized (copy) {
-                copy.write(b);
-            }
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len);
-            synchronized (copy) {
-                copy.write(b, off, len);
-            }
-        }
     }
 }

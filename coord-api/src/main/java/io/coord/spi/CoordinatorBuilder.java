@@ -3,15 +3,18 @@ package io.coord.spi;
 import io.coord.Coordinator;
 import java.net.URI;
 import java.net.URISyntaxException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
 /**
  * The one builder shape every backend shares: {@link #endpoints}, {@link #namespace}, {@link #operationTimeout},
- * {@link #connectTimeout}, and {@link #uri} setting any of them plus the backend's own parameters. A backend's
+ * {@link #connectTimeout}, TLS ({@link #tls}, {@link #trustedCertificates}, {@link #clientCertificate}; see
+ * {@link TlsSettings}), and {@link #uri} setting any of them plus the backend's own parameters. A backend's
  * builder extends this with its extras and its {@code build()}; its provider is {@code builder().uri(uri).build()}.
  *
  * <p>Every setter checks its argument at once and says what was wrong and what is allowed; setters apply in
@@ -33,6 +36,7 @@ public abstract class CoordinatorBuilder<B extends CoordinatorBuilder<B, C>, C e
     private String namespace = CoordinatorUri.DEFAULT_NAMESPACE;
     private Duration operationTimeout;
     private Duration connectTimeout;
+    private TlsSettings tls;
 
     /**
      * @param backend          the backend's name in messages, e.g. {@code "etcd"}
@@ -89,6 +93,33 @@ public abstract class CoordinatorBuilder<B extends CoordinatorBuilder<B, C>, C e
         return self();
     }
 
+    /**
+     * Connects over TLS (true), verifying the server against the JVM's default trust store unless
+     * {@link #trustedCertificates} names the CAs; false (the default) connects in plain text and forgets any TLS setting.
+     */
+    public final B tls(boolean enabled) {
+        this.tls = enabled ? (tls == null ? TlsSettings.DEFAULT_TRUST : tls) : null;
+        return self();
+    }
+
+    /** Connects over TLS, trusting the CA certificates in the PEM file {@code caFile} (instead of the JVM's defaults). */
+    public final B trustedCertificates(Path caFile) {
+        Arguments.notNull("trusted CA certificates file", caFile);
+        this.tls = (tls == null ? TlsSettings.DEFAULT_TRUST : tls).trusting(caFile);
+        return self();
+    }
+
+    /**
+     * Connects over TLS presenting the client certificate chain in the PEM file {@code certificateFile} with its
+     * unencrypted PKCS#8 PEM private key {@code keyFile} (mutual TLS; the server may map the certificate to a user).
+     */
+    public final B clientCertificate(Path certificateFile, Path keyFile) {
+        Arguments.notNull("client certificate file", certificateFile);
+        Arguments.notNull("client private key file", keyFile);
+        this.tls = (tls == null ? TlsSettings.DEFAULT_TRUST : tls).presenting(certificateFile, keyFile);
+        return self();
+    }
+
     /** Same as {@link #uri(URI)}; a malformed URI is reported without its text (it may hold a password). */
     public final B uri(String uri) {
         Arguments.notNull(backend + " URI", uri);
@@ -102,8 +133,10 @@ public abstract class CoordinatorBuilder<B extends CoordinatorBuilder<B, C>, C e
 
     /**
      * Applies {@code scheme://[user:password@]host:port[,host:port…]/namespace[?key=value&…]}: endpoints, namespace,
-     * the parameters {@code operationTimeout} and {@code connectTimeout} (e.g. {@code 500ms}, {@code 5s}) and the
-     * backend's own ({@link #parameterNames()}). An unknown parameter is an error naming the allowed ones.
+     * the parameters {@code operationTimeout} and {@code connectTimeout} (e.g. {@code 500ms}, {@code 5s}), the TLS
+     * parameters {@code tls=true|false}, {@code caFile=PATH}, and {@code certFile=PATH&keyFile=PATH} (together; any of
+     * them turns TLS on) and the backend's own ({@link #parameterNames()}). An unknown parameter is an error naming
+     * the allowed ones.
      */
     public final B uri(URI uri) {
         Arguments.notNull(backend + " URI", uri);
@@ -114,6 +147,7 @@ public abstract class CoordinatorBuilder<B extends CoordinatorBuilder<B, C>, C e
         Set<String> allowed = new TreeSet<>(parameterNames());
         allowed.add("operationTimeout");
         allowed.add("connectTimeout");
+        allowed.addAll(TLS_PARAMETERS);
         for (String key : parsed.parameters().keySet()) {
             if (!allowed.contains(key)) { // checked before anything is applied
                 throw new IllegalArgumentException("unknown " + backend + " URI parameter '" + key + "' in '"
@@ -127,10 +161,36 @@ public abstract class CoordinatorBuilder<B extends CoordinatorBuilder<B, C>, C e
             switch (key) {
                 case "operationTimeout" -> operationTimeout(parsed.durationParameter(key, operationTimeout));
                 case "connectTimeout" -> connectTimeout(parsed.durationParameter(key, connectTimeout));
+                case "tls", "caFile", "certFile", "keyFile" -> { } // below, together
                 default -> parameter(key, parsed);
             }
         }
+        tlsFromUri(parsed.parameters());
         return self();
+    }
+
+    private static final Set<String> TLS_PARAMETERS = Set.of("tls", "caFile", "certFile", "keyFile");
+
+    private void tlsFromUri(java.util.Map<String, String> parameters) {
+        String enabled = parameters.get("tls");
+        if (enabled != null) {
+            if (!enabled.equals("true") && !enabled.equals("false")) {
+                throw new IllegalArgumentException("URI parameter tls must be true or false, got '" + enabled + "'");
+            }
+            if (enabled.equals("false") && (parameters.containsKey("caFile") || parameters.containsKey("certFile"))) {
+                throw new IllegalArgumentException("URI parameter tls=false contradicts caFile/certFile; drop one");
+            }
+            tls(Boolean.parseBoolean(enabled));
+        }
+        if (parameters.containsKey("caFile")) {
+            trustedCertificates(Path.of(parameters.get("caFile")));
+        }
+        if (parameters.containsKey("certFile") != parameters.containsKey("keyFile")) {
+            throw new IllegalArgumentException("URI parameters certFile and keyFile go together (a client certificate and its key)");
+        }
+        if (parameters.containsKey("certFile")) {
+            clientCertificate(Path.of(parameters.get("certFile")), Path.of(parameters.get("keyFile")));
+        }
     }
 
     /** Builds the coordinator; what it does before returning (connecting or not) is the backend's to document. */
@@ -189,6 +249,11 @@ public abstract class CoordinatorBuilder<B extends CoordinatorBuilder<B, C>, C e
         return connectTimeout;
     }
 
+    /** The TLS setting, or empty for plain text. */
+    protected final Optional<TlsSettings> configuredTls() {
+        return Optional.ofNullable(tls);
+    }
+
     private String example() {
         return new TreeSet<>(schemes).first() + "://host:" + defaultPort + "/namespace";
     }
@@ -200,6 +265,6 @@ public abstract class CoordinatorBuilder<B extends CoordinatorBuilder<B, C>, C e
 
     @Override
     public String toString() {
-        return backend + " coordinator builder " + endpoints + "/" + namespace;
+        return backend + " coordinator builder " + endpoints + "/" + namespace + (tls == null ? "" : " " + tls);
     }
 }

@@ -27,7 +27,6 @@ import java.util.Set;
 public final class RedisCoordinatorBuilder extends CoordinatorBuilder<RedisCoordinatorBuilder, RedisCoordinator> {
 
     private Boolean cluster;
-    private boolean tls;
     private String username;
     private char[] password;
     private int ackReplicas;
@@ -63,12 +62,6 @@ public final class RedisCoordinatorBuilder extends CoordinatorBuilder<RedisCoord
         }
         this.ackReplicas = replicas;
         this.ackTimeout = replicas == 0 ? Duration.ZERO : timeout;
-        return this;
-    }
-
-    /** Connects with TLS ({@code rediss://}). */
-    public RedisCoordinatorBuilder tls(boolean tls) {
-        this.tls = tls;
         return this;
     }
 
@@ -133,7 +126,7 @@ public final class RedisCoordinatorBuilder extends CoordinatorBuilder<RedisCoord
                 host = host.substring(1, host.length() - 1); // IPv6 literal
             }
             RedisURI.Builder b = RedisURI.builder().withHost(host).withPort(Integer.parseInt(hp.substring(colon + 1)))
-                    .withSsl(tls).withTimeout(timeout);
+                    .withSsl(configuredTls().isPresent()).withTimeout(timeout);
             if (password != null) {
                 if (username != null) {
                     b.withAuthentication(username, password);

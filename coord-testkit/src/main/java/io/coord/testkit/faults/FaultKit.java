@@ -22,6 +22,14 @@ public abstract class FaultKit {
     }
 
     @Nested
+    @DisplayName("client partition")
+    class Partition extends PartitionRules {
+        Partition() {
+            super(FaultKit.this::backend);
+        }
+    }
+
+    @Nested
     @DisplayName("server faults")
     class ServerFaultScenarios extends ServerFaultRules {
         ServerFaultScenarios() {

@@ -3,7 +3,6 @@ package io.coord.testkit.faults;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.coord.LossReason;
-import io.coord.Primitive;
 import io.coord.Session;
 import io.coord.testkit.KitBackend;
 import io.coord.testkit.Scenario;

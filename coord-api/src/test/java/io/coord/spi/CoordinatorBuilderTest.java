@@ -59,7 +59,7 @@ class CoordinatorBuilderTest {
     void refusesBadInputSayingWhatIsAllowed() {
         ProbeBuilder b = new ProbeBuilder();
         assertTrue(assertThrows(IllegalArgumentException.class, () -> b.uri("probe://a/ns?bogus=1")).getMessage()
-                .contains("allowed: connectTimeout, flavour, operationTimeout"));
+                .contains("allowed: caFile, certFile, connectTimeout, flavour, keyFile, operationTimeout, tls"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> b.uri("other://a/ns")).getMessage()
                 .contains("expected probe://host:1234/namespace"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> b.endpoints(List.of())).getMessage()

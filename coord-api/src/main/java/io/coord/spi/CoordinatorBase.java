@@ -146,7 +146,7 @@ public abstract class CoordinatorBase implements Coordinator {
      */
     protected abstract SessionBase createSession(Duration ttl);
 
-    /** A read-only election view; see {@link ElectionFeed} for observers. */
+    /** A read-only election view; see {@link LeaderFeed} for observers. */
     protected abstract ElectionView createElectionView(String name);
 
     /** Disconnects the backend client; every session is already closed. */

@@ -2,8 +2,20 @@
 # Runs every test of coord against real servers: installs etcd and redis-server when they are
 # missing (as root, from Debian packages; otherwise says what to install), then builds the whole
 # reactor and runs the conformance kit on ZooKeeper (in-process), etcd and Redis (started by the
-# tests on loopback ports), plus the example. Extra arguments go to Maven.
+# tests on loopback ports), plus the example. Then, on the Temurin 25 JDK installed beside Java 17:
+# ZooKeeper's kit and fault suite on a single server, and every backend's virtual-thread rules
+# (tagged virtual-threads, excluded from the Java 17 run). Extra arguments go to the first Maven run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-test-servers.sh
-exec mvn -B -ntp verify "$@"
+mvn -B -ntp verify "$@"
+
+jdk25=$(ls -d /usr/lib/jvm/temurin-25* 2>/dev/null | head -n 1 || true)
+if [ -z "$jdk25" ]; then
+  echo "test-all: no Temurin 25 JDK under /usr/lib/jvm (install temurin-25-jdk); the Java 25 run is part of the tests" >&2
+  exit 1
+fi
+echo "test-all: Java 25 run with $jdk25"
+java25() { JAVA_HOME="$jdk25" mvn -B -ntp surefire:test -Dcoord.excludedGroups= -Dsurefire.failIfNoSpecifiedTests=false "$@"; }
+java25 -pl coord-zookeeper -Dtest='ZooKeeperSingleServerKitTest,ZooKeeperSingleServerFaultTest'
+java25 -pl coord-etcd,coord-redis -Dtest='EtcdSingleNodeKitTest,RedisSingleServerKitTest' -Dgroups=virtual-threads

@@ -23,6 +23,8 @@ import org.junit.jupiter.api.Nested;
  *       told and replaced, campaigns never succeed on dead sessions;</li>
  *   <li>{@link PendingWaitRules} — a thousand pending acquisitions hold no thread of their own, and
  *       cancelling them all leaves only the holders' entries;</li>
+ *   <li>{@link VirtualThreadRules} — the blocking API from many more virtual threads than carriers: every caller
+ *       gets its turn, with the same exclusion, tokens and hygiene (Java 21+; CI runs them on Java 25);</li>
  *   <li>{@link BadInputRules} — a table of invalid calls, each with its error and message.</li>
  * </ul>
  *
@@ -70,6 +72,14 @@ public abstract class CoordinatorKit {
     @DisplayName("pending waits")
     class PendingWaits extends PendingWaitRules {
         PendingWaits() {
+            super(CoordinatorKit.this::backend);
+        }
+    }
+
+    @Nested
+    @DisplayName("virtual threads")
+    class VirtualThreads extends VirtualThreadRules {
+        VirtualThreads() {
             super(CoordinatorKit.this::backend);
         }
     }

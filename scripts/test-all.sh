@@ -2,13 +2,15 @@
 # Runs every test of coord against real servers: installs etcd and redis-server when they are
 # missing (as root, from Debian packages; otherwise says what to install), then builds the whole
 # reactor and runs the conformance kit on ZooKeeper (in-process), etcd and Redis (started by the
-# tests on loopback ports), plus the example. Then, on the Temurin 25 JDK installed beside Java 17:
+# tests on loopback ports), plus the example, and installs it so that scripts/check-bom.sh can use coord-bom
+# as an application would. Then, on the Temurin 25 JDK installed beside Java 17:
 # ZooKeeper's kit and fault suite on a single server, and every backend's virtual-thread rules
 # (tagged virtual-threads, excluded from the Java 17 run). Extra arguments go to the first Maven run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-test-servers.sh
-mvn -B -ntp verify "$@"
+mvn -B -ntp install "$@"
+bash scripts/check-bom.sh
 
 jdk25=$(ls -d /usr/lib/jvm/temurin-25* 2>/dev/null | head -n 1 || true)
 if [ -z "$jdk25" ]; then

@@ -7,6 +7,7 @@ package io.coord;
 public class AlreadyHeldException extends CoordException {
     private static final long serialVersionUID = 1L;
 
+    /** @param message the session, what it already holds or waits for, and what to do instead */
     public AlreadyHeldException(String message) {
         super(message);
     }

@@ -12,6 +12,10 @@ package io.coord;
 public class AuthenticationException extends CoordException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * @param message the backend, the endpoint and what was refused; never a secret
+     * @param cause   the client library's error that reported the refusal
+     */
     public AuthenticationException(String message, Throwable cause) {
         super(message, cause);
     }

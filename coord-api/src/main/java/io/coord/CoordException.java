@@ -4,10 +4,15 @@ package io.coord;
 public class CoordException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
+    /** @param message what went wrong and, where it helps, what to do about it */
     public CoordException(String message) {
         super(message);
     }
 
+    /**
+     * @param message what went wrong
+     * @param cause   the underlying failure, or {@code null}
+     */
     public CoordException(String message, Throwable cause) {
         super(message, cause);
     }

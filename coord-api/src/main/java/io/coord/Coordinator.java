@@ -33,7 +33,14 @@ import java.util.concurrent.CompletableFuture;
  */
 public interface Coordinator extends AutoCloseable {
 
-    /** Opens a coordinator for {@code uri}, e.g. {@code "etcd://127.0.0.1:2379/myapp"}. */
+    /**
+     * Opens a coordinator for {@code uri}, e.g. {@code "etcd://127.0.0.1:2379/myapp"}.
+     *
+     * @param uri the backend URI; leading and trailing blanks are ignored
+     * @return a new coordinator, owned by the caller, who must close it
+     * @throws NullPointerException     if {@code uri} is null
+     * @throws IllegalArgumentException if {@code uri} is not a valid URI or {@link #open(URI)} rejects it
+     */
     static Coordinator open(String uri) {
         if (uri == null) {
             throw new NullPointerException("uri must not be null; expected e.g. zookeeper://host:port/namespace");
@@ -48,7 +55,15 @@ public interface Coordinator extends AutoCloseable {
         return open(parsed);
     }
 
-    /** Opens a coordinator for {@code uri}; the scheme selects the backend. */
+    /**
+     * Opens a coordinator for {@code uri}; the scheme selects the backend.
+     *
+     * @param uri the backend URI; its scheme is matched case-insensitively against {@link CoordinatorProvider#schemes()}
+     * @return a new coordinator, owned by the caller, who must close it
+     * @throws NullPointerException     if {@code uri} is null
+     * @throws IllegalArgumentException if {@code uri} has no scheme, no provider on the class path handles it, or the
+     *                                  provider rejects the rest of the URI
+     */
     static Coordinator open(URI uri) {
         if (uri == null) {
             throw new NullPointerException("uri must not be null; expected e.g. zookeeper://host:port/namespace");
@@ -68,13 +83,25 @@ public interface Coordinator extends AutoCloseable {
                 + "' (found: " + known + "); add coord-zookeeper, coord-etcd or coord-redis as a dependency");
     }
 
-    /** The backend's name: {@code "zookeeper"}, {@code "etcd"} or {@code "redis"}. */
+    /**
+     * The backend's name: {@code "zookeeper"}, {@code "etcd"} or {@code "redis"}.
+     *
+     * @return the backend's name
+     */
     String backend();
 
-    /** The namespace (key prefix) isolating this application on the cluster. */
+    /**
+     * The namespace (key prefix) isolating this application on the cluster.
+     *
+     * @return the namespace, as checked by {@link io.coord.spi.Arguments#namespace(String)}; {@code "coord"} if none was given
+     */
     String namespace();
 
-    /** What this backend guarantees beyond the common contract; see {@link Capability}. */
+    /**
+     * What this backend guarantees beyond the common contract; see {@link Capability}.
+     *
+     * @return an unmodifiable set, possibly empty, fixed for the life of this coordinator
+     */
     Set<Capability> capabilities();
 
     /**
@@ -82,20 +109,38 @@ public interface Coordinator extends AutoCloseable {
      * TTL/3. The server may clamp the TTL; {@link Session#grantedTtl()} reports what it granted.
      *
      * @param ttl between 100 ms and 1 hour
+     * @return a new {@link SessionState#ACTIVE} session, already renewing; close it to free what it holds at once
      * @throws BackendUnavailableException if the server cannot be reached in time
+     * @throws IllegalStateException       if this coordinator is closed
      */
     Session openSession(Duration ttl);
 
-    /** Asynchronous form of {@link #openSession(Duration)}; argument errors are thrown at once. */
+    /**
+     * Asynchronous form of {@link #openSession(Duration)}; argument errors are thrown at once. The session is
+     * opened on a coordinator worker thread; cancelling the future does not stop that, and a session opened after
+     * the cancellation lives (and is renewed) until the coordinator closes.
+     *
+     * @param ttl between 100 ms and 1 hour
+     * @return a future of the new session, or failing with what {@link #openSession(Duration)} would throw
+     * @throws IllegalStateException if this coordinator is closed
+     */
     CompletableFuture<Session> openSessionAsync(Duration ttl);
 
     /**
      * A read-only view of an election, for observers that do not campaign: needs no session.
      * To campaign, use {@link Session#election(String)}.
+     *
+     * @param name the election's name (see the class comment for legal names)
+     * @return a new view; each {@link ElectionView#leader()} reads from the server
+     * @throws IllegalStateException if this coordinator is closed
      */
     ElectionView election(String name);
 
-    /** Round trips and waiter wake-ups counted so far, per primitive. */
+    /**
+     * Round trips and waiter wake-ups counted so far, per primitive.
+     *
+     * @return the live counters (not a snapshot), readable from any thread
+     */
     CoordStats stats();
 
     /**

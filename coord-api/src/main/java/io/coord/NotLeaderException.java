@@ -4,6 +4,7 @@ package io.coord;
 public class NotLeaderException extends CoordException {
     private static final long serialVersionUID = 1L;
 
+    /** @param message the election, the term, and whether the leadership was resigned or lost */
     public NotLeaderException(String message) {
         super(message);
     }

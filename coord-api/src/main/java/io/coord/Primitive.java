@@ -2,5 +2,12 @@ package io.coord;
 
 /** The primitives whose server round trips and waiter wake-ups {@link CoordStats} counts separately. */
 public enum Primitive {
-    SESSION, LOCK, FAIR_LOCK, ELECTION
+    /** Sessions: opening, renewal and revocation. */
+    SESSION,
+    /** {@link io.coord.lock.FencedLock}s of {@link Session#lock(String)}: acquisitions and releases. */
+    LOCK,
+    /** {@link io.coord.lock.FairLock}s of {@link Session#fairLock(String)}: acquisitions and releases. */
+    FAIR_LOCK,
+    /** Elections: campaigns, proclamations, resignations, and reads and observation of the leader. */
+    ELECTION
 }

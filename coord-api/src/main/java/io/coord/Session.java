@@ -32,24 +32,48 @@ import java.util.concurrent.CompletableFuture;
  */
 public interface Session extends AutoCloseable {
 
-    /** The backend's identity of this session (ZooKeeper session id, etcd lease id, Redis session key), as text. */
+    /**
+     * The backend's identity of this session (ZooKeeper session id, etcd lease id, Redis session key), as text.
+     *
+     * @return the id, fixed for the session's life; {@link io.coord.election.Leader#sessionId()} uses the same text
+     */
     String id();
 
-    /** The TTL asked for. */
+    /**
+     * The TTL asked for.
+     *
+     * @return the TTL passed to {@link Coordinator#openSession(Duration)}
+     */
     Duration requestedTtl();
 
-    /** The TTL the server actually granted (backends clamp or round; a difference is also logged at WARN). */
+    /**
+     * The TTL the server actually granted (backends clamp or round; a difference is also logged at WARN).
+     *
+     * @return the granted TTL, on which the renewal interval and {@link #validUntilNanos()} are based
+     */
     Duration grantedTtl();
 
+    /**
+     * The current state. It may change at any moment, except once {@link SessionState#isTerminal() terminal}.
+     *
+     * @return the state at the time of the call
+     */
     SessionState state();
 
     /**
      * The local deadline, on the {@link System#nanoTime()} scale, until which this session is known
      * to be alive on the server. Never later than the server's own expiry.
+     *
+     * @return a {@link System#nanoTime()} value, to compare by subtraction ({@code validUntil - System.nanoTime() > 0});
+     *         it never decreases
      */
     long validUntilNanos();
 
-    /** Time left until {@link #validUntilNanos()}, or zero. */
+    /**
+     * Time left until {@link #validUntilNanos()}, or zero.
+     *
+     * @return the time left, never negative; {@link Duration#ZERO} once the deadline has passed
+     */
     default Duration remainingValidity() {
         long left = validUntilNanos() - System.nanoTime();
         return left > 0 ? Duration.ofNanos(left) : Duration.ZERO;
@@ -58,19 +82,49 @@ public interface Session extends AutoCloseable {
     /**
      * Registers a listener told of every later state change, in order, on the coordinator's event
      * thread. Closing the returned subscription stops further calls.
+     *
+     * @param listener not null; no earlier change is replayed to it
+     * @return the subscription whose {@link Subscription#close()} removes the listener
      */
     Subscription addListener(SessionListener listener);
 
-    /** Completes with {@link SessionState#EXPIRED} or {@link SessionState#CLOSED} when the session ends. */
+    /**
+     * Completes with {@link SessionState#EXPIRED} or {@link SessionState#CLOSED} when the session ends.
+     *
+     * @return a new dependent future on each call (completing it does not affect the session); the session's end
+     *         completes it on the coordinator's event thread
+     */
     CompletableFuture<SessionState> whenEnded();
 
-    /** A fenced lock of this name owned by this session; see {@link FencedLock} for its guarantees. */
+    /**
+     * A fenced lock of this name owned by this session; see {@link FencedLock} for its guarantees.
+     *
+     * @param name the lock's name (see {@link Coordinator} for legal names)
+     * @return a new handle; creating it sends nothing to the server
+     * @throws SessionExpiredException if this session has ended
+     * @throws IllegalStateException   if the coordinator is closed
+     */
     FencedLock lock(String name);
 
-    /** A revision-ordered fair lock of this name owned by this session; see {@link FairLock}. */
+    /**
+     * A revision-ordered fair lock of this name owned by this session; see {@link FairLock}. It is not the
+     * {@link #lock(String) lock} of the same name: the two never exclude each other.
+     *
+     * @param name the lock's name (see {@link Coordinator} for legal names)
+     * @return a new handle; creating it sends nothing to the server
+     * @throws SessionExpiredException if this session has ended
+     * @throws IllegalStateException   if the coordinator is closed
+     */
     FairLock fairLock(String name);
 
-    /** An election of this name in which this session may campaign. */
+    /**
+     * An election of this name in which this session may campaign.
+     *
+     * @param name the election's name (see {@link Coordinator} for legal names)
+     * @return a new handle, which also reads and observes like {@link Coordinator#election(String)}
+     * @throws SessionExpiredException if this session has ended
+     * @throws IllegalStateException   if the coordinator is closed
+     */
     Election election(String name);
 
     /**

@@ -6,5 +6,12 @@ package io.coord;
  */
 @FunctionalInterface
 public interface SessionListener {
+    /**
+     * Called after the session moved from {@code previous} to {@code current}.
+     *
+     * @param session  the session whose state changed
+     * @param previous the state before the change
+     * @param current  the state after it
+     */
     void stateChanged(Session session, SessionState previous, SessionState current);
 }

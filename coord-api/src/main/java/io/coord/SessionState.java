@@ -11,7 +11,11 @@ public enum SessionState {
     /** Closed by its owner; the lease was revoked. */
     CLOSED;
 
-    /** True for EXPIRED and CLOSED. */
+    /**
+     * Whether this state is final.
+     *
+     * @return true for EXPIRED and CLOSED
+     */
     public boolean isTerminal() {
         return this == EXPIRED || this == CLOSED;
     }

@@ -21,14 +21,33 @@ public interface Election extends ElectionView {
      * Blocks until this session leads, announcing {@code value}.
      *
      * @param value at most 4096 UTF-8 bytes (may be empty)
+     * @return the leadership, held by the owning session
+     * @throws InterruptedException if interrupted while waiting; the candidacy is withdrawn first
      * @throws SessionExpiredException if the session ends first
      * @throws AlreadyHeldException if this session already campaigns in or leads this election
      */
     Leadership campaign(String value) throws InterruptedException;
 
-    /** Campaigns for at most {@code timeout}; empty if not elected by then (the candidacy is withdrawn first). */
+    /**
+     * Campaigns for at most {@code timeout}; empty if not elected by then (the candidacy is withdrawn first).
+     *
+     * @param value   at most 4096 UTF-8 bytes (may be empty)
+     * @param timeout between 0 and 24 hours; {@code Duration.ZERO} tries once
+     * @return the leadership, or empty if not elected in time
+     * @throws InterruptedException if interrupted while waiting; the candidacy is withdrawn first
+     * @throws SessionExpiredException if the session ends first
+     * @throws AlreadyHeldException if this session already campaigns in or leads this election
+     */
     Optional<Leadership> campaign(String value, Duration timeout) throws InterruptedException;
 
-    /** Asynchronous campaign; cancelling the future withdraws the candidacy. */
+    /**
+     * Asynchronous campaign; cancelling the future withdraws the candidacy (a leadership that raced the
+     * cancellation is resigned).
+     *
+     * @param value at most 4096 UTF-8 bytes (may be empty)
+     * @return the campaign's own future; it completes on the coordinator's event thread
+     * @throws SessionExpiredException if the session has already ended
+     * @throws AlreadyHeldException if this session already campaigns in or leads this election (thrown, not in the future)
+     */
     CompletableFuture<Leadership> campaignAsync(String value);
 }

@@ -29,18 +29,28 @@ import java.util.concurrent.CompletableFuture;
  */
 public interface FencedLock {
 
-    /** The lock's name, as given. */
+    /**
+     * The lock's name, as given.
+     *
+     * @return the name passed to {@link Session#lock(String)} or {@link Session#fairLock(String)}
+     */
     String name();
 
-    /** The session that owns the grants of this handle. */
+    /**
+     * The session that owns the grants of this handle.
+     *
+     * @return the owning session, the same on every call
+     */
     Session session();
 
     /**
      * Blocks until granted.
      *
+     * @return the grant, held by {@link #session()}
      * @throws InterruptedException if interrupted while waiting; the queue entry is removed first
      * @throws SessionExpiredException if the session ends before the grant
      * @throws AlreadyHeldException if this session already holds or waits for this lock
+     * @throws io.coord.BackendUnavailableException if the server fails the request
      */
     LockGrant acquire() throws InterruptedException;
 
@@ -49,12 +59,21 @@ public interface FencedLock {
      *
      * @param timeout between 0 and 24 hours
      * @return the grant, or empty if it timed out (the queue entry is removed before returning)
+     * @throws InterruptedException if interrupted while waiting; the queue entry is removed first
+     * @throws SessionExpiredException if the session ends before the grant
+     * @throws AlreadyHeldException if this session already holds or waits for this lock
      */
     Optional<LockGrant> tryAcquire(Duration timeout) throws InterruptedException;
 
     /**
      * Starts an acquisition. Cancelling the future (or completing it yourself) abandons the
      * request: the queue entry is removed, and a grant that raced the cancellation is released.
+     *
+     * @return the acquisition's own future; it completes on the coordinator's event thread, with the grant or with
+     *         the failure ({@link SessionExpiredException} if the session ends, {@link io.coord.BackendUnavailableException}
+     *         if the server fails the request)
+     * @throws SessionExpiredException if the session has already ended
+     * @throws AlreadyHeldException if this session already holds or waits for this lock (thrown, not in the future)
      */
     CompletableFuture<LockGrant> acquireAsync();
 }

@@ -13,15 +13,26 @@ public final class Arguments {
     public static final int MAX_NAME_BYTES = 256;
     /** Longest election value, in UTF-8 bytes. */
     public static final int MAX_VALUE_BYTES = 4096;
+    /** Shortest session TTL a caller may ask for: 100 ms. */
     public static final Duration MIN_TTL = Duration.ofMillis(100);
+    /** Longest session TTL a caller may ask for: 1 hour. */
     public static final Duration MAX_TTL = Duration.ofHours(1);
+    /** Longest timeout of a timed acquisition or campaign: 24 hours (the methods without a timeout wait without limit). */
     public static final Duration MAX_TIMEOUT = Duration.ofHours(24);
     private static final java.util.regex.Pattern NAMESPACE = java.util.regex.Pattern.compile("[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*");
 
     private Arguments() {
     }
 
-    /** A lock or election name: not null, not blank, at most 256 UTF-8 bytes. */
+    /**
+     * A lock or election name: not null, not blank, at most 256 UTF-8 bytes.
+     *
+     * @param what what is named, for the message, e.g. {@code "fair lock"}
+     * @param name the name to check
+     * @return {@code name}, unchanged
+     * @throws NullPointerException     if {@code name} is null
+     * @throws IllegalArgumentException if {@code name} is blank or longer than {@link #MAX_NAME_BYTES}
+     */
     public static String name(String what, String name) {
         if (name == null) {
             throw new NullPointerException(what + " name must not be null");
@@ -37,7 +48,14 @@ public final class Arguments {
         return name;
     }
 
-    /** A session TTL between {@link #MIN_TTL} and {@link #MAX_TTL}. */
+    /**
+     * A session TTL between {@link #MIN_TTL} and {@link #MAX_TTL}.
+     *
+     * @param ttl the TTL to check
+     * @return {@code ttl}, unchanged
+     * @throws NullPointerException     if {@code ttl} is null
+     * @throws IllegalArgumentException if {@code ttl} is outside the range (both ends allowed)
+     */
     public static Duration ttl(Duration ttl) {
         if (ttl == null) {
             throw new NullPointerException("session TTL must not be null");
@@ -49,7 +67,14 @@ public final class Arguments {
         return ttl;
     }
 
-    /** A wait timeout between zero (try once) and {@link #MAX_TIMEOUT}. */
+    /**
+     * A wait timeout between zero (try once) and {@link #MAX_TIMEOUT}.
+     *
+     * @param timeout the timeout to check
+     * @return {@code timeout}, unchanged
+     * @throws NullPointerException     if {@code timeout} is null
+     * @throws IllegalArgumentException if {@code timeout} is negative or longer than {@link #MAX_TIMEOUT}
+     */
     public static Duration timeout(Duration timeout) {
         if (timeout == null) {
             throw new NullPointerException("timeout must not be null");
@@ -61,7 +86,14 @@ public final class Arguments {
         return timeout;
     }
 
-    /** An election value: not null, at most 4096 UTF-8 bytes (empty allowed). */
+    /**
+     * An election value: not null, at most 4096 UTF-8 bytes (empty allowed).
+     *
+     * @param value the value to check
+     * @return {@code value}, unchanged
+     * @throws NullPointerException     if {@code value} is null
+     * @throws IllegalArgumentException if {@code value} is longer than {@link #MAX_VALUE_BYTES}
+     */
     public static String value(String value) {
         if (value == null) {
             throw new NullPointerException("election value must not be null (use \"\" for none)");
@@ -77,6 +109,10 @@ public final class Arguments {
     /**
      * A namespace, the same rule on every backend (builders and URIs): up to 128 characters of
      * letters, digits, '.', '_', '-', in segments separated by '/', none of them "." or "..".
+     *
+     * @param namespace the namespace to check
+     * @return {@code namespace}, unchanged
+     * @throws IllegalArgumentException if {@code namespace} is null or breaks the rule
      */
     public static String namespace(String namespace) {
         if (namespace == null || namespace.length() > 128 || !NAMESPACE.matcher(namespace).matches()
@@ -87,7 +123,17 @@ public final class Arguments {
         return namespace;
     }
 
-    /** A configuration duration (a builder's timeout or interval) within {@code [min, max]}. */
+    /**
+     * A configuration duration (a builder's timeout or interval) within {@code [min, max]}.
+     *
+     * @param what what the duration bounds, for the message, e.g. {@code "connect timeout"}
+     * @param d    the duration to check
+     * @param min  the shortest allowed, inclusive
+     * @param max  the longest allowed, inclusive
+     * @return {@code d}, unchanged
+     * @throws NullPointerException     if {@code d} is null
+     * @throws IllegalArgumentException if {@code d} is outside {@code [min, max]}
+     */
     public static Duration duration(String what, Duration d, Duration min, Duration max) {
         notNull(what, d);
         if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
@@ -97,7 +143,15 @@ public final class Arguments {
         return d;
     }
 
-    /** A listener or callback: not null. */
+    /**
+     * A listener or callback: not null.
+     *
+     * @param <T>   the value's type
+     * @param what  what the value is, for the message, e.g. {@code "session listener"}
+     * @param value the value to check
+     * @return {@code value}, unchanged
+     * @throws NullPointerException if {@code value} is null
+     */
     public static <T> T notNull(String what, T value) {
         if (value == null) {
             throw new NullPointerException(what + " must not be null");

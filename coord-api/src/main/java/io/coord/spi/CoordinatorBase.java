@@ -53,6 +53,14 @@ public abstract class CoordinatorBase implements Coordinator {
     private final Set<SessionBase> sessions = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
+    /**
+     * Creates the three pools; their threads start with the first task given to them.
+     *
+     * @param backend          the backend's name, as {@link #backend()} reports it and in thread names and messages
+     * @param namespace        the namespace, already checked
+     * @param capabilities     what the backend declares; copied
+     * @param operationTimeout the bound of one server operation (see {@link #operationTimeout()})
+     */
     protected CoordinatorBase(String backend, String namespace, Set<Capability> capabilities, Duration operationTimeout) {
         this.backend = backend;
         this.namespace = namespace;
@@ -143,19 +151,38 @@ public abstract class CoordinatorBase implements Coordinator {
     /**
      * Creates and connects a session (blocking, on the caller's thread). Do not start renewals:
      * {@link SessionBase#start()} is called once the session is registered.
+     *
+     * @param ttl the requested TTL, already checked by {@link Arguments#ttl(Duration)}
+     * @return the new session, its lease granted on the server, not yet renewing
+     * @throws io.coord.BackendUnavailableException if the server cannot be reached within the operation timeout
      */
     protected abstract SessionBase createSession(Duration ttl);
 
-    /** A read-only election view; see {@link LeaderFeed} for observers. */
+    /**
+     * A read-only election view; see {@link LeaderFeed} for observers.
+     *
+     * @param name the election's name, already checked by {@link Arguments#name(String, String)}
+     * @return a new view of that election
+     */
     protected abstract ElectionView createElectionView(String name);
 
     /** Disconnects the backend client; every session is already closed. */
     protected abstract void closeClient();
 
+    /**
+     * The counters behind {@link #stats()}, for backends to count what they send.
+     *
+     * @return this coordinator's recorder, the same on every call
+     */
     public final StatsRecorder statsRecorder() {
         return stats;
     }
 
+    /**
+     * The one timer thread (renewals, deadlines, hedges). Tasks there must not block.
+     *
+     * @return the scheduler; it rejects new tasks once {@link #close()} has stopped it
+     */
     public final ScheduledExecutorService scheduler() {
         return scheduler;
     }
@@ -163,6 +190,8 @@ public abstract class CoordinatorBase implements Coordinator {
     /**
      * Runs user callbacks, one at a time, in submission order. After close, tasks run inline so
      * that final notifications are never dropped.
+     *
+     * @return an executor that never rejects a task
      */
     public final Executor events() {
         return task -> {
@@ -174,7 +203,12 @@ public abstract class CoordinatorBase implements Coordinator {
         };
     }
 
-    /** Runs blocking backend work (acquisitions, cleanup). After close, tasks run inline. */
+    /**
+     * Runs the little blocking work off the hot path (opening a session asynchronously, cleanup after an expiry, a
+     * backend's reply handling and election reads); pending acquisitions hold none of its threads. After close, tasks run inline.
+     *
+     * @return an executor over the cached worker pool that never rejects a task
+     */
     public final Executor workers() {
         return task -> {
             try {
@@ -185,11 +219,20 @@ public abstract class CoordinatorBase implements Coordinator {
         };
     }
 
-    /** Upper bound for one server operation (connect, request, cleanup). */
+    /**
+     * Upper bound for one server operation (connect, request, cleanup).
+     *
+     * @return the bound given to the constructor
+     */
     public final Duration operationTimeout() {
         return operationTimeout;
     }
 
+    /**
+     * Whether {@link #close()} has been called; backends stop their watches and pollers once it is.
+     *
+     * @return true from the start of the first {@link #close()} on
+     */
     public final boolean isClosed() {
         return closed;
     }

@@ -53,13 +53,27 @@ public abstract class CoordinatorBuilder<B extends CoordinatorBuilder<B, C>, C e
         this.connectTimeout = connectTimeout;
     }
 
-    /** The servers (or cluster seeds) as {@code host:port}, at least one; replaces any given before. */
+    /**
+     * The servers (or cluster seeds) as {@code host:port}, at least one; replaces any given before.
+     *
+     * @param endpoints each checked by {@link #checkEndpoint(String)} (by default {@code host} or {@code host:port},
+     *                  the backend's default port added)
+     * @return this builder
+     * @throws NullPointerException     if the array is null
+     * @throws IllegalArgumentException if none is given, or one is null, blank or malformed
+     */
     public final B endpoints(String... endpoints) {
         Arguments.notNull(backend + " endpoints", endpoints);
         return endpoints(java.util.Arrays.asList(endpoints));
     }
 
-    /** The servers (or cluster seeds) as {@code host:port}, at least one; replaces any given before. */
+    /**
+     * The servers (or cluster seeds) as {@code host:port}, at least one; replaces any given before.
+     *
+     * @param endpoints each checked by {@link #checkEndpoint(String)}; the list is copied
+     * @return this builder
+     * @throws IllegalArgumentException if the list is null or empty, or an endpoint is null, blank or malformed
+     */
     public final B endpoints(List<String> endpoints) {
         if (endpoints == null || endpoints.isEmpty() || endpoints.stream().anyMatch(e -> e == null || e.isBlank())) {
             throw new IllegalArgumentException(backend + " endpoints must be a non-empty list of host:port, got " + endpoints);
@@ -75,19 +89,35 @@ public abstract class CoordinatorBuilder<B extends CoordinatorBuilder<B, C>, C e
     /**
      * The namespace isolating this application on the servers: up to 128 characters of letters, digits,
      * '.', '_', '-', segments separated by '/'; default {@value CoordinatorUri#DEFAULT_NAMESPACE}.
+     *
+     * @param namespace checked by {@link Arguments#namespace(String)}, then by {@link #checkNamespace(String)}
+     * @return this builder
+     * @throws IllegalArgumentException if {@code namespace} is null or breaks either rule
      */
     public final B namespace(String namespace) {
         this.namespace = checkNamespace(Arguments.namespace(namespace));
         return self();
     }
 
-    /** The bound of one server operation (a request and its retries; the cleanup of a failed call): 100 ms to 10 min. */
+    /**
+     * The bound of one server operation (a request and its retries; the cleanup of a failed call): 100 ms to 10 min.
+     *
+     * @param timeout between 100 ms and 10 minutes
+     * @return this builder
+     * @throws IllegalArgumentException if {@code timeout} is out of range
+     */
     public final B operationTimeout(Duration timeout) {
         this.operationTimeout = Arguments.duration("operation timeout", timeout, MIN_TIMEOUT, MAX_TIMEOUT);
         return self();
     }
 
-    /** The bound of establishing a connection to the servers: 100 ms to 10 min. */
+    /**
+     * The bound of establishing a connection to the servers: 100 ms to 10 min.
+     *
+     * @param timeout between 100 ms and 10 minutes
+     * @return this builder
+     * @throws IllegalArgumentException if {@code timeout} is out of range
+     */
     public final B connectTimeout(Duration timeout) {
         this.connectTimeout = Arguments.duration("connect timeout", timeout, MIN_TIMEOUT, MAX_TIMEOUT);
         return self();
@@ -96,13 +126,23 @@ public abstract class CoordinatorBuilder<B extends CoordinatorBuilder<B, C>, C e
     /**
      * Connects over TLS (true), verifying the server against the JVM's default trust store unless
      * {@link #trustedCertificates} names the CAs; false (the default) connects in plain text and forgets any TLS setting.
+     *
+     * @param enabled true for TLS (keeping any TLS setting made before), false for plain text
+     * @return this builder
      */
     public final B tls(boolean enabled) {
         this.tls = enabled ? (tls == null ? TlsSettings.DEFAULT_TRUST : tls) : null;
         return self();
     }
 
-    /** Connects over TLS, trusting the CA certificates in the PEM file {@code caFile} (instead of the JVM's defaults). */
+    /**
+     * Connects over TLS, trusting the CA certificates in the PEM file {@code caFile} (instead of the JVM's defaults).
+     *
+     * @param caFile checked now: a readable file of X.509 certificates (see {@link TlsSettings})
+     * @return this builder
+     * @throws NullPointerException     if {@code caFile} is null
+     * @throws IllegalArgumentException if the file is missing, unreadable or holds no certificate
+     */
     public final B trustedCertificates(Path caFile) {
         Arguments.notNull("trusted CA certificates file", caFile);
         this.tls = (tls == null ? TlsSettings.DEFAULT_TRUST : tls).trusting(caFile);
@@ -112,6 +152,12 @@ public abstract class CoordinatorBuilder<B extends CoordinatorBuilder<B, C>, C e
     /**
      * Connects over TLS presenting the client certificate chain in the PEM file {@code certificateFile} with its
      * unencrypted PKCS#8 PEM private key {@code keyFile} (mutual TLS; the server may map the certificate to a user).
+     *
+     * @param certificateFile checked now: a readable file of X.509 certificates
+     * @param keyFile         checked now: a readable file holding {@code -----BEGIN PRIVATE KEY-----}; its content is never shown
+     * @return this builder
+     * @throws NullPointerException     if either file is null
+     * @throws IllegalArgumentException if a file is missing, unreadable or of the wrong form
      */
     public final B clientCertificate(Path certificateFile, Path keyFile) {
         Arguments.notNull("client certificate file", certificateFile);
@@ -120,7 +166,14 @@ public abstract class CoordinatorBuilder<B extends CoordinatorBuilder<B, C>, C e
         return self();
     }
 
-    /** Same as {@link #uri(URI)}; a malformed URI is reported without its text (it may hold a password). */
+    /**
+     * Same as {@link #uri(URI)}; a malformed URI is reported without its text (it may hold a password).
+     *
+     * @param uri the URI as text
+     * @return this builder
+     * @throws NullPointerException     if {@code uri} is null
+     * @throws IllegalArgumentException if {@code uri} is malformed, or {@link #uri(URI)} rejects it
+     */
     public final B uri(String uri) {
         Arguments.notNull(backend + " URI", uri);
         try {
@@ -137,6 +190,15 @@ public abstract class CoordinatorBuilder<B extends CoordinatorBuilder<B, C>, C e
      * parameters {@code tls=true|false}, {@code caFile=PATH}, and {@code certFile=PATH&keyFile=PATH} (together; any of
      * them turns TLS on) and the backend's own ({@link #parameterNames()}). An unknown parameter is an error naming
      * the allowed ones.
+     *
+     * <p>Unknown parameters are refused before anything is applied; a bad value is found while applying, so the
+     * settings applied before it (endpoints, namespace, earlier parameters) stay in effect.
+     *
+     * @param uri a URI of one of this backend's schemes
+     * @return this builder
+     * @throws NullPointerException     if {@code uri} is null
+     * @throws IllegalArgumentException if the URI is of another scheme, malformed, names an unknown parameter or
+     *                                  holds a bad value; no message shows the URI's credentials
      */
     public final B uri(URI uri) {
         Arguments.notNull(backend + " URI", uri);
@@ -193,24 +255,46 @@ public abstract class CoordinatorBuilder<B extends CoordinatorBuilder<B, C>, C e
         }
     }
 
-    /** Builds the coordinator; what it does before returning (connecting or not) is the backend's to document. */
+    /**
+     * Builds the coordinator; what it does before returning (connecting or not) is the backend's to document.
+     *
+     * @return a new coordinator, owned by the caller, who must close it
+     * @throws IllegalStateException if no endpoint was given (see {@link #configuredEndpoints()})
+     */
     public abstract C build();
 
     // ---- for the backend's builder --------------------------------------------------------
 
-    /** Checks one endpoint as given to {@link #endpoints}; returns it normalised. Default: {@code host[:port]}, the default port added. */
+    /**
+     * Checks one endpoint as given to {@link #endpoints}; returns it normalised. Default: {@code host[:port]}, the default
+     * port added.
+     *
+     * @param endpoint one endpoint, trimmed and not blank
+     * @return the endpoint as the backend will use it
+     * @throws IllegalArgumentException if the endpoint is malformed
+     */
     protected String checkEndpoint(String endpoint) {
         return CoordinatorUri.hostPort(endpoint, defaultPort);
     }
 
-    /** A further check of a valid namespace (e.g. a name the server reserves); returns it. Default: none. */
+    /**
+     * A further check of a valid namespace (e.g. a name the server reserves); returns it. Default: none.
+     *
+     * @param namespace a namespace that {@link Arguments#namespace(String)} accepted
+     * @return the namespace to use
+     * @throws IllegalArgumentException if the backend refuses it
+     */
     protected String checkNamespace(String namespace) {
         return namespace;
     }
 
     /**
      * The scheme and user info of a URI, beyond endpoints, namespace and parameters. Default: credentials are
-     * refused (a backend that supports them overrides this).
+     * refused (a backend that supports them overrides this). Called by {@link #uri(URI)} after the endpoints and the
+     * namespace are applied, before any parameter.
+     *
+     * @param uri the parsed URI, of one of this builder's schemes
+     * @throws IllegalArgumentException if the URI holds what the backend refuses (by default: any user info)
      */
     protected void fromUri(CoordinatorUri uri) {
         if (uri.userInfo() != null) {
@@ -219,16 +303,34 @@ public abstract class CoordinatorBuilder<B extends CoordinatorBuilder<B, C>, C e
         }
     }
 
-    /** Applies the backend's own URI parameter {@code key} (one of {@link #parameterNames()}); false if it has none of that name. */
+    /**
+     * Applies the backend's own URI parameter {@code key} (one of {@link #parameterNames()}); false if it has none of that name.
+     *
+     * @param key the parameter's name, one of {@link #parameterNames()}
+     * @param uri the parsed URI, whose {@link CoordinatorUri#parameters()} hold the value
+     * @return whether the parameter was applied ({@link #uri(URI)} ignores it: unknown names were refused before)
+     * @throws IllegalArgumentException if the value is bad
+     */
     protected boolean parameter(String key, CoordinatorUri uri) {
         return false;
     }
 
-    /** The names of the backend's own URI parameters, for the error message. */
+    /**
+     * The names of the backend's own URI parameters: with the common ones, the only keys {@link #uri(URI)} accepts,
+     * and the ones its error message lists.
+     *
+     * @return the names, without the common ones; by default none
+     */
     protected Set<String> parameterNames() {
         return Set.of();
     }
 
+    /**
+     * The endpoints given, checked and normalised.
+     *
+     * @return an unmodifiable, non-empty list of endpoints
+     * @throws IllegalStateException if none was given, with a message saying how to give them
+     */
     protected final List<String> configuredEndpoints() {
         if (endpoints.isEmpty()) {
             throw new IllegalStateException("no " + backend + " endpoint given; call endpoints(\"host:port\", …) or uri(\""
@@ -237,19 +339,38 @@ public abstract class CoordinatorBuilder<B extends CoordinatorBuilder<B, C>, C e
         return endpoints;
     }
 
+    /**
+     * The namespace given, checked.
+     *
+     * @return the namespace, {@value CoordinatorUri#DEFAULT_NAMESPACE} if none was given
+     */
     protected final String configuredNamespace() {
         return namespace;
     }
 
+    /**
+     * The bound of one server operation.
+     *
+     * @return the timeout set, or the backend's default given to the constructor
+     */
     protected final Duration configuredOperationTimeout() {
         return operationTimeout;
     }
 
+    /**
+     * The bound of establishing a connection.
+     *
+     * @return the timeout set, or the backend's default given to the constructor
+     */
     protected final Duration configuredConnectTimeout() {
         return connectTimeout;
     }
 
-    /** The TLS setting, or empty for plain text. */
+    /**
+     * The TLS setting, or empty for plain text.
+     *
+     * @return the setting, its files checked when it was made; empty for plain text
+     */
     protected final Optional<TlsSettings> configuredTls() {
         return Optional.ofNullable(tls);
     }

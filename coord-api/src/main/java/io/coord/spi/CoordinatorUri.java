@@ -15,13 +15,27 @@ import java.util.regex.Pattern;
  * An empty path means namespace {@value #DEFAULT_NAMESPACE}. The user info (credentials) is kept raw, as written,
  * and never shown: {@link #toString()} and every error message print the URI with it replaced by {@code ***}.
  *
- * @param userInfo the raw user info before '@' (percent-encoded, as written), or {@code null}
+ * @param scheme     the scheme, lower-cased; empty if the URI had none
+ * @param userInfo   the raw user info before '@' (percent-encoded, as written), or {@code null}
+ * @param endpoints  the servers as {@code host:port}, in the order written, the default port added where none was given
+ * @param namespace  the path without its leading and trailing '/', checked by {@link Arguments#namespace(String)}
+ * @param parameters the query parameters in the order written, values percent-decoded; a repeated key keeps its last value
  */
 public record CoordinatorUri(String scheme, String userInfo, List<String> endpoints, String namespace, Map<String, String> parameters) {
 
+    /** The namespace of a URI with an empty path, and of a builder given none. */
     public static final String DEFAULT_NAMESPACE = "coord";
     private static final Pattern HOST_PORT = Pattern.compile("(\\[[0-9A-Fa-f:.]+]|[A-Za-z0-9.-]+)(:\\d{1,5})?");
 
+    /**
+     * Copies {@code endpoints} and {@code parameters} into unmodifiable collections; checks nothing else.
+     *
+     * @param scheme     the scheme, lower-cased
+     * @param userInfo   the raw user info, or {@code null}
+     * @param endpoints  the servers as {@code host:port}
+     * @param namespace  the namespace
+     * @param parameters the query parameters
+     */
     public CoordinatorUri {
         endpoints = List.copyOf(endpoints);
         parameters = Collections.unmodifiableMap(new LinkedHashMap<>(parameters));
@@ -30,6 +44,12 @@ public record CoordinatorUri(String scheme, String userInfo, List<String> endpoi
     /**
      * Parses {@code uri}; endpoints without a port get {@code defaultPort}. (java.net.URI itself reports no user
      * info for an authority listing several hosts, so the authority is taken apart here.)
+     *
+     * @param given       the URI; its scheme is not checked here
+     * @param defaultPort the port of an endpoint written without one
+     * @return the parts of {@code given}
+     * @throws IllegalArgumentException if the URI names no server, or has a bad endpoint, namespace or parameter; the
+     *                                  message shows the URI {@link #redacted(URI) redacted}
      */
     public static CoordinatorUri parse(URI given, int defaultPort) {
         String scheme = given.getScheme() == null ? "" : given.getScheme().toLowerCase(Locale.ROOT);
@@ -78,7 +98,14 @@ public record CoordinatorUri(String scheme, String userInfo, List<String> endpoi
         return new CoordinatorUri(scheme, userInfo, endpoints, namespace, params);
     }
 
-    /** {@code host} or {@code host:port} (IPv6 in brackets), checked, as {@code host:port} with {@code defaultPort} if none was given. */
+    /**
+     * {@code host} or {@code host:port} (IPv6 in brackets), checked, as {@code host:port} with {@code defaultPort} if none was given.
+     *
+     * @param hp          the endpoint as written, trimmed
+     * @param defaultPort the port to add if {@code hp} has none
+     * @return {@code hp} with a port
+     * @throws IllegalArgumentException if {@code hp} is null, not of that form, or its port is outside 1..65535
+     */
     public static String hostPort(String hp, int defaultPort) {
         if (hp == null || !HOST_PORT.matcher(hp).matches()) {
             throw new IllegalArgumentException("bad endpoint '" + hp + "'; expected host or host:port");
@@ -94,7 +121,12 @@ public record CoordinatorUri(String scheme, String userInfo, List<String> endpoi
         return hp;
     }
 
-    /** {@code uri} as text with its user info (if any) replaced by {@code ***}: safe for messages and logs. */
+    /**
+     * {@code uri} as text with its user info (if any) replaced by {@code ***}: safe for messages and logs.
+     *
+     * @param uri any URI
+     * @return the URI's text, without its user info
+     */
     public static String redacted(URI uri) {
         String text = uri.toString();
         String authority = uri.getRawAuthority();
@@ -105,7 +137,11 @@ public record CoordinatorUri(String scheme, String userInfo, List<String> endpoi
         return text.replace(authority, hidden);
     }
 
-    /** The user info decoded: {@code [user, password]} ({@code user} null if only a password was given), or empty. */
+    /**
+     * The user info decoded: {@code [user, password]} ({@code user} null if only a password was given), or empty.
+     *
+     * @return a new two-element array on each call, or empty if there is no user info; user info without ':' is a password
+     */
     public java.util.Optional<String[]> credentials() {
         if (userInfo == null || userInfo.isEmpty()) {
             return java.util.Optional.empty();
@@ -122,7 +158,14 @@ public record CoordinatorUri(String scheme, String userInfo, List<String> endpoi
                 + (parameters.isEmpty() ? "" : "?" + parameters);
     }
 
-    /** A duration parameter such as {@code connectTimeout=5s} or {@code 500ms}, or {@code fallback}. */
+    /**
+     * A duration parameter such as {@code connectTimeout=5s} or {@code 500ms}, or {@code fallback}.
+     *
+     * @param key      the parameter's name
+     * @param fallback what to return if the parameter is absent
+     * @return the duration: {@code Nms}, {@code Ns}, or a bare {@code N} in milliseconds; not range-checked here
+     * @throws IllegalArgumentException if the value is none of these forms
+     */
     public Duration durationParameter(String key, Duration fallback) {
         String v = parameters.get(key);
         if (v == null) {

@@ -25,12 +25,19 @@ public interface GrantRule {
         }
     };
 
-    /** How many entries ahead (nearest first) the backend must report for this rule to decide. */
+    /**
+     * How many entries ahead (nearest first) the backend must report for this rule to decide.
+     *
+     * @return the lookahead passed to {@link QueueEntry#enqueue(int)} and {@link QueueEntry#position(int)}
+     */
     int lookahead();
 
     /**
      * The entry whose departure may grant this one, or {@code null} if {@code position} is granted.
      * Waiting for one entry only is what makes one release wake one waiter.
+     *
+     * @param position a read in which the entry is {@link Position#present() present}
+     * @return the one entry to wait for, or {@code null} if the entry is granted
      */
     Position.Ahead blocker(Position position);
 }

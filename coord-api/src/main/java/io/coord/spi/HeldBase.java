@@ -24,10 +24,12 @@ public abstract class HeldBase {
 
     private enum State { HELD, RELEASING, RELEASED, LOST }
 
+    /** The session that holds this grant or leadership. */
     protected final SessionBase session;
     private final String claimKey;
     private final String name;
     private final long token;
+    /** The queue entry that backs this grant or leadership; removing it releases them. */
     protected final QueueEntry entry;
     private final Object mutex = new Object();
     private State state = State.HELD;
@@ -70,7 +72,11 @@ public abstract class HeldBase {
     /** The exception that a release of a lost grant throws. */
     abstract CoordException lostError(LossReason reason);
 
-    /** For backends: the entry was found deleted while the session lives. */
+    /**
+     * For backends: the entry was found deleted while the session lives. No-op unless still held.
+     *
+     * @param reason why it was lost, normally {@link LossReason#ENTRY_DELETED}
+     */
     public final void markLost(LossReason reason) {
         if (lose(reason)) {
             session.forget(this);

@@ -25,14 +25,22 @@ public final class LeaderFeed implements Subscription, Consumer<Optional<Leader>
     /** Only touched on the event thread. */
     private Optional<Leader> last;
 
-    /** @param onClose stops the backend's watch or poller (run once, on close) */
+    /**
+     * @param coordinator the coordinator on whose event thread states are delivered
+     * @param listener    the observer
+     * @param onClose     stops the backend's watch or poller (run once, on close)
+     */
     public LeaderFeed(CoordinatorBase coordinator, LeaderListener listener, Runnable onClose) {
         this.coordinator = coordinator;
         this.listener = listener;
         this.onClose = onClose;
     }
 
-    /** Queues {@code state} for delivery; safe from any thread, including a client library's. */
+    /**
+     * Queues {@code state} for delivery; safe from any thread, including a client library's.
+     *
+     * @param state the leader read, or empty for none
+     */
     public void publish(Optional<Leader> state) {
         if (closed) {
             return;
@@ -55,6 +63,11 @@ public final class LeaderFeed implements Subscription, Consumer<Optional<Leader>
         publish(state);
     }
 
+    /**
+     * Whether {@link #close()} was called: the backend should stop reading for this feed.
+     *
+     * @return true once closed
+     */
     public boolean isClosed() {
         return closed;
     }

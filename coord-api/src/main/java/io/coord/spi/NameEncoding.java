@@ -17,6 +17,12 @@ public final class NameEncoding {
     private NameEncoding() {
     }
 
+    /**
+     * Encodes a name as one key segment.
+     *
+     * @param name any string, not null
+     * @return the segment: {@code [A-Za-z0-9_-]} bytes as they are, every other UTF-8 byte as {@code %XX} (upper-case hex)
+     */
     public static String encode(String name) {
         byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
         StringBuilder out = new StringBuilder(bytes.length + 8);
@@ -32,6 +38,12 @@ public final class NameEncoding {
         return out.toString();
     }
 
+    /**
+     * The inverse of {@link #encode(String)}.
+     *
+     * @param segment a segment produced by {@link #encode(String)}; for other text the result is unspecified
+     * @return the name that was encoded
+     */
     public static String decode(String segment) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(segment.length());
         for (int i = 0; i < segment.length(); i++) {

@@ -14,11 +14,24 @@ import java.util.List;
  */
 public record Position(boolean present, long token, List<Ahead> ahead, long revision) {
 
+    /**
+     * Copies {@code ahead} into an unmodifiable list.
+     *
+     * @param present  whether the entry still exists
+     * @param token    the entry's fencing token (0 if not present)
+     * @param ahead    entries ahead of this one, nearest first
+     * @param revision the backend's version of the read, or 0
+     */
     public Position {
         ahead = List.copyOf(ahead);
     }
 
-    /** The position of an entry that no longer exists. */
+    /**
+     * The position of an entry that no longer exists.
+     *
+     * @param revision the backend's version of the read, or 0 (see {@link #revision()})
+     * @return a position not present, with token 0 and nothing ahead
+     */
     public static Position gone(long revision) {
         return new Position(false, 0, List.of(), revision);
     }

@@ -34,13 +34,45 @@ import java.util.concurrent.CompletableFuture;
  */
 public interface QueueEntry {
 
+    /**
+     * Appends this entry, carrying its value, and reads its position; called once per entry.
+     *
+     * @param lookahead how many entries ahead to report, nearest first
+     * @return the position read with (or right after) the append; not {@link Position#present() present} if the
+     *         session's lease is gone
+     */
     CompletableFuture<Position> enqueue(int lookahead);
 
+    /**
+     * Re-reads this entry's position.
+     *
+     * @param lookahead how many entries ahead to report, nearest first
+     * @return the position now; not {@link Position#present() present} once the entry is gone
+     */
     CompletableFuture<Position> position(int lookahead);
 
+    /**
+     * Waits, holding no thread, until {@code blocker} may have left the queue after the read {@code seen}.
+     *
+     * @param seen    the read in which {@code blocker} stood ahead of this entry
+     * @param blocker the entry waited for, as the grant rule chose it
+     * @return {@code true} if the backend saw {@code blocker} go, {@code false} for a spurious wake-up; either way
+     *         the caller re-reads
+     */
     CompletableFuture<Boolean> whenGone(Position seen, Position.Ahead blocker);
 
+    /**
+     * Deletes this entry, and only this one, if it exists.
+     *
+     * @return completes once the entry is gone from the server (an entry already gone counts)
+     */
     CompletableFuture<Void> remove();
 
+    /**
+     * Rewrites this entry's value (an election's proclaim).
+     *
+     * @param value the new value, already checked by {@link Arguments#value(String)}
+     * @return {@code true} if rewritten, {@code false} if the entry is gone
+     */
     CompletableFuture<Boolean> replaceValue(String value);
 }

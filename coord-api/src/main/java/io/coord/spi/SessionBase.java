@@ -57,6 +57,7 @@ public abstract class SessionBase implements Session {
 
     private static final Logger log = LoggerFactory.getLogger(SessionBase.class);
 
+    /** The coordinator that opened this session. */
     protected final CoordinatorBase coordinator;
     private final String id;
     private final Duration requestedTtl;
@@ -83,6 +84,12 @@ public abstract class SessionBase implements Session {
     private final CompletableFuture<SessionState> ended = new CompletableFuture<>();
 
     /**
+     * Sets the first validity deadline, {@code grantSentNanos + grantedTtl}; renewals start with {@link #start()}.
+     *
+     * @param coordinator    the coordinator opening the session
+     * @param id             the backend's identity of the session (see {@link Session#id()})
+     * @param requestedTtl   the TTL the caller asked for
+     * @param grantedTtl     the TTL the server granted; a renewal round starts every third of it (but at most every 20 ms)
      * @param grantSentNanos {@link System#nanoTime()} just before the request that created the lease was sent
      */
     protected SessionBase(CoordinatorBase coordinator, String id, Duration requestedTtl, Duration grantedTtl, long grantSentNanos) {
@@ -106,10 +113,17 @@ public abstract class SessionBase implements Session {
      * One renewal round trip, asynchronous; must not block. Completes with {@code true} if the
      * lease was extended by a full granted TTL, {@code false} if the server says it no longer
      * exists, or exceptionally on a transient failure.
+     *
+     * @return the reply; a reply later than the renewal interval counts as a transient failure
      */
     protected abstract CompletableFuture<Boolean> renewOnce();
 
-    /** Deletes the lease and everything under it on the server (close). */
+    /**
+     * Deletes the lease and everything under it on the server (close).
+     *
+     * @return completes when the server has deleted it; the base waits at most the operation timeout, and after a
+     *         failure the server frees the lease when its TTL runs out
+     */
     protected abstract CompletableFuture<Void> revoke();
 
     /** Releases local client resources once the session has ended. Default: nothing. */
@@ -120,6 +134,12 @@ public abstract class SessionBase implements Session {
      * The one recipe hook: a new, not yet enqueued entry of this session in the queue of
      * {@code primitive} named {@code name}, carrying {@code value} (empty for locks, the candidate's
      * value for elections). Every primitive's waiting loop and grant rule run over it.
+     *
+     * @param primitive {@link Primitive#LOCK}, {@link Primitive#FAIR_LOCK} or {@link Primitive#ELECTION}, each with
+     *                  queues of its own
+     * @param name      the lock's or election's name, already checked
+     * @param value     the value the entry carries: {@code ""} for locks
+     * @return a new entry; creating it sends nothing, one is created per acquisition or campaign
      */
     protected abstract QueueEntry newEntry(Primitive primitive, String name, String value);
 
@@ -212,10 +232,20 @@ public abstract class SessionBase implements Session {
 
     // ---- for backends and recipes --------------------------------------------------------
 
+    /**
+     * The coordinator that opened this session.
+     *
+     * @return the coordinator
+     */
     public final CoordinatorBase coordinator() {
         return coordinator;
     }
 
+    /**
+     * The counters of this session's coordinator.
+     *
+     * @return the coordinator's {@link CoordinatorBase#statsRecorder()}
+     */
     public final StatsRecorder stats() {
         return coordinator.statsRecorder();
     }
@@ -229,7 +259,11 @@ public abstract class SessionBase implements Session {
         }
     }
 
-    /** Reports that the server dropped this session (from any thread). */
+    /**
+     * Reports that the server dropped this session (from any thread). Idempotent: only the first end counts.
+     *
+     * @param why what the backend saw, for the log
+     */
     public final void expired(String why) {
         if (end(SessionState.EXPIRED, why)) {
             cleanUpAfterExpiry();

@@ -12,6 +12,7 @@ public final class StatsRecorder implements CoordStats {
     private final Map<Primitive, LongAdder> roundTrips = new EnumMap<>(Primitive.class);
     private final Map<Primitive, LongAdder> wakeups = new EnumMap<>(Primitive.class);
 
+    /** Creates the counters of every primitive, all zero. */
     public StatsRecorder() {
         for (Primitive p : Primitive.values()) {
             roundTrips.put(p, new LongAdder());
@@ -19,10 +20,20 @@ public final class StatsRecorder implements CoordStats {
         }
     }
 
+    /**
+     * Counts one request sent on behalf of {@code primitive}; thread-safe, never blocks.
+     *
+     * @param primitive the primitive the request serves
+     */
     public void roundTrip(Primitive primitive) {
         roundTrips.get(primitive).increment();
     }
 
+    /**
+     * Counts one wake-up of a waiter of {@code primitive} on a seen departure; thread-safe, never blocks.
+     *
+     * @param primitive the waiter's primitive
+     */
     public void wakeup(Primitive primitive) {
         wakeups.get(primitive).increment();
     }

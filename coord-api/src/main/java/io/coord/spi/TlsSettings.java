@@ -28,6 +28,15 @@ public record TlsSettings(Path trustedCertificates, Path clientCertificate, Path
     /** TLS with the JVM's default trust store and no client certificate. */
     public static final TlsSettings DEFAULT_TRUST = new TlsSettings(null, null, null);
 
+    /**
+     * Checks the files now, naming the file and what is allowed (never its content).
+     *
+     * @param trustedCertificates PEM file of the CA certificates to trust, or {@code null} for the JVM's defaults
+     * @param clientCertificate   PEM file of the client's certificate chain, or {@code null} for no client certificate
+     * @param clientKey           PEM file of the client's private key, given exactly when {@code clientCertificate} is
+     * @throws IllegalArgumentException if only one of {@code clientCertificate} and {@code clientKey} is given, or a
+     *                                  file is missing, unreadable, or holds no certificate or no unencrypted PKCS#8 key
+     */
     public TlsSettings {
         if ((clientCertificate == null) != (clientKey == null)) {
             throw new IllegalArgumentException("a client certificate needs its private key and a key its certificate; got certificate "
@@ -42,20 +51,43 @@ public record TlsSettings(Path trustedCertificates, Path clientCertificate, Path
         }
     }
 
+    /**
+     * The CA certificates to trust.
+     *
+     * @return the PEM file, or empty for the JVM's default trust store
+     */
     public Optional<Path> trusted() {
         return Optional.ofNullable(trustedCertificates);
     }
 
+    /**
+     * Whether the client presents a certificate (mutual TLS).
+     *
+     * @return true if {@link #clientCertificate()} and {@link #clientKey()} are set
+     */
     public boolean hasClientCertificate() {
         return clientCertificate != null;
     }
 
-    /** This setting with the CA certificates of {@code file} trusted instead. */
+    /**
+     * This setting with the CA certificates of {@code file} trusted instead.
+     *
+     * @param file PEM file of the CA certificates; checked now
+     * @return a new setting (this one is immutable)
+     * @throws IllegalArgumentException if {@code file} is unreadable or holds no certificate
+     */
     public TlsSettings trusting(Path file) {
         return new TlsSettings(file, clientCertificate, clientKey);
     }
 
-    /** This setting presenting {@code certificate} and {@code key}. */
+    /**
+     * This setting presenting {@code certificate} and {@code key}.
+     *
+     * @param certificate PEM file of the client's certificate chain; checked now
+     * @param key         PEM file of its unencrypted PKCS#8 private key; checked now
+     * @return a new setting (this one is immutable)
+     * @throws IllegalArgumentException if only one is given, or a file is unreadable or of the wrong form
+     */
     public TlsSettings presenting(Path certificate, Path key) {
         return new TlsSettings(trustedCertificates, certificate, key);
     }

@@ -59,6 +59,12 @@ final class Acquisitions {
             // The waiter honours the deadline itself, and removes the entry before completing.
             return result.get();
         } catch (InterruptedException e) {
+            // Cancelling the result abandons the attempt as an asynchronous caller's cancel does: the waiter removes
+            // the entry, and a grant racing this interrupt finds the result taken and releases itself. If the grant
+            // won before the cancel, the caller will never see it either, so it is released here.
+            if (!result.cancel(false) && !result.isCompletedExceptionally()) {
+                result.join().releaseQuietly();
+            }
             waiter.abort(new CancellationException("interrupted"));
             awaitCleanup(t, waiter);
             throw e;

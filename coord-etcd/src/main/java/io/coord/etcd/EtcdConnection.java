@@ -5,10 +5,13 @@ import io.coord.BackendUnavailableException;
 import io.coord.CoordException;
 import io.coord.Primitive;
 import io.coord.spi.StatsRecorder;
+import io.coord.spi.TlsSettings;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.common.exception.EtcdException;
 import io.grpc.Status;
 import java.time.Duration;
+import java.time.Instant;
+import javax.net.ssl.SSLException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -56,8 +59,10 @@ final class EtcdConnection {
         REPEATABLE
     }
 
-    private final Client client;
+    private volatile Client client;
     private final EtcdKeys keys;
+    /** Whether the client has heard from a server once: before that, a connection that cannot be set up is not retried. */
+    private final java.util.function.BooleanSupplier connected;
     private final StatsRecorder stats;
     private final ScheduledExecutorService scheduler;
     private final Duration requestTimeout;
@@ -65,12 +70,24 @@ final class EtcdConnection {
     /** For messages: the endpoints and the user name (null without credentials); never the password. */
     private final String endpoints;
     private final String user;
+    /** The TLS settings (paths only), or null for plain text. */
+    private final TlsSettings tls;
+    /** When the configured client certificate stops being valid (to say "expired" when the server refuses it), or null. */
+    private final Instant clientCertificateNotAfter;
+    /** The client certificate's subject ({@code CN=...}: etcd's user when no password is sent), or null. */
+    private final String clientCertificateSubject;
 
     EtcdConnection(Client client, EtcdKeys keys, StatsRecorder stats, ScheduledExecutorService scheduler,
-                   Duration requestTimeout, Duration recheckInterval, String endpoints, String user) {
+                   Duration requestTimeout, Duration recheckInterval, String endpoints, String user, TlsSettings tls,
+                   java.util.function.BooleanSupplier connected) {
         this.client = client;
+        this.connected = connected;
         this.endpoints = endpoints;
         this.user = user;
+        this.tls = tls;
+        java.security.cert.X509Certificate certificate = tls == null || !tls.hasClientCertificate() ? null : certificate(tls.clientCertificate());
+        this.clientCertificateNotAfter = certificate == null ? null : certificate.getNotAfter().toInstant();
+        this.clientCertificateSubject = certificate == null ? null : certificate.getSubjectX500Principal().getName();
         this.keys = keys;
         this.stats = stats;
         this.scheduler = scheduler;
@@ -80,6 +97,16 @@ final class EtcdConnection {
 
     Client client() {
         return client;
+    }
+
+    /** Replaces the client (only before any session exists: see {@code EtcdCoordinator.connect}). */
+    void replaceClient(Client replacement) {
+        this.client = replacement;
+    }
+
+    /** The configured user name, or null. */
+    String user() {
+        return user;
     }
 
     EtcdKeys keys() {
@@ -135,8 +162,9 @@ final class EtcdConnection {
                 return;
             }
             Status.Code code = code(error);
-            boolean transientFailure = code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED
-                    || isOverloaded(error);
+            boolean transientFailure = (code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED
+                    || isOverloaded(error) || isAuthenticateUnreachable(error)) && !isTlsHandshakeFailure(error)
+                    && !(isClosedDuringSetup(error) && !connected.getAsBoolean());
             if (retry == Retry.NEVER || !transientFailure || attempt == ATTEMPTS || System.nanoTime() - giveUpNanos > 0) {
                 result.completeExceptionally(failure(what, error));
                 return;
@@ -211,9 +239,14 @@ final class EtcdConnection {
      * are auth-specific INVALID_ARGUMENTs; a PERMISSION_DENIED (the user's roles do not cover the key) is a
      * {@link BackendUnavailableException} naming the refusal, as coord-redis reports ACL denials mid-session
      * (the session then suspends and expires); opening a session turns it into an
-     * {@link AuthenticationException} ({@link #refusal}). Everything else is a {@link BackendUnavailableException}.
+     * {@link AuthenticationException} ({@link #refusal}). A failed TLS handshake is mapped by {@link #tlsFailure}.
+     * Everything else is a {@link BackendUnavailableException}.
      */
     CoordException failure(String what, Throwable cause) {
+        CoordException tlsFailure = tlsFailure(what, cause);
+        if (tlsFailure != null) {
+            return tlsFailure;
+        }
         if (isAuthenticationFailure(cause)) {
             return new AuthenticationException("etcd at " + endpoints + " refused " + who() + ": " + what + " failed: "
                     + describeWithRoot(cause), cause);
@@ -223,6 +256,109 @@ final class EtcdConnection {
                     + " (permission denied; see the least RBAC in coord-etcd's README): " + what + " failed: " + describe(cause), cause);
         }
         return unavailable(what, cause);
+    }
+
+    /**
+     * The TLS part of {@link #failure}; null when {@code cause} is no TLS failure. gRPC reports every handshake
+     * failure as UNAVAILABLE, with the {@link SSLException} (or netty's {@code NotSslRecordException}) as a cause:
+     * <ul>
+     *   <li>the server's certificate does not verify (a {@link java.security.cert.CertificateException} in the chain:
+     *       no path to a trusted CA, or it does not name the host): {@link AuthenticationException}, "server
+     *       certificate not trusted";</li>
+     *   <li>the server refused the client's certificate (a TLS alert about a certificate: missing, expired, from
+     *       an unknown CA): {@link AuthenticationException} saying which, "client certificate expired" when the
+     *       configured certificate's validity has ended;</li>
+     *   <li>any other handshake failure: {@link AuthenticationException}, "TLS handshake failed";</li>
+     *   <li>TLS towards a plain-text server (the reply is no TLS record, or etcd closes the connection during the
+     *       handshake): {@link BackendUnavailableException}
+     *       "does the server speak TLS?";</li>
+     *   <li>plain text towards a TLS server: etcd closes the connection without a word, which gRPC reports as
+     *       "Network closed for unknown reason": {@link BackendUnavailableException} asking "does the server require
+     *       TLS? use tls=true".</li>
+     * </ul>
+     */
+    CoordException tlsFailure(String what, Throwable cause) {
+        String at = "etcd at " + endpoints;
+        String text = chainText(cause);
+        if (tls == null) {
+            if (text.contains("Network closed for unknown reason")) {
+                return new BackendUnavailableException(at + ": " + what + " failed: the server closed the connection during setup"
+                        + " (does the server require TLS? use tls=true, or https:// endpoints): " + describe(cause), cause);
+            }
+            return null;
+        }
+        if (text.contains("NotSslRecordException") || text.contains("closed while performing TLS negotiation")) {
+            return new BackendUnavailableException(at + ": " + what + " failed: the server answered without TLS"
+                    + " (does the server speak TLS? use tls=false, or http:// endpoints, for a plain-text server): " + describe(cause), cause);
+        }
+        int ssl = text.indexOf("SSL");
+        if (ssl < 0) {
+            return null;
+        }
+        String reason = text.substring(ssl);
+        String refused;
+        if (reason.contains("CertificateException") || reason.contains("CertPath") || reason.contains("PKIX")
+                || reason.contains("certification path")) {
+            refused = "server certificate not trusted (trusting " + tls.trusted().map(Object::toString).orElse("the JVM's default trust store")
+                    + (reason.contains("subject alternative") || reason.contains("No name matching") ? "; the certificate does not name the endpoint's host" : "")
+                    + ")";
+        } else if (reason.toLowerCase(java.util.Locale.ROOT).contains("certificate")) {
+            if (!tls.hasClientCertificate()) {
+                refused = "client certificate required by the server, none configured (clientCertificate(cert, key) or certFile/keyFile)";
+            } else if (clientCertificateNotAfter != null && clientCertificateNotAfter.isBefore(Instant.now())) {
+                refused = "client certificate expired (" + tls.clientCertificate() + " was valid until " + clientCertificateNotAfter + ")";
+            } else {
+                refused = "client certificate " + tls.clientCertificate() + " refused by the server (is it signed by a CA the server trusts?)";
+            }
+        } else {
+            refused = "TLS handshake failed";
+        }
+        return new AuthenticationException(at + " refused the TLS connection of " + who() + ": " + refused + "; " + what + " failed ("
+                + abbreviate(reason) + ")", cause);
+    }
+
+    /**
+     * etcd closed the connection before a word was exchanged: plain text to a TLS port, TLS to a plain-text port (or
+     * a member stopping).
+     */
+    static boolean isClosedDuringSetup(Throwable e) {
+        String text = chainText(e);
+        return text.contains("Network closed for unknown reason") || text.contains("closed while performing TLS negotiation");
+    }
+
+    /** etcd refused credentials because its authentication is disabled ("etcdserver: authentication is not enabled"). */
+    static boolean isAuthNotEnabled(Throwable e) {
+        return chainText(e).contains("authentication is not enabled");
+    }
+
+    /** True when {@code e} is a failed TLS handshake or a TLS mismatch (never worth retrying). */
+    static boolean isTlsHandshakeFailure(Throwable e) {
+        String text = chainText(e);
+        return text.contains("SSLHandshakeException") || text.contains("SSLException") || text.contains("NotSslRecordException");
+    }
+
+    /** Class names and messages of {@code e} and its causes, one text (gRPC puts a waited-out call's cause into its description). */
+    private static String chainText(Throwable e) {
+        StringBuilder all = new StringBuilder();
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            all.append(all.length() == 0 ? "" : "; ").append(t.getClass().getName());
+            if (t.getMessage() != null) {
+                all.append(": ").append(t.getMessage());
+            }
+        }
+        return all.toString();
+    }
+
+    private static String abbreviate(String m) {
+        return m.length() > 300 ? m.substring(0, 300) + "…" : m;
+    }
+
+    private static java.security.cert.X509Certificate certificate(java.nio.file.Path file) {
+        try (var in = java.nio.file.Files.newInputStream(file)) {
+            return (java.security.cert.X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in);
+        } catch (java.io.IOException | java.security.cert.CertificateException | ClassCastException e) {
+            return null; // TlsSettings checked the file; if it cannot be read now, messages just cannot say "expired"
+        }
     }
 
     /** {@code e} as an {@link AuthenticationException} if etcd refused who the client is or what it may touch; else null. */
@@ -239,14 +375,32 @@ final class EtcdConnection {
     }
 
     private String who() {
-        return user == null ? "a client without credentials" : "user '" + user + "'";
+        if (user != null) {
+            return "user '" + user + "'";
+        }
+        return clientCertificateSubject == null ? "a client without credentials" : "the user of the client certificate " + clientCertificateSubject;
     }
 
     static boolean isPermissionDenied(Throwable e) {
         return code(e) == Status.Code.PERMISSION_DENIED || messageContains(e, "etcdserver: permission denied");
     }
 
+    /**
+     * jetcd's authentication could not reach etcd: it reports UNAUTHENTICATED with the UNAVAILABLE (or
+     * DEADLINE_EXCEEDED) of its Authenticate call as the cause. That is an outage, not a refusal.
+     */
+    static boolean isAuthenticateUnreachable(Throwable e) {
+        if (code(e) != Status.Code.UNAUTHENTICATED) {
+            return false;
+        }
+        String text = chainText(e);
+        return text.contains("UNAVAILABLE") || text.contains("DEADLINE_EXCEEDED");
+    }
+
     static boolean isAuthenticationFailure(Throwable e) {
+        if (isAuthenticateUnreachable(e)) {
+            return false;
+        }
         Status.Code c = code(e);
         return c == Status.Code.UNAUTHENTICATED || messageContains(e, "authentication failed")
                 || messageContains(e, "user name is empty") || messageContains(e, "invalid auth token")

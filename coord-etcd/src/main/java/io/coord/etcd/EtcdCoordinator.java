@@ -26,11 +26,20 @@ import io.grpc.CallOptions;
 import io.grpc.Channel;
 import io.grpc.ClientCall;
 import io.grpc.ClientInterceptor;
+import io.grpc.ForwardingClientCall;
+import io.grpc.ForwardingClientCallListener;
+import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
+import io.coord.spi.TlsSettings;
+import io.grpc.netty.GrpcSslContexts;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import java.time.Duration;
 import java.util.EnumSet;
+import java.util.Optional;
+import javax.net.ssl.SSLException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -74,7 +83,12 @@ public final class EtcdCoordinator extends CoordinatorBase {
 
     private final Vertx vertx;
     private final ExecutorService jetcdExecutor;
-    private final Client client;
+    private final RequestDeadline deadline;
+    /** Makes the client without the configured credentials (null when none are configured); see {@link #connect}. */
+    private final java.util.function.Supplier<Client> withoutCredentials;
+    /** A client replaced by {@link #connect} (closed with the coordinator), or null. */
+    private volatile Client replaced;
+    private final Object connectLock = new Object();
     private final EtcdConnection etcd;
     private final EtcdDeleteWatch deletes;
     private final java.util.List<String> endpoints;
@@ -88,6 +102,7 @@ public final class EtcdCoordinator extends CoordinatorBase {
                 // is that retry budget, so e.g. an abandoned acquisition's cleanup finishes before the caller returns.
                 b.operationTimeout().multipliedBy(EtcdConnection.BUDGET + 1));
         this.endpoints = b.endpoints();
+        Optional<TlsSettings> tls = b.tls();
         int instance = INSTANCES.incrementAndGet();
         this.vertx = Vertx.vertx(new VertxOptions().setUseDaemonThread(true).setEventLoopPoolSize(2).setWorkerPoolSize(1)
                 .setInternalBlockingPoolSize(1));
@@ -97,32 +112,66 @@ public final class EtcdCoordinator extends CoordinatorBase {
             t.setDaemon(true);
             return t;
         });
+        this.deadline = new RequestDeadline(b.operationTimeout());
+        SslContext ssl;
+        Client first;
         try {
-            ClientBuilder cb = Client.builder()
-                    .endpoints(endpoints.stream().map(e -> e.contains("://") ? e : "http://" + e).toArray(String[]::new))
-                    .vertx(vertx)
-                    .executorService(jetcdExecutor)
-                    .connectTimeout(b.connectTimeout())
-                    .keepaliveTime(b.keepaliveTime())
-                    .keepaliveTimeout(b.keepaliveTimeout())
-                    .interceptor(new RequestDeadline(b.operationTimeout()));
-            if (b.user() != null) {
-                cb.user(ByteSequence.from(b.user(), java.nio.charset.StandardCharsets.UTF_8))
-                        .password(ByteSequence.from(new String(b.password()), java.nio.charset.StandardCharsets.UTF_8));
-            }
-            b.customizer().accept(cb);
-            this.client = cb.build();
+            ssl = tls.isPresent() ? sslContext(tls.get()) : null;
+            first = newClient(b, tls.isPresent(), ssl, true);
         } catch (RuntimeException e) {
             vertx.close();
             jetcdExecutor.shutdownNow();
             throw e;
         }
-        this.etcd = new EtcdConnection(client, new EtcdKeys(b.namespace()), statsRecorder(), scheduler(), b.operationTimeout(), b.recheckInterval(),
-                String.join(",", endpoints), b.user());
+        this.withoutCredentials = b.user() == null ? null : () -> newClient(b, tls.isPresent(), ssl, false);
+        this.etcd = new EtcdConnection(first, new EtcdKeys(b.namespace()), statsRecorder(), scheduler(), b.operationTimeout(), b.recheckInterval(),
+                String.join(",", endpoints), b.user(), tls.orElse(null), deadline::connected);
         this.deletes = new EtcdDeleteWatch(etcd);
     }
 
-    /** A builder: endpoints, namespace, timeouts, and a hook to configure jetcd (TLS, authentication). */
+    /** A jetcd client on this coordinator's Vert.x and executor; with the builder's credentials if {@code credentials}. */
+    private Client newClient(EtcdCoordinatorBuilder b, boolean tls, SslContext ssl, boolean credentials) {
+        String scheme = tls ? "https://" : "http://";
+        ClientBuilder cb = Client.builder()
+                .endpoints(endpoints.stream().map(e -> e.contains("://") ? e : scheme + e).toArray(String[]::new))
+                .vertx(vertx)
+                .executorService(jetcdExecutor)
+                .connectTimeout(b.connectTimeout())
+                .keepaliveTime(b.keepaliveTime())
+                .keepaliveTimeout(b.keepaliveTimeout())
+                .interceptor(deadline);
+        if (ssl != null) {
+            cb.sslContext(ssl);
+        }
+        if (credentials && b.user() != null) {
+            cb.user(ByteSequence.from(b.user(), java.nio.charset.StandardCharsets.UTF_8))
+                    .password(ByteSequence.from(new String(b.password()), java.nio.charset.StandardCharsets.UTF_8));
+        }
+        b.customizer().accept(cb);
+        return cb.build();
+    }
+
+    /**
+     * The gRPC (netty) TLS context of {@code tls}: trust the PEM CA file (or the JVM's defaults), present the client
+     * certificate and PKCS#8 key when given. gRPC verifies the server's certificate against the endpoint's host or IP
+     * (jetcd sets each address's authority to its {@code host:port}).
+     *
+     * @throws IllegalArgumentException naming the files (never their content) when netty cannot use them
+     */
+    private static SslContext sslContext(TlsSettings tls) {
+        try {
+            SslContextBuilder ssl = GrpcSslContexts.forClient();
+            tls.trusted().ifPresent(ca -> ssl.trustManager(ca.toFile()));
+            if (tls.hasClientCertificate()) {
+                ssl.keyManager(tls.clientCertificate().toFile(), tls.clientKey().toFile());
+            }
+            return ssl.build();
+        } catch (SSLException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("etcd: cannot use the TLS files " + tls + " (" + e.getClass().getSimpleName() + ")", e);
+        }
+    }
+
+    /** A builder: endpoints, namespace, timeouts, TLS, credentials, and a hook to configure jetcd. */
     public static EtcdCoordinatorBuilder builder() {
         return new EtcdCoordinatorBuilder();
     }
@@ -176,7 +225,7 @@ public final class EtcdCoordinator extends CoordinatorBase {
 
     /** The underlying jetcd client (for fenced writes of your own and for inspection); closed with this coordinator. */
     public Client client() {
-        return client;
+        return etcd.client();
     }
 
     /**
@@ -192,16 +241,15 @@ public final class EtcdCoordinator extends CoordinatorBase {
         boolean cold = !warm;
         try {
             if (cold) {
-                GetOption countOnly = GetOption.builder().withCountOnly(true).build();
-                etcd.callRepeatable(Primitive.SESSION, "connecting to " + endpoints, () -> client.getKVClient().get(etcd.keys().namespacePrefix(), countOnly));
+                connect();
             }
             long sent = System.nanoTime();
             LeaseGrantResponse grant = etcd.call(Primitive.SESSION, "granting a lease of " + seconds + " s",
-                    () -> client.getLeaseClient().grant(seconds));
+                    () -> etcd.client().getLeaseClient().grant(seconds));
             if (cold) {
                 long renewSent = System.nanoTime();
                 try {
-                    etcd.call(Primitive.SESSION, "renewing a new lease", () -> client.getLeaseClient().keepAliveOnce(grant.getID()));
+                    etcd.call(Primitive.SESSION, "renewing a new lease", () -> etcd.client().getLeaseClient().keepAliveOnce(grant.getID()));
                     sent = renewSent;
                 } catch (BackendUnavailableException e) {
                     log.debug("first renewal of lease {} failed; validity counts from the grant", EtcdKeys.leaseHex(grant.getID()), e);
@@ -218,6 +266,35 @@ public final class EtcdCoordinator extends CoordinatorBase {
         }
     }
 
+    /**
+     * The first request of a coordinator: one count-only read of the namespace. Credentials sent to an etcd whose
+     * authentication is disabled are refused by etcd ("authentication is not enabled"); coord then logs a WARN (any
+     * client may use that etcd) and goes on with a client that sends none, the same as without credentials.
+     */
+    private void connect() throws InterruptedException {
+        synchronized (connectLock) {
+            connectOnce();
+        }
+    }
+
+    private void connectOnce() throws InterruptedException {
+        GetOption countOnly = GetOption.builder().withCountOnly(true).build();
+        String what = "connecting to " + endpoints;
+        try {
+            etcd.callRepeatable(Primitive.SESSION, what, () -> etcd.client().getKVClient().get(etcd.keys().namespacePrefix(), countOnly));
+        } catch (AuthenticationException e) {
+            if (withoutCredentials == null || !EtcdConnection.isAuthNotEnabled(e) || replaced != null) {
+                throw e;
+            }
+            log.warn("etcd at {} has authentication disabled, but credentials (user '{}') were configured: they are not sent,"
+                    + " and any client can use this etcd; enable auth (see coord-etcd's README) or drop the credentials",
+                    String.join(",", endpoints), etcd.user());
+            replaced = etcd.client();
+            etcd.replaceClient(withoutCredentials.get());
+            etcd.callRepeatable(Primitive.SESSION, what, () -> etcd.client().getKVClient().get(etcd.keys().namespacePrefix(), countOnly));
+        }
+    }
+
     @Override
     protected ElectionView createElectionView(String name) {
         return new EtcdElectionView(this, etcd, name);
@@ -226,7 +303,10 @@ public final class EtcdCoordinator extends CoordinatorBase {
     @Override
     protected void closeClient() {
         deletes.close();
-        client.close();
+        etcd.client().close();
+        if (replaced != null) {
+            replaced.close();
+        }
         try {
             vertx.close().toCompletionStage().toCompletableFuture().get(operationTimeout().toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
@@ -271,7 +351,7 @@ public final class EtcdCoordinator extends CoordinatorBase {
         Cmp guard = stillHeld(lock, grant);
         try {
             TxnResponse r = etcd.call(Primitive.LOCK, "fenced put",
-                    () -> client.getKVClient().txn().If(guard).Then(Op.put(key, value, PutOption.DEFAULT)).commit());
+                    () -> etcd.client().getKVClient().txn().If(guard).Then(Op.put(key, value, PutOption.DEFAULT)).commit());
             return r.isSucceeded();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -279,9 +359,19 @@ public final class EtcdCoordinator extends CoordinatorBase {
         }
     }
 
-    /** Adds a gRPC deadline to every call but watches (which live as long as their waiter). */
+    /**
+     * Adds a gRPC deadline to every call but watches (which live as long as their waiter). Until the client has
+     * heard from a server once, calls are also fail-fast (not jetcd's wait-for-ready), so a connection that cannot be
+     * made at all (a refused TLS handshake, plain text to a TLS port, nothing listening) fails each attempt at once
+     * with its cause instead of waiting out the deadline with the cause only in a text.
+     */
     private static final class RequestDeadline implements ClientInterceptor {
         private final long millis;
+        private volatile boolean connected;
+
+        boolean connected() {
+            return connected;
+        }
 
         RequestDeadline(Duration timeout) {
             this.millis = timeout.toMillis();
@@ -289,10 +379,27 @@ public final class EtcdCoordinator extends CoordinatorBase {
 
         @Override
         public <Q, R> ClientCall<Q, R> interceptCall(MethodDescriptor<Q, R> method, CallOptions options, Channel next) {
-            if (options.getDeadline() == null && !method.getFullMethodName().startsWith("etcdserverpb.Watch/")) {
+            if (method.getFullMethodName().startsWith("etcdserverpb.Watch/")) {
+                return next.newCall(method, options);
+            }
+            if (options.getDeadline() == null) {
                 options = options.withDeadlineAfter(millis, TimeUnit.MILLISECONDS);
             }
-            return next.newCall(method, options);
+            if (connected) {
+                return next.newCall(method, options);
+            }
+            return new ForwardingClientCall.SimpleForwardingClientCall<Q, R>(next.newCall(method, options.withoutWaitForReady())) {
+                @Override
+                public void start(Listener<R> listener, Metadata headers) {
+                    super.start(new ForwardingClientCallListener.SimpleForwardingClientCallListener<R>(listener) {
+                        @Override
+                        public void onHeaders(Metadata responseHeaders) {
+                            connected = true;
+                            super.onHeaders(responseHeaders);
+                        }
+                    }, headers);
+                }
+            };
         }
     }
 }

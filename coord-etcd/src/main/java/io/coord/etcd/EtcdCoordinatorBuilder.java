@@ -3,9 +3,11 @@ package io.coord.etcd;
 import io.coord.spi.Arguments;
 import io.coord.spi.CoordinatorBuilder;
 import io.coord.spi.CoordinatorUri;
+import io.coord.spi.TlsSettings;
 import io.etcd.jetcd.ClientBuilder;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -19,6 +21,12 @@ import java.util.function.Consumer;
  * 3 s; HTTP/2 keep-alive ping every 6 s (etcd refuses pings more often than every 5 s) with a 2 s timeout, so a
  * frozen member's connection is dropped within about 8 s; waiter re-check safety net every 10 s.
  * {@link #build()} connects lazily: the first request makes the connection.
+ *
+ * <p>TLS: {@link #tls(boolean)}, {@link #trustedCertificates}, {@link #clientCertificate} (URI {@code tls=true},
+ * {@code caFile}, {@code certFile} + {@code keyFile}), or an {@code https://} endpoint (which alone means TLS with the
+ * JVM's default trust store). The server's certificate must name the endpoint's host or IP address. With a client
+ * certificate and no {@link #credentials}, an etcd started with {@code --client-cert-auth} and auth enabled logs the
+ * client in as the user named by the certificate's common name. An {@code http://} endpoint with TLS on is refused.
  */
 public final class EtcdCoordinatorBuilder extends CoordinatorBuilder<EtcdCoordinatorBuilder, EtcdCoordinator> {
 
@@ -84,10 +92,22 @@ public final class EtcdCoordinatorBuilder extends CoordinatorBuilder<EtcdCoordin
         return this;
     }
 
-    /** Creates the coordinator; connections are made lazily by the first request. */
+    /**
+     * Creates the coordinator; connections are made lazily by the first request.
+     *
+     * @throws IllegalArgumentException when TLS is on and an endpoint names {@code http://}
+     */
     @Override
     public EtcdCoordinator build() {
-        configuredEndpoints();
+        List<String> endpoints = configuredEndpoints();
+        if (configuredTls().isPresent()) {
+            for (String e : endpoints) {
+                if (e.startsWith("http://")) {
+                    throw new IllegalArgumentException("etcd endpoint " + e + " is plain text (http://) but TLS is on;"
+                            + " use https://host:port or host:port, or turn TLS off");
+                }
+            }
+        }
         return new EtcdCoordinator(this);
     }
 
@@ -124,6 +144,15 @@ public final class EtcdCoordinatorBuilder extends CoordinatorBuilder<EtcdCoordin
 
     String namespace() {
         return configuredNamespace();
+    }
+
+    /** The TLS settings: those configured, else the JVM's default trust when an endpoint is {@code https://}, else none. */
+    Optional<TlsSettings> tls() {
+        Optional<TlsSettings> configured = configuredTls();
+        if (configured.isPresent()) {
+            return configured;
+        }
+        return configuredEndpoints().stream().anyMatch(e -> e.startsWith("https://")) ? Optional.of(TlsSettings.DEFAULT_TRUST) : Optional.empty();
     }
 
     Duration operationTimeout() {

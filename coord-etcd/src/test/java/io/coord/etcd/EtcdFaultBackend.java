@@ -12,12 +12,18 @@ import java.util.List;
  * bound, and the server faults of the topology (single node: kill -9 and restart on its data directory;
  * cluster: kill -9 the raft leader, restarted afterwards).
  */
-final class EtcdFaultBackend extends EtcdKitBackend implements FaultBackend {
+class EtcdFaultBackend extends EtcdKitBackend implements FaultBackend {
 
     private final ServerFaults serverFaults;
 
     EtcdFaultBackend(String label, EtcdServer server) {
         super(label, server);
+        this.serverFaults = server.members().size() > 1 ? cluster(server) : single(server);
+    }
+
+    /** With {@code inspector} reading the keyspace (see {@link EtcdKitBackend#EtcdKitBackend(String, EtcdServer, Client)}). */
+    EtcdFaultBackend(String label, EtcdServer server, io.etcd.jetcd.Client inspector) {
+        super(label, server, inspector);
         this.serverFaults = server.members().size() > 1 ? cluster(server) : single(server);
     }
 
@@ -28,7 +34,12 @@ final class EtcdFaultBackend extends EtcdKitBackend implements FaultBackend {
 
     @Override
     public String uri(String namespace, List<String> hostPorts) {
-        return "etcd://" + String.join(",", hostPorts) + "/" + namespace;
+        return "etcd://" + String.join(",", hostPorts) + "/" + namespace + uriParameters(namespace);
+    }
+
+    /** What {@link #uri} appends after the namespace ({@code ?tls=true&...} for a TLS backend): nothing here. */
+    String uriParameters(String namespace) {
+        return "";
     }
 
     /**

@@ -29,9 +29,22 @@ class EtcdKitBackend implements KitBackend, AutoCloseable {
     private final Client inspector;
 
     EtcdKitBackend(String label, EtcdServer server) {
+        this(label, server, Client.builder().endpoints(server.endpoints().toArray(String[]::new)).build());
+    }
+
+    /** With {@code inspector} (closed with this backend) reading the keyspace, e.g. an authenticated admin client over TLS. */
+    EtcdKitBackend(String label, EtcdServer server, Client inspector) {
         this.label = label;
         this.server = server;
-        this.inspector = Client.builder().endpoints(server.endpoints().toArray(String[]::new)).build();
+        this.inspector = inspector;
+    }
+
+    /**
+     * How coordinators of {@code namespace} reach the server beyond endpoints, namespace and timeout (TLS, identity):
+     * nothing here; a TLS backend overrides it.
+     */
+    EtcdCoordinatorBuilder connect(String namespace, EtcdCoordinatorBuilder builder) {
+        return builder;
     }
 
     EtcdServer server() {
@@ -45,8 +58,8 @@ class EtcdKitBackend implements KitBackend, AutoCloseable {
 
     @Override
     public Coordinator open(String namespace) {
-        return EtcdCoordinator.builder().endpoints(server.endpoints()).namespace(namespace)
-                .operationTimeout(Duration.ofSeconds(5)).build();
+        return connect(namespace, EtcdCoordinator.builder().endpoints(server.endpoints()).namespace(namespace)
+                .operationTimeout(Duration.ofSeconds(5))).build();
     }
 
     /** The members' client endpoints as {@code host:port}. */
@@ -57,9 +70,9 @@ class EtcdKitBackend implements KitBackend, AutoCloseable {
     /** A coordinator reaching every member through its own fault proxy (gRPC connects only where it is told). */
     @Override
     public CrashableClient openCrashable(String namespace) {
-        return CrashableClient.throughProxies(hostPorts(), proxies -> EtcdCoordinator.builder()
-                .endpoints(proxies.stream().map(p -> "http://" + p).toList()).namespace(namespace)
-                .operationTimeout(Duration.ofSeconds(5)).build());
+        return CrashableClient.throughProxies(hostPorts(), proxies -> connect(namespace, EtcdCoordinator.builder()
+                .endpoints(proxies).namespace(namespace)
+                .operationTimeout(Duration.ofSeconds(5))).build());
     }
 
     @Override

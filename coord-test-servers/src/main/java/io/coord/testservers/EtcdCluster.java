@@ -22,6 +22,12 @@ import org.slf4j.LoggerFactory;
  * running. {@link #close()} kills every member, waits for the exits and deletes the temporary
  * directory (kept when {@code -Dcoord.keep.server.dirs=true}). Member {@code i} serves
  * {@code endpoints().get(i)}. Each member's stdout/stderr go to {@code <tmp>/<name>.log}.
+ *
+ * <p>TLS mode ({@link #start(Path, int, List, Tls)}): client and peer URLs are {@code https://127.0.0.1:port}, the
+ * members present {@link Tls#certificate()} and require and verify a client certificate signed by
+ * {@link Tls#trustedCa()} from clients ({@code --client-cert-auth}) and from each other ({@code --peer-client-cert-auth});
+ * each member also serves a plain-HTTP metrics URL ({@link EtcdMember#probeEndpoint()}) for the health and leader
+ * probes. With auth enabled, etcd maps a client certificate's common name to the RBAC user when no password is sent.
  */
 public final class EtcdCluster implements EtcdServer {
     private static final Logger LOG = LoggerFactory.getLogger(EtcdCluster.class);
@@ -32,12 +38,27 @@ public final class EtcdCluster implements EtcdServer {
     private final Path binary;
     private final Path tempDir;
     private final List<EtcdMember> members;
+    private final Tls tls;
     private boolean closed;
 
-    private EtcdCluster(Path binary, Path tempDir, List<EtcdMember> members) {
+    /**
+     * The PEM files of a TLS cluster: the CA that signed the client (and member) certificates, and the certificate and
+     * PKCS#8 key every member presents to clients and peers (it must name {@code 127.0.0.1} and allow both server and
+     * client authentication, as {@code TestCertificates.server()} does).
+     */
+    public record Tls(Path trustedCa, Path certificate, Path key) {
+        public Tls {
+            Objects.requireNonNull(trustedCa, "trustedCa");
+            Objects.requireNonNull(certificate, "certificate");
+            Objects.requireNonNull(key, "key");
+        }
+    }
+
+    private EtcdCluster(Path binary, Path tempDir, List<EtcdMember> members, Tls tls) {
         this.binary = binary;
         this.tempDir = tempDir;
         this.members = List.copyOf(members);
+        this.tls = tls;
     }
 
     /**
@@ -54,6 +75,14 @@ public final class EtcdCluster implements EtcdServer {
      * (e.g. {@code --auth-token-ttl=2}).
      */
     public static EtcdCluster start(Path binary, int size, List<String> extraFlags) {
+        return start(binary, size, extraFlags, null);
+    }
+
+    /**
+     * Same as {@link #start(Path, int, List)}, over TLS when {@code tls} is not null (see the class comment): client
+     * URLs {@code https://127.0.0.1:port}, client certificates required.
+     */
+    public static EtcdCluster start(Path binary, int size, List<String> extraFlags, Tls tls) {
         Objects.requireNonNull(binary, "binary");
         List<String> extra = List.copyOf(extraFlags);
         if (size < 1 || size > 7) {
@@ -61,13 +90,13 @@ public final class EtcdCluster implements EtcdServer {
         }
         RuntimeException last = null;
         for (int attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
-            EtcdCluster c = launch(binary, size, extra);
+            EtcdCluster c = launch(binary, size, extra, tls);
             try {
                 for (EtcdMember m : c.members) {
                     m.awaitHealthy(START_TIMEOUT);
                 }
                 Reaper.register(c);
-                LOG.info("etcd x{} ready at {} (tmp {})", size, c.endpoints(), c.tempDir);
+                LOG.info("etcd x{} ready at {}{} (tmp {})", size, c.endpoints(), tls == null ? "" : " (TLS, client certificates required)", c.tempDir);
                 return c;
             } catch (RuntimeException e) {
                 boolean portRace = c.members.stream().anyMatch(m -> m.process().logTail(200).contains("address already in use"));
@@ -82,36 +111,39 @@ public final class EtcdCluster implements EtcdServer {
         throw last;
     }
 
-    private static EtcdCluster launch(Path binary, int size, List<String> extra) {
+    private static EtcdCluster launch(Path binary, int size, List<String> extra, Tls tls) {
         Path tmp;
         try {
             tmp = Files.createTempDirectory("coord-etcd-");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create a temp dir for etcd", e);
         }
-        int[] ports = FreePorts.allocate(2 * size);
+        int perMember = tls == null ? 2 : 3;
+        int[] ports = FreePorts.allocate(perMember * size);
+        String scheme = tls == null ? "http" : "https";
         String token = "coord-" + tmp.getFileName();
         StringBuilder initial = new StringBuilder();
         for (int i = 0; i < size; i++) {
             if (i > 0) {
                 initial.append(',');
             }
-            initial.append("m").append(i).append("=http://127.0.0.1:").append(ports[2 * i + 1]);
+            initial.append("m").append(i).append('=').append(scheme).append("://127.0.0.1:").append(ports[perMember * i + 1]);
         }
         List<EtcdMember> members = new ArrayList<>();
         try {
             for (int i = 0; i < size; i++) {
                 String name = "m" + i;
-                int client = ports[2 * i];
-                int peer = ports[2 * i + 1];
+                int client = ports[perMember * i];
+                int peer = ports[perMember * i + 1];
+                int metrics = tls == null ? 0 : ports[perMember * i + 2];
                 Path data = tmp.resolve(name + ".etcd");
                 List<String> cmd = new ArrayList<>(List.of(binary.toString(),
                         "--name", name,
                         "--data-dir", data.toString(),
-                        "--listen-client-urls", "http://127.0.0.1:" + client,
-                        "--advertise-client-urls", "http://127.0.0.1:" + client,
-                        "--listen-peer-urls", "http://127.0.0.1:" + peer,
-                        "--initial-advertise-peer-urls", "http://127.0.0.1:" + peer,
+                        "--listen-client-urls", scheme + "://127.0.0.1:" + client,
+                        "--advertise-client-urls", scheme + "://127.0.0.1:" + client,
+                        "--listen-peer-urls", scheme + "://127.0.0.1:" + peer,
+                        "--initial-advertise-peer-urls", scheme + "://127.0.0.1:" + peer,
                         "--initial-cluster", initial.toString(),
                         "--initial-cluster-token", token,
                         "--initial-cluster-state", "new",
@@ -119,16 +151,58 @@ public final class EtcdCluster implements EtcdServer {
                         "--election-timeout", "500",
                         "--logger", "zap",
                         "--log-outputs", "stderr"));
+                if (tls != null) {
+                    cmd.addAll(List.of(
+                            "--cert-file", tls.certificate().toString(),
+                            "--key-file", tls.key().toString(),
+                            "--trusted-ca-file", tls.trustedCa().toString(),
+                            "--client-cert-auth",
+                            "--peer-cert-file", tls.certificate().toString(),
+                            "--peer-key-file", tls.key().toString(),
+                            "--peer-trusted-ca-file", tls.trustedCa().toString(),
+                            "--peer-client-cert-auth",
+                            "--listen-metrics-urls", "http://127.0.0.1:" + metrics));
+                }
                 cmd.addAll(extra);
                 ChildProcess p = ChildProcess.start("etcd-" + name + "-" + client, cmd, tmp, tmp.resolve(name + ".log"));
-                members.add(new EtcdMember(name, client, peer, data, p));
+                members.add(new EtcdMember(name, client, peer, data, p, tls != null, metrics));
             }
         } catch (RuntimeException e) {
             members.forEach(m -> m.process().close());
             ChildProcess.deleteTree(tmp);
             throw e;
         }
-        return new EtcdCluster(binary, tmp, members);
+        return new EtcdCluster(binary, tmp, members, tls);
+    }
+
+    /** The TLS files the members use, or empty for a plain-text cluster. */
+    public java.util.Optional<Tls> tls() {
+        return java.util.Optional.ofNullable(tls);
+    }
+
+    /** Over TLS the leader is found from the members' plain-HTTP metrics ({@code etcd_server_is_leader}). */
+    @Override
+    public java.util.OptionalInt leaderIndex() {
+        if (tls == null) {
+            return EtcdServer.super.leaderIndex();
+        }
+        for (int i = 0; i < members.size(); i++) {
+            if (members.get(i).isLeaderByMetrics(PROBE_TIMEOUT)) {
+                return java.util.OptionalInt.of(i);
+            }
+        }
+        return java.util.OptionalInt.empty();
+    }
+
+    /** Every member answers its health probe (over TLS: on its metrics URL). */
+    @Override
+    public boolean allHealthy(Duration timeout) {
+        for (EtcdMember m : members) {
+            if (!m.isHealthy(timeout)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     @Override

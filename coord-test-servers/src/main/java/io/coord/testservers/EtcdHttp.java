@@ -57,6 +57,19 @@ public final class EtcdHttp {
         }
     }
 
+    /**
+     * True when the member's {@code GET /metrics} (plain HTTP: a client URL without TLS, or a metrics URL) reports
+     * {@code etcd_server_is_leader 1} within {@code timeout}; false otherwise, never throws.
+     */
+    public static boolean isLeaderByMetrics(String endpoint, Duration timeout) {
+        try {
+            LoopbackHttp.Response r = LoopbackHttp.request("GET", uri(endpoint, "/metrics"), null, timeout);
+            return r.status() == 200 && r.body().lines().anyMatch(l -> l.trim().equals("etcd_server_is_leader 1"));
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
     /** The member's status, or empty when it does not answer within {@code timeout}. */
     public static Optional<Status> status(String endpoint, Duration timeout) {
         try {

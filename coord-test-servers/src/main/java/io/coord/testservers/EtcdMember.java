@@ -12,6 +12,8 @@ import java.util.concurrent.locks.LockSupport;
  * {@link #pause()} / {@link #resume()} use SIGSTOP / SIGCONT; {@link #restart()} starts the same
  * command line on the same ports and data directory (so the member keeps its id and data) and
  * returns once the process runs (use {@link #awaitHealthy(Duration)} to wait for it to serve).
+ * A TLS member ({@link #isTls()}) serves clients on {@code https://} and answers the health probe on a plain
+ * {@code http://} metrics URL ({@code --listen-metrics-urls}), so probes need no client certificate.
  */
 public final class EtcdMember {
     private final String name;
@@ -19,13 +21,34 @@ public final class EtcdMember {
     private final int peerPort;
     private final Path dataDir;
     private final ChildProcess process;
+    private final boolean tls;
+    private final int metricsPort;
 
     EtcdMember(String name, int clientPort, int peerPort, Path dataDir, ChildProcess process) {
+        this(name, clientPort, peerPort, dataDir, process, false, 0);
+    }
+
+    EtcdMember(String name, int clientPort, int peerPort, Path dataDir, ChildProcess process, boolean tls, int metricsPort) {
         this.name = name;
         this.clientPort = clientPort;
         this.peerPort = peerPort;
         this.dataDir = dataDir;
         this.process = process;
+        this.tls = tls;
+        this.metricsPort = metricsPort;
+    }
+
+    /** True when the member serves clients (and peers) over TLS with client certificates required. */
+    public boolean isTls() {
+        return tls;
+    }
+
+    /**
+     * The plain-HTTP URL answering {@code /health} and {@code /metrics}: the metrics URL of a TLS member, else
+     * {@link #endpoint()}.
+     */
+    public String probeEndpoint() {
+        return metricsPort > 0 ? "http://127.0.0.1:" + metricsPort : endpoint();
     }
 
     /** The member name ({@code --name}). */
@@ -33,9 +56,9 @@ public final class EtcdMember {
         return name;
     }
 
-    /** Client URL {@code http://127.0.0.1:<clientPort>}. */
+    /** Client URL {@code http://127.0.0.1:<clientPort>}, or {@code https://} for a TLS member. */
     public String endpoint() {
-        return "http://127.0.0.1:" + clientPort;
+        return (tls ? "https" : "http") + "://127.0.0.1:" + clientPort;
     }
 
     /** Client port. */
@@ -100,7 +123,7 @@ public final class EtcdMember {
 
     /** True when {@code /health} answers healthy within {@code timeout}. */
     public boolean isHealthy(Duration timeout) {
-        return EtcdHttp.isHealthy(endpoint(), timeout);
+        return EtcdHttp.isHealthy(probeEndpoint(), timeout);
     }
 
     /**
@@ -124,12 +147,17 @@ public final class EtcdMember {
                 + logFile() + ":\n" + process.logTail(30));
     }
 
+    /** True when this member's metrics say it is the raft leader ({@code etcd_server_is_leader 1}); false if it does not answer. */
+    public boolean isLeaderByMetrics(Duration timeout) {
+        return EtcdHttp.isLeaderByMetrics(probeEndpoint(), timeout);
+    }
+
     List<String> command() {
         return process.command();
     }
 
     @Override
     public String toString() {
-        return "EtcdMember[" + name + ", " + endpoint() + ", peer " + peerPort + "]";
+        return "EtcdMember[" + name + ", " + endpoint() + ", peer " + peerPort + (tls ? ", metrics " + metricsPort : "") + "]";
     }
 }

@@ -10,7 +10,7 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * An etcd server or cluster for tests, whatever its {@link #source()}. Obtain one through
  * {@link TestServers#etcd()} / {@link TestServers#etcdCluster()}, which apply the kit's source
- * policy. Guarantees: {@link #endpoints()} are {@code http://host:port} client URLs that answered
+ * policy. Guarantees: {@link #endpoints()} are {@code http://host:port} (or, for a TLS {@link EtcdCluster}, {@code https://}) client URLs that answered
  * {@code /health} when the server was handed out; {@link #members()} is non-empty exactly when
  * {@link #supportsFaults()}, and then member {@code i} serves {@code endpoints().get(i)}.
  */
@@ -19,7 +19,7 @@ public interface EtcdServer extends TestServer {
     /** Probe timeout used by {@link #leaderIndex()}. */
     Duration PROBE_TIMEOUT = Duration.ofMillis(500);
 
-    /** Client URLs, e.g. {@code http://127.0.0.1:23790}. */
+    /** Client URLs, e.g. {@code http://127.0.0.1:23790} ({@code https://} over TLS). */
     List<String> endpoints();
 
     /** The endpoints joined with commas (the form jetcd and {@code etcd://} URIs take). */

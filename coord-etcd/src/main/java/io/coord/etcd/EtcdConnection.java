@@ -274,14 +274,15 @@ final class EtcdConnection {
      *       "does the server speak TLS?";</li>
      *   <li>plain text towards a TLS server: etcd closes the connection without a word, which gRPC reports as
      *       "Network closed for unknown reason": {@link BackendUnavailableException} asking "does the server require
-     *       TLS? use tls=true".</li>
+     *       TLS? use tls=true" (only while the client has never heard from a server: later it means a member went
+     *       away, an ordinary outage).</li>
      * </ul>
      */
     CoordException tlsFailure(String what, Throwable cause) {
         String at = "etcd at " + endpoints;
         String text = chainText(cause);
         if (tls == null) {
-            if (text.contains("Network closed for unknown reason")) {
+            if (text.contains("Network closed for unknown reason") && !connected.getAsBoolean()) { // later: a member went away
                 return new BackendUnavailableException(at + ": " + what + " failed: the server closed the connection during setup"
                         + " (does the server require TLS? use tls=true, or https:// endpoints): " + describe(cause), cause);
             }
@@ -291,11 +292,11 @@ final class EtcdConnection {
             return new BackendUnavailableException(at + ": " + what + " failed: the server answered without TLS"
                     + " (does the server speak TLS? use tls=false, or http:// endpoints, for a plain-text server): " + describe(cause), cause);
         }
-        int ssl = text.indexOf("SSL");
-        if (ssl < 0) {
+        java.util.regex.Matcher ssl = SSL_EXCEPTION.matcher(text);
+        if (!ssl.find()) {
             return null;
         }
-        String reason = text.substring(ssl);
+        String reason = text.substring(ssl.start());
         String refused;
         if (reason.contains("CertificateException") || reason.contains("CertPath") || reason.contains("PKIX")
                 || reason.contains("certification path")) {
@@ -334,8 +335,11 @@ final class EtcdConnection {
     /** True when {@code e} is a failed TLS handshake or a TLS mismatch (never worth retrying). */
     static boolean isTlsHandshakeFailure(Throwable e) {
         String text = chainText(e);
-        return text.contains("SSLHandshakeException") || text.contains("SSLException") || text.contains("NotSslRecordException");
+        return SSL_EXCEPTION.matcher(text).find() || text.contains("NotSslRecordException");
     }
+
+    /** javax.net.ssl's exceptions (SSLException, SSLHandshakeException, …) by name, as a class or inside a gRPC description. */
+    private static final java.util.regex.Pattern SSL_EXCEPTION = java.util.regex.Pattern.compile("SSL[A-Za-z]*Exception");
 
     /** Class names and messages of {@code e} and its causes, one text (gRPC puts a waited-out call's cause into its description). */
     private static String chainText(Throwable e) {

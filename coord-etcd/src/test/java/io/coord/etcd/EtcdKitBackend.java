@@ -19,8 +19,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /**
- * The kit's view of coord-etcd on one test server. Reads the keyspace with its own plain jetcd client
- * (not through coord). Test servers run with election timeout 500 ms, so the minimum lease TTL is 1 s.
+ * The kit's view of coord-etcd on one test server. Reads the keyspace with its own jetcd client (not through
+ * coord): a plain one, or the admin client a TLS backend gives ({@link EtcdSecureKitBackend}). Test servers run
+ * with election timeout 500 ms, so the minimum lease TTL is 1 s.
  */
 class EtcdKitBackend implements KitBackend, AutoCloseable {
 

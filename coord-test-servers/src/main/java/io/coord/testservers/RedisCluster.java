@@ -24,6 +24,10 @@ import org.slf4j.LoggerFactory;
  * <p>Guarantees: {@link #start} returns only when every node reports {@code cluster_state:ok}, all
  * 16384 slots assigned and all {@code n} nodes known (bounded by {@link #READY_TIMEOUT}); otherwise
  * it fails and leaves nothing running. {@link #close()} kills every node and waits for the exits.
+ *
+ * <p>With a {@link RedisTls} every node serves TLS only, the cluster bus and replication use TLS
+ * ({@code --tls-cluster yes --tls-replication yes}), slots are assigned over (TLS) RESP, and the
+ * nodes announce their TLS ports, so clients that follow redirects reach them over TLS.
  */
 public final class RedisCluster implements RedisClusterServer {
     private static final Logger LOG = LoggerFactory.getLogger(RedisCluster.class);
@@ -33,10 +37,12 @@ public final class RedisCluster implements RedisClusterServer {
     private static final int SLOTS = 16384;
 
     private final List<RedisProcess> nodes;
+    private final Optional<RedisTls> tls;
     private boolean closed;
 
-    private RedisCluster(List<RedisProcess> nodes) {
+    private RedisCluster(List<RedisProcess> nodes, Optional<RedisTls> tls) {
         this.nodes = List.copyOf(nodes);
+        this.tls = tls;
     }
 
     /**
@@ -45,6 +51,15 @@ public final class RedisCluster implements RedisClusterServer {
      * @param redisCli the {@code redis-cli} binary, or empty to assign slots over RESP
      */
     public static RedisCluster start(Path redisServer, Optional<Path> redisCli, int masters) {
+        return start(redisServer, redisCli, masters, Optional.empty());
+    }
+
+    /** Starts a 3-master cluster serving TLS only, its bus and replication over TLS too (see the class comment). */
+    public static RedisCluster start(Path redisServer, RedisTls tls) {
+        return start(redisServer, Optional.empty(), 3, Optional.of(Objects.requireNonNull(tls, "tls")));
+    }
+
+    private static RedisCluster start(Path redisServer, Optional<Path> redisCli, int masters, Optional<RedisTls> tls) {
         Objects.requireNonNull(redisServer, "redisServer");
         if (masters < 3 || masters > 16) {
             throw new IllegalArgumentException("a Redis Cluster needs 3..16 masters, was " + masters);
@@ -53,14 +68,18 @@ public final class RedisCluster implements RedisClusterServer {
         RedisCluster cluster = null;
         try {
             for (int i = 0; i < masters; i++) {
-                nodes.add(RedisProcess.start(redisServer, List.of(
+                List<String> args = new ArrayList<>(List.of(
                         "--cluster-enabled", "yes",
                         "--cluster-config-file", "{dir}/nodes-{port}.conf",
-                        "--cluster-node-timeout", "2000")));
+                        "--cluster-node-timeout", "2000"));
+                if (tls.isPresent()) {
+                    args.addAll(RedisTls.clusterArgs());
+                }
+                nodes.add(RedisProcess.start(redisServer, args, tls));
             }
-            cluster = new RedisCluster(nodes);
+            cluster = new RedisCluster(nodes, tls);
             Reaper.register(cluster);
-            if (redisCli.isPresent()) {
+            if (redisCli.isPresent() && tls.isEmpty()) {
                 cluster.createWithCli(redisCli.get());
             } else {
                 cluster.createOverResp();
@@ -146,7 +165,7 @@ public final class RedisCluster implements RedisClusterServer {
             boolean allOk = true;
             for (RedisProcess node : nodes) {
                 String info;
-                try (RespConnection c = RespConnection.open(node.host(), node.port(), Duration.ofMillis(500))) {
+                try (RespConnection c = RespConnection.open(node.host(), node.port(), Duration.ofMillis(500), tls)) {
                     info = c.commandString("CLUSTER", "INFO");
                 } catch (RuntimeException e) {
                     info = "unreachable: " + e;
@@ -203,6 +222,11 @@ public final class RedisCluster implements RedisClusterServer {
             uris.add(n.uri());
         }
         return uris;
+    }
+
+    @Override
+    public Optional<RedisTls> tls() {
+        return tls;
     }
 
     @Override

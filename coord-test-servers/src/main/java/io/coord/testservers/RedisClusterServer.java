@@ -1,6 +1,7 @@
 package io.coord.testservers;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A Redis Cluster for tests, whatever its {@link #source()}. Obtain one through
@@ -25,9 +26,18 @@ public interface RedisClusterServer extends TestServer {
         return b.toString();
     }
 
-    /** A {@code redis://host:port[,host:port]/namespace} URI for the coord backend. */
+    /**
+     * A {@code redis://host:port[,host:port]/namespace} URI for the coord backend; over TLS
+     * {@code rediss://…/namespace?} followed by {@link RedisTls#coordParameters()}.
+     */
     default String coordUri(String namespace) {
-        return "redis://" + seedsCsv() + "/" + namespace;
+        return (tls().isPresent() ? "rediss://" : "redis://") + seedsCsv() + "/" + namespace
+                + tls().map(t -> "?" + t.coordParameters()).orElse("");
+    }
+
+    /** The TLS setting every node was started with; empty for plain text (the default). */
+    default Optional<RedisTls> tls() {
+        return Optional.empty();
     }
 
     /** The master processes the kit controls; empty unless {@link #supportsFaults()}. */

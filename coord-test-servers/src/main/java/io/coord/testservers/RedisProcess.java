@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.slf4j.Logger;
@@ -25,6 +26,10 @@ import org.slf4j.LoggerFactory;
  * lost: no persistence; a cluster node keeps its {@code nodes.conf}) and waits for PING.
  * {@link #close()} kills the process and deletes its directory (kept with
  * {@code -Dcoord.keep.server.dirs=true}).
+ *
+ * <p>With a {@link RedisTls} ({@link #start(Path, List, RedisTls)}) the server listens on TLS only: {@link #port()} is
+ * its TLS port, the plain port is off, clients must present a certificate signed by the test CA, and the kit's own
+ * connections ({@link #connect()}, the PING probe) use TLS. Without one, everything is plain text as before.
  */
 public final class RedisProcess implements RedisServer {
     private static final Logger LOG = LoggerFactory.getLogger(RedisProcess.class);
@@ -35,12 +40,14 @@ public final class RedisProcess implements RedisServer {
     private final int port;
     private final Path dir;
     private final ChildProcess process;
+    private final Optional<RedisTls> tls;
     private boolean closed;
 
-    private RedisProcess(int port, Path dir, ChildProcess process) {
+    private RedisProcess(int port, Path dir, ChildProcess process, Optional<RedisTls> tls) {
         this.port = port;
         this.dir = dir;
         this.process = process;
+        this.tls = tls;
     }
 
     /**
@@ -49,10 +56,22 @@ public final class RedisProcess implements RedisServer {
      * contain {@code {dir}} and {@code {port}}, replaced by the server's directory and port.
      */
     public static RedisProcess start(Path binary, List<String> extraArgs) {
+        return start(binary, extraArgs, Optional.empty());
+    }
+
+    /**
+     * Like {@link #start(Path, List)}, serving TLS only with {@code tls} (see the class comment); add
+     * {@link RedisTls#clusterArgs()} or {@link RedisTls#replicationArgs()} for a TLS cluster bus or replication link.
+     */
+    public static RedisProcess start(Path binary, List<String> extraArgs, RedisTls tls) {
+        return start(binary, extraArgs, Optional.of(Objects.requireNonNull(tls, "tls")));
+    }
+
+    static RedisProcess start(Path binary, List<String> extraArgs, Optional<RedisTls> tls) {
         Objects.requireNonNull(binary, "binary");
         RuntimeException last = null;
         for (int attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
-            RedisProcess r = launch(binary, extraArgs);
+            RedisProcess r = launch(binary, extraArgs, tls);
             try {
                 r.awaitReady(START_TIMEOUT);
                 Reaper.register(r);
@@ -76,7 +95,7 @@ public final class RedisProcess implements RedisServer {
         return start(binary, List.of());
     }
 
-    private static RedisProcess launch(Path binary, List<String> extraArgs) {
+    private static RedisProcess launch(Path binary, List<String> extraArgs, Optional<RedisTls> tls) {
         Path dir;
         try {
             dir = Files.createTempDirectory("coord-redis-");
@@ -84,8 +103,9 @@ public final class RedisProcess implements RedisServer {
             throw new UncheckedIOException("cannot create a temp dir for redis", e);
         }
         int port = FreePorts.allocate();
-        List<String> cmd = new ArrayList<>(List.of(binary.toString(),
-                "--port", Integer.toString(port),
+        List<String> cmd = new ArrayList<>(List.of(binary.toString()));
+        cmd.addAll(tls.isPresent() ? tls.get().serverArgs(port) : List.of("--port", Integer.toString(port)));
+        cmd.addAll(List.of(
                 "--bind", "127.0.0.1",
                 "--save", "",
                 "--appendonly", "no",
@@ -98,7 +118,7 @@ public final class RedisProcess implements RedisServer {
         }
         try {
             ChildProcess p = ChildProcess.start("redis-" + port, cmd, dir, dir.resolve("redis.log"));
-            return new RedisProcess(port, dir, p);
+            return new RedisProcess(port, dir, p, tls);
         } catch (RuntimeException e) {
             ChildProcess.deleteTree(dir);
             throw e;
@@ -123,6 +143,11 @@ public final class RedisProcess implements RedisServer {
     @Override
     public RedisProcess process() {
         return this;
+    }
+
+    @Override
+    public Optional<RedisTls> tls() {
+        return tls;
     }
 
     /** The server's temporary directory (also its {@code --dir}). */
@@ -173,7 +198,7 @@ public final class RedisProcess implements RedisServer {
 
     /** True when PING answers PONG within {@code timeout}. */
     public boolean ping(Duration timeout) {
-        try (RespConnection c = RespConnection.open(host(), port, timeout)) {
+        try (RespConnection c = RespConnection.open(host(), port, timeout, tls)) {
             return "PONG".equals(c.commandString("PING"));
         } catch (RuntimeException e) {
             return false;

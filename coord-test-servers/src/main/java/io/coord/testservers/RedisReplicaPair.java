@@ -2,7 +2,9 @@ package io.coord.testservers;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
@@ -13,7 +15,9 @@ import java.util.concurrent.locks.LockSupport;
  * {@code master_link_status:up}; {@link #promote()} sends {@code REPLICAOF NO ONE} to the replica and
  * returns once it reports {@code role:master} (the old primary is left as it is: kill or pause it
  * to complete the failover); {@link #awaitReplicated(Duration)} waits until the replica's offset
- * caught up with the primary's. {@link #close()} kills both and waits for the exits.
+ * caught up with the primary's. {@link #close()} kills both and waits for the exits. With a
+ * {@link RedisTls} both serve TLS only and the replica links to the primary over TLS
+ * ({@code --tls-replication yes}, presenting the server certificate).
  */
 public final class RedisReplicaPair implements TestServer {
     /** Upper bound for the replica to link up or be promoted. */
@@ -30,11 +34,23 @@ public final class RedisReplicaPair implements TestServer {
 
     /** Starts a primary and a replica of it from {@code binary}. */
     public static RedisReplicaPair start(Path binary) {
+        return start(binary, Optional.empty());
+    }
+
+    /** Starts a primary and a replica of it from {@code binary}, both serving TLS only, replicating over TLS. */
+    public static RedisReplicaPair start(Path binary, RedisTls tls) {
+        return start(binary, Optional.of(Objects.requireNonNull(tls, "tls")));
+    }
+
+    private static RedisReplicaPair start(Path binary, Optional<RedisTls> tls) {
         Objects.requireNonNull(binary, "binary");
-        RedisProcess primary = RedisProcess.start(binary);
+        List<String> linkArgs = tls.isPresent() ? RedisTls.replicationArgs() : List.of();
+        RedisProcess primary = RedisProcess.start(binary, linkArgs, tls);
         RedisProcess replica = null;
         try {
-            replica = RedisProcess.start(binary, List.of("--replicaof", "127.0.0.1", Integer.toString(primary.port())));
+            List<String> args = new ArrayList<>(List.of("--replicaof", "127.0.0.1", Integer.toString(primary.port())));
+            args.addAll(linkArgs);
+            replica = RedisProcess.start(binary, args, tls);
             RedisReplicaPair pair = new RedisReplicaPair(primary, replica);
             Reaper.register(pair);
             try {

@@ -1,6 +1,7 @@
 package io.coord.testservers;
 
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * A single Redis for tests, whatever its {@link #source()}. Obtain one through
@@ -15,19 +16,27 @@ public interface RedisServer extends TestServer {
     /** Port to connect to. */
     int port();
 
-    /** {@code redis://host:port}. */
+    /** {@code redis://host:port}, or {@code rediss://host:port} when the server serves TLS ({@link #tls()}). */
     default String uri() {
-        return "redis://" + host() + ":" + port();
+        return (tls().isPresent() ? "rediss://" : "redis://") + host() + ":" + port();
     }
 
-    /** A {@code redis://host:port/namespace} URI for the coord backend. */
+    /**
+     * A {@code redis://host:port/namespace} URI for the coord backend; over TLS {@code rediss://host:port/namespace?}
+     * followed by {@link RedisTls#coordParameters()} (the test CA and a client certificate).
+     */
     default String coordUri(String namespace) {
-        return uri() + "/" + namespace;
+        return uri() + "/" + namespace + tls().map(t -> "?" + t.coordParameters()).orElse("");
     }
 
-    /** Opens a small RESP connection (2 s timeout) for assertions; the caller closes it. */
+    /** The TLS setting this server was started with; empty for plain text (the default). */
+    default Optional<RedisTls> tls() {
+        return Optional.empty();
+    }
+
+    /** Opens a small RESP connection (2 s timeout, TLS when the server serves TLS) for assertions; the caller closes it. */
     default RespConnection connect() {
-        return RespConnection.open(host(), port(), Duration.ofSeconds(2));
+        return RespConnection.open(host(), port(), Duration.ofSeconds(2), tls());
     }
 
     /** The process behind this server, for kill/pause/restart; calls {@link #requireFaults()} first. */

@@ -12,9 +12,13 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.SSLSocketFactory;
 
 /**
- * A tiny blocking RESP2 client over one plain socket, for readiness probes, cluster setup and
+ * A tiny blocking RESP2 client over one plain or TLS socket, for readiness probes, cluster setup and
  * test assertions against Redis (not a substitute for lettuce). Replies map to Java as: simple and
  * bulk strings to {@link String}, integers to {@link Long}, arrays to {@code List<Object>}, nil to
  * {@code null}; an error reply throws {@link RespError}. Every read is bounded by the timeout given
@@ -42,15 +46,36 @@ public final class RespConnection implements AutoCloseable {
         this.out = socket.getOutputStream();
     }
 
-    /** Connects to {@code host:port}; connect and every read time out after {@code timeout}. */
+    /** Connects to {@code host:port} in plain text; connect and every read time out after {@code timeout}. */
     public static RespConnection open(String host, int port, Duration timeout) {
+        return open(host, port, timeout, (SSLSocketFactory) null);
+    }
+
+    /**
+     * Connects to {@code host:port} over TLS when {@code tls} is given (trusting the test CA, verifying that the
+     * server's certificate names {@code host}, presenting the kit's admin client certificate), else in plain text.
+     */
+    public static RespConnection open(String host, int port, Duration timeout, Optional<RedisTls> tls) {
+        return open(host, port, timeout, tls.map(RedisTls::socketFactory).orElse(null));
+    }
+
+    private static RespConnection open(String host, int port, Duration timeout, SSLSocketFactory tls) {
         int millis = (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis()));
         Socket s = new Socket();
         try {
             s.connect(new InetSocketAddress(host, port), millis);
             s.setSoTimeout(millis);
             s.setTcpNoDelay(true);
-            return new RespConnection(s);
+            if (tls == null) {
+                return new RespConnection(s);
+            }
+            SSLSocket secure = (SSLSocket) tls.createSocket(s, host, port, true);
+            SSLParameters parameters = secure.getSSLParameters();
+            parameters.setEndpointIdentificationAlgorithm("HTTPS");
+            secure.setSSLParameters(parameters);
+            secure.setSoTimeout(millis);
+            secure.startHandshake();
+            return new RespConnection(secure);
         } catch (IOException e) {
             try {
                 s.close();

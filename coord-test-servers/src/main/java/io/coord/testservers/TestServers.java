@@ -136,6 +136,21 @@ public final class TestServers {
         return RedisCluster.start(requireRedisBinary(policy, "a Redis Cluster"));
     }
 
+    /** A single Redis started from the binary, serving TLS only with {@code tls} (needs the binary: the kit owns its certificates). */
+    public static RedisProcess redis(RedisTls tls) {
+        return RedisProcess.start(requireRedisBinary(TestServerPolicy.fromEnvironment(), "a Redis with TLS"), List.of(), tls);
+    }
+
+    /** A 3-master Redis Cluster started from the binary, serving TLS only, its bus and replication over TLS. */
+    public static RedisCluster redisCluster(RedisTls tls) {
+        return RedisCluster.start(requireRedisBinary(TestServerPolicy.fromEnvironment(), "a Redis Cluster with TLS"), tls);
+    }
+
+    /** A Redis primary with one replica, both serving TLS only and replicating over TLS. */
+    public static RedisReplicaPair redisReplicaPair(RedisTls tls) {
+        return RedisReplicaPair.start(requireRedisBinary(TestServerPolicy.fromEnvironment(), "a Redis primary/replica pair with TLS"), tls);
+    }
+
     /** A Redis primary with one replica (needs the binary: replication and promotion are faults). */
     public static RedisReplicaPair redisReplicaPair() {
         return RedisReplicaPair.start(requireRedisBinary(TestServerPolicy.fromEnvironment(), "a Redis primary/replica pair"));

@@ -3,11 +3,13 @@ package io.coord.redis;
 import io.coord.AuthenticationException;
 import io.coord.BackendUnavailableException;
 import io.coord.Capability;
+import io.coord.CoordException;
 import io.coord.Primitive;
 import io.coord.Subscription;
 import io.coord.election.ElectionView;
 import io.coord.spi.CoordinatorBase;
 import io.coord.spi.SessionBase;
+import io.coord.spi.TlsSettings;
 import io.lettuce.core.RedisURI;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,7 +19,11 @@ import java.time.Duration;
 import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -26,9 +32,10 @@ import java.util.function.Consumer;
  * The Redis backend of coord, on lettuce; a single server or a Redis Cluster (detected).
  *
  * <p>Open it with {@code Coordinator.open("redis://host:port/namespace")} (also
- * {@code rediss://} for TLS, {@code redis://:password@host:port/ns}, several {@code host:port}
- * separated by ',' as cluster seeds, parameters {@code ?cluster=true|false&timeout=5s}) or with
- * {@link #builder()}.
+ * {@code rediss://} for TLS with {@code caFile}, {@code certFile}/{@code keyFile}, {@code redis://user:password@host:port/ns},
+ * several {@code host:port} separated by ',' as cluster seeds, parameters {@code ?cluster=true|false&timeout=5s}) or
+ * with {@link #builder()}. Over TLS the server's certificate is verified against the configured CA (or the JVM's
+ * trust store) and must name the endpoint's host or IP, on every connection, cluster nodes included.
  *
  * <h2>What Redis guarantees here — and what it does not</h2>
  * <ul>
@@ -107,9 +114,11 @@ public final class RedisCoordinator extends CoordinatorBase {
     private final Inbox inbox;
     private final ReplicationConfirmer replication;
     private final RedisLink link;
+    /** Entries of ended sessions whose removal failed; removed again in the background and at close. */
+    private final Set<RedisQueueEntry> leftovers = ConcurrentHashMap.newKeySet();
 
-    RedisCoordinator(List<RedisURI> uris, String namespace, Boolean cluster, Duration timeout, Duration connectTimeout, int ackReplicas,
-                     Duration ackTimeout) {
+    RedisCoordinator(List<RedisURI> uris, Optional<TlsSettings> tls, String namespace, Boolean cluster, Duration timeout,
+                     Duration connectTimeout, int ackReplicas, Duration ackTimeout) {
         super("redis", namespace, ackReplicas > 0 ? WITH_ACKNOWLEDGEMENT : CAPABILITIES, timeout);
         this.replication = new ReplicationConfirmer(ackReplicas, ackTimeout, events());
         this.keys = new RedisKeys(namespace);
@@ -118,19 +127,11 @@ public final class RedisCoordinator extends CoordinatorBase {
         this.inbox = new Inbox(keys.inbox(coordinatorId), orphans);
         RedisLink connected;
         try {
-            connected = RedisLink.connect(uris, cluster, timeout, connectTimeout, statsRecorder(), inbox::onMessage, inbox::onSubscribed, ackReplicas > 0);
+            connected = RedisLink.connect(uris, tls, cluster, timeout, connectTimeout, statsRecorder(), inbox::onMessage, inbox::onSubscribed,
+                    ackReplicas > 0);
         } catch (RuntimeException e) {
             super.close();
-            Throwable cause = e.getCause() != null ? e.getCause() : e;
-            String refused = RedisLink.authenticationRefusal(cause);
-            if (refused != null) {
-                RedisURI first = uris.get(0);
-                String user = first.getUsername() != null ? "user '" + first.getUsername() + "'"
-                        : first.getPassword() != null ? "the default user" : "a client without credentials";
-                throw new AuthenticationException("Redis at " + endpoint(first) + " refused " + user + ": " + refused, cause);
-            }
-            throw new BackendUnavailableException("cannot connect to Redis at " + uris.stream().map(RedisCoordinator::endpoint).toList() + " within " + timeout.toMillis()
-                    + " ms: " + cause, cause);
+            throw openFailure(e, uris, timeout, "connect");
         }
         this.link = connected;
         try {
@@ -140,15 +141,44 @@ public final class RedisCoordinator extends CoordinatorBase {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
-            Throwable cause = e.getCause() != null ? e.getCause() : e;
-            String refused = RedisLink.authenticationRefusal(cause);
-            if (refused != null) {
-                throw new AuthenticationException("Redis at " + endpoint(uris.get(0)) + " refused to subscribe the coordinator inbox "
-                        + inbox.channel() + " (see the least ACL in the coord-redis README): " + refused, cause);
-            }
-            throw new BackendUnavailableException("cannot subscribe to the coordinator inbox " + inbox.channel() + ": " + e, e);
+            throw openFailure(e, uris, timeout, "subscribe to the coordinator inbox " + inbox.channel());
         }
         log.debug("redis coordinator {} connected ({}), namespace '{}'", coordinatorId, link.isCluster() ? "cluster" : "single server", namespace);
+    }
+
+    /**
+     * The one place where a failure to open (connect, TLS handshake, authenticate, subscribe the inbox) becomes a
+     * typed coord error. {@link AuthenticationException} when Redis refused who the client is: the credentials or
+     * their absence, an ACL denial ({@link RedisLink#authenticationRefusal}), or a TLS handshake that failed on a
+     * certificate, either side's ({@link RedisLink#certificateRefusal}); {@link BackendUnavailableException}
+     * otherwise, saying so when plain text met a TLS port or TLS a plain-text port. Every message names the backend,
+     * the endpoint and what was refused, never a secret (Redis's and the JDK's error texts hold none).
+     */
+    private static CoordException openFailure(Throwable error, List<RedisURI> uris, Duration timeout, String step) {
+        Throwable cause = error;
+        while ((cause instanceof CompletionException || cause instanceof ExecutionException) && cause.getCause() != null) {
+            cause = cause.getCause();
+        }
+        RedisURI first = uris.get(0);
+        String where = "Redis at " + endpoint(first);
+        String refused = RedisLink.authenticationRefusal(cause);
+        if (refused != null) {
+            String user = first.getUsername() != null ? "user '" + first.getUsername() + "'"
+                    : first.getPassword() != null ? "the default user" : "a client without credentials";
+            String doing = step.equals("connect") ? "" : " the right to " + step + " (see the least ACL in the coord-redis README)";
+            return new AuthenticationException(where + " refused " + user + doing + ": " + refused, cause);
+        }
+        String certificate = RedisLink.certificateRefusal(cause, first.getHost());
+        if (certificate != null) {
+            return new AuthenticationException(where + " (TLS): " + certificate, cause);
+        }
+        String all = uris.stream().map(RedisCoordinator::endpoint).toList().toString();
+        String protocol = RedisLink.protocolMismatch(cause, first.isSsl());
+        if (protocol != null) {
+            return new BackendUnavailableException("cannot " + step + " to Redis at " + all + ": " + protocol, cause);
+        }
+        return new BackendUnavailableException("cannot " + step + (step.equals("connect") ? " to Redis at " + all : " at Redis " + all)
+                + " within " + timeout.toMillis() + " ms: " + cause, cause);
     }
 
     /** {@code host:port}, never the credentials. */
@@ -176,9 +206,35 @@ public final class RedisCoordinator extends CoordinatorBase {
     @Override
     protected void closeClient() {
         if (link != null) {
+            removeLeftovers();
             link.close();
         }
         inbox.clear();
+    }
+
+    /** Remembers an entry of an ended session whose removal failed (see {@link RedisSession}): close tries it once more. */
+    void leftOver(RedisQueueEntry entry) {
+        leftovers.add(entry);
+    }
+
+    void leftoverRemoved(RedisQueueEntry entry) {
+        leftovers.remove(entry);
+    }
+
+    /** At close, on the closing thread: one last removal of each leftover entry, each bounded by the operation timeout. */
+    private void removeLeftovers() {
+        for (RedisQueueEntry e : List.copyOf(leftovers)) {
+            try {
+                e.remove().get(operationTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                leftovers.remove(e);
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (Exception failed) {
+                log.warn("closing: could not remove {} of an ended session ({}); the next participant of that name removes it", e,
+                        failed.toString());
+            }
+        }
     }
 
     // ---- for the recipes ------------------------------------------------------------------

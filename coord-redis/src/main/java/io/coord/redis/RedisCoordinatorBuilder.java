@@ -3,6 +3,7 @@ package io.coord.redis;
 import io.coord.spi.CoordinatorBuilder;
 import io.coord.spi.CoordinatorUri;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.SslVerifyMode;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -126,7 +127,7 @@ public final class RedisCoordinatorBuilder extends CoordinatorBuilder<RedisCoord
                 host = host.substring(1, host.length() - 1); // IPv6 literal
             }
             RedisURI.Builder b = RedisURI.builder().withHost(host).withPort(Integer.parseInt(hp.substring(colon + 1)))
-                    .withSsl(configuredTls().isPresent()).withTimeout(timeout);
+                    .withSsl(configuredTls().isPresent()).withVerifyPeer(SslVerifyMode.FULL).withTimeout(timeout);
             if (password != null) {
                 if (username != null) {
                     b.withAuthentication(username, password);
@@ -136,6 +137,7 @@ public final class RedisCoordinatorBuilder extends CoordinatorBuilder<RedisCoord
             }
             uris.add(b.build());
         }
-        return new RedisCoordinator(uris, configuredNamespace(), cluster, timeout, configuredConnectTimeout(), ackReplicas, ackTimeout);
+        return new RedisCoordinator(uris, configuredTls(), configuredNamespace(), cluster, timeout, configuredConnectTimeout(), ackReplicas,
+                ackTimeout);
     }
 }

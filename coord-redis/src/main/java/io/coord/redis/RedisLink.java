@@ -3,6 +3,7 @@ package io.coord.redis;
 import io.coord.BackendUnavailableException;
 import io.coord.Primitive;
 import io.coord.spi.StatsRecorder;
+import io.coord.spi.TlsSettings;
 import io.lettuce.core.AbstractRedisClient;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
@@ -12,6 +13,7 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.SocketOptions;
+import io.lettuce.core.SslOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulConnection;
 import io.lettuce.core.api.StatefulRedisConnection;
@@ -26,11 +28,18 @@ import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.resource.Delay;
+import io.netty.handler.ssl.NotSslRecordException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.channels.ClosedChannelException;
+import java.security.cert.CertPathBuilderException;
+import java.security.cert.CertPathValidatorException;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateExpiredException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
@@ -91,8 +100,8 @@ final class RedisLink implements AutoCloseable {
      * @param onMessage   called on lettuce's thread with (channel, message): must not block
      * @param onSubscribe called on lettuce's thread with the channel after every (re)subscription: must not block
      */
-    static RedisLink connect(List<RedisURI> uris, Boolean forceCluster, Duration timeout, Duration connectTimeout, StatsRecorder stats,
-                             BiConsumer<String, String> onMessage, Consumer<String> onSubscribe, boolean replicaAcks) {
+    static RedisLink connect(List<RedisURI> uris, Optional<TlsSettings> tls, Boolean forceCluster, Duration timeout, Duration connectTimeout,
+                             StatsRecorder stats, BiConsumer<String, String> onMessage, Consumer<String> onSubscribe, boolean replicaAcks) {
         // Reconnect fast and keep trying often: leases last seconds, so lettuce's default backoff
         // (exponential up to 30 s) would leave a client cut off long after its server is back.
         ClientResources resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2)
@@ -102,13 +111,18 @@ final class RedisLink implements AutoCloseable {
         try {
             TimeoutOptions timeouts = TimeoutOptions.enabled(timeout);
             SocketOptions socket = SocketOptions.builder().connectTimeout(connectTimeout).build();
+            SslOptions ssl = tls.map(t -> sslOptions(t, connectTimeout)).orElse(null);
             boolean cluster;
             StatefulConnection<String, String> connection;
             RedisClusterAsyncCommands<String, String> commands;
             StatefulRedisPubSubConnection<String, String> pubsub;
             StatefulConnection<String, String> acks = null;
             RedisClient single = RedisClient.create(resources, uris.get(0));
-            single.setOptions(ClientOptions.builder().timeoutOptions(timeouts).socketOptions(socket).build());
+            ClientOptions.Builder options = ClientOptions.builder().timeoutOptions(timeouts).socketOptions(socket);
+            if (ssl != null) {
+                options.sslOptions(ssl);
+            }
+            single.setOptions(options.build());
             client = single;
             StatefulRedisConnection<String, String> first = single.connect(StringCodec.UTF8);
             warnIfCredentialsUnneeded(single, uris.get(0), timeout);
@@ -131,11 +145,14 @@ final class RedisLink implements AutoCloseable {
                 client = null;
                 RedisClusterClient clusterClient = RedisClusterClient.create(resources, uris);
                 client = clusterClient;
-                clusterClient.setOptions(ClusterClientOptions.builder()
+                ClusterClientOptions.Builder clusterOptions = ClusterClientOptions.builder()
                         .timeoutOptions(timeouts)
                         .socketOptions(socket)
-                        .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder().enableAllAdaptiveRefreshTriggers().build())
-                        .build());
+                        .topologyRefreshOptions(ClusterTopologyRefreshOptions.builder().enableAllAdaptiveRefreshTriggers().build());
+                if (ssl != null) {
+                    clusterOptions.sslOptions(ssl); // lettuce gives every node the seeds' TLS and peer verification
+                }
+                clusterClient.setOptions(clusterOptions.build());
                 StatefulRedisClusterConnection<String, String> c = clusterClient.connect(StringCodec.UTF8);
                 connection = c;
                 commands = c.async();
@@ -185,7 +202,7 @@ final class RedisLink implements AutoCloseable {
             return;
         }
         RedisURI anonymous = RedisURI.builder().withHost(configured.getHost()).withPort(configured.getPort())
-                .withSsl(configured.isSsl()).withTimeout(timeout).build();
+                .withSsl(configured.isSsl()).withVerifyPeer(configured.getVerifyMode()).withTimeout(timeout).build();
         try (StatefulRedisConnection<String, String> probe = client.connect(StringCodec.UTF8, anonymous)) {
             probe.async().ping().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             log.warn("credentials were sent to Redis at {}:{}, which does not require them (a client without credentials may connect);"
@@ -207,6 +224,75 @@ final class RedisLink implements AutoCloseable {
             if (t instanceof RedisCommandExecutionException && m != null
                     && (m.startsWith("WRONGPASS") || m.startsWith("NOAUTH") || m.startsWith("NOPERM"))) {
                 return m;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * lettuce's TLS options for {@code tls}: the JDK's TLS, the server verified against the PEM CA file (or the JVM's
+     * trust store when none is given), the PEM client certificate and unencrypted PKCS#8 key presented when given.
+     * Host names are verified by the URIs ({@link io.lettuce.core.SslVerifyMode#FULL}). Only file paths are handed
+     * over; lettuce reads the files at each connection, so renewed certificates are picked up on reconnect.
+     */
+    static SslOptions sslOptions(TlsSettings tls, Duration handshakeTimeout) {
+        SslOptions.Builder b = SslOptions.builder().jdkSslProvider().handshakeTimeout(handshakeTimeout);
+        tls.trusted().ifPresent(ca -> b.trustManager(ca.toFile()));
+        if (tls.hasClientCertificate()) {
+            b.keyManager(tls.clientCertificate().toFile(), tls.clientKey().toFile(), null);
+        }
+        return b.build();
+    }
+
+    /**
+     * What a failed TLS handshake in {@code error} (or a cause) says was refused, about a certificate, or null: the
+     * server's certificate not trusted, expired, or not naming {@code host} (checked here), or the client's refused
+     * by the server (its alert: expired, unknown CA, missing, bad). The JDK's texts name no secret.
+     */
+    static String certificateRefusal(Throwable error, String host) {
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            String m = String.valueOf(t.getMessage());
+            if (t instanceof CertificateExpiredException) {
+                return "server certificate expired (" + m + ")";
+            }
+            if (t instanceof CertPathBuilderException || t instanceof CertPathValidatorException
+                    || m.contains("PKIX path") || m.contains("unable to find valid certification path")) {
+                return "server certificate not trusted: not signed by a trusted CA (set caFile / trustedCertificates to its CA) (" + m + ")";
+            }
+            if (t instanceof CertificateException && (m.contains("No subject alternative") || m.contains("No name matching"))) {
+                return "server certificate does not name host " + host + " (host-name verification) (" + m + ")";
+            }
+            if (m.contains("certificate_expired")) {
+                return "client certificate expired: the server refused it (" + m + ")";
+            }
+            if (m.contains("certificate_required")) {
+                return "client certificate required by the server and none presented (set certFile/keyFile) (" + m + ")";
+            }
+            if (m.contains("unknown_ca") || m.contains("bad_certificate") || m.contains("certificate_unknown")
+                    || m.contains("unsupported_certificate") || m.contains("certificate_revoked")) {
+                return "client certificate refused by the server (" + m + ")";
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Whether {@code error} looks like a protocol mismatch: plain text to a TLS port (the server drops the connection
+     * without a reply) or TLS to a plain-text port (no TLS record comes back); the advice to give, or null.
+     */
+    static String protocolMismatch(Throwable error, boolean tls) {
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            String m = String.valueOf(t.getMessage());
+            if (tls && (t instanceof NotSslRecordException || m.contains("Unsupported or unrecognized SSL message")
+                    || m.contains("not an SSL/TLS record"))) {
+                return "the server does not answer in TLS (a plain-text port? use redis:// or tls=false): " + m;
+            }
+            if (!tls && (t instanceof ClosedChannelException || m.contains("Connection closed") || m.contains("Connection reset")
+                    || m.contains("closed prematurely"))) {
+                return "the server closed the connection without a reply (does the server require TLS? use rediss:// or tls=true): " + m;
+            }
+            if (t instanceof java.net.ConnectException) {
+                return null; // nothing listens there: no protocol to blame
             }
         }
         return null;

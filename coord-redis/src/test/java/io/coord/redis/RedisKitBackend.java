@@ -5,12 +5,14 @@ import io.coord.Coordinator;
 import io.coord.Primitive;
 import io.coord.testkit.CrashableClient;
 import io.coord.testkit.KitBackend;
+import io.coord.testservers.RedisTls;
 import io.coord.testservers.RespConnection;
 
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
@@ -32,16 +34,30 @@ class RedisKitBackend implements KitBackend {
     private final Function<String, String> uriForNamespace;
     /** The default user's password on every master, or null where it has none. */
     private final String adminPassword;
+    /** TLS for the kit's own connections, when the servers serve TLS only. */
+    private final Optional<RedisTls> tls;
 
     RedisKitBackend(String label, List<URI> masters, Function<String, String> uriForNamespace) {
-        this(label, masters, uriForNamespace, null);
+        this(label, masters, uriForNamespace, null, Optional.empty());
     }
 
-    RedisKitBackend(String label, List<URI> masters, Function<String, String> uriForNamespace, String adminPassword) {
+    RedisKitBackend(String label, List<URI> masters, Function<String, String> uriForNamespace, String adminPassword,
+                    Optional<RedisTls> tls) {
         this.label = label;
         this.masters = List.copyOf(masters);
         this.uriForNamespace = uriForNamespace;
         this.adminPassword = adminPassword;
+        this.tls = tls;
+    }
+
+    /** The masters the kit reads and administers. */
+    List<URI> masters() {
+        return masters;
+    }
+
+    /** The coord URI of {@code namespace} (a subclass may log each namespace in as its own user). */
+    String coordUri(String namespace) {
+        return uriForNamespace.apply(namespace);
     }
 
     @Override
@@ -51,7 +67,7 @@ class RedisKitBackend implements KitBackend {
 
     @Override
     public Coordinator open(String namespace) {
-        return Coordinator.open(uriForNamespace.apply(namespace));
+        return Coordinator.open(coordUri(namespace));
     }
 
     /**
@@ -65,7 +81,7 @@ class RedisKitBackend implements KitBackend {
         String user = "coord-kit-" + UUID.randomUUID().toString().substring(0, 8);
         String password = UUID.randomUUID().toString();
         onEveryMaster("ACL", "SETUSER", user, "on", ">" + password, "~*", "&*", "+@all");
-        String uri = uriForNamespace.apply(namespace).replaceFirst("://([^@/]*@)?", "://" + user + ":" + password + "@");
+        String uri = coordUri(namespace).replaceFirst("://([^@/]*@)?", "://" + user + ":" + password + "@");
         try {
             return new CrashableClient(Coordinator.open(uri), () -> {
                 onEveryMaster("ACL", "SETUSER", user, "off");
@@ -77,7 +93,7 @@ class RedisKitBackend implements KitBackend {
         }
     }
 
-    private void onEveryMaster(String... command) {
+    void onEveryMaster(String... command) {
         for (URI m : masters) {
             try (RespConnection c = admin(m)) {
                 c.command(command);
@@ -85,9 +101,9 @@ class RedisKitBackend implements KitBackend {
         }
     }
 
-    /** A RESP connection to {@code master} as the default user. */
-    private RespConnection admin(URI master) {
-        RespConnection c = RespConnection.open(master.getHost(), master.getPort(), Duration.ofSeconds(2));
+    /** A RESP connection to {@code master} as the default user (over TLS when the servers serve TLS). */
+    RespConnection admin(URI master) {
+        RespConnection c = RespConnection.open(master.getHost(), master.getPort(), Duration.ofSeconds(2), tls);
         if (adminPassword != null) {
             c.command("AUTH", "default", adminPassword);
         }

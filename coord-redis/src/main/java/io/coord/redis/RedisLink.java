@@ -29,6 +29,7 @@ import io.lettuce.core.resource.ClientResources;
 import io.lettuce.core.resource.DefaultClientResources;
 import io.lettuce.core.resource.Delay;
 import io.netty.handler.ssl.NotSslRecordException;
+import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -278,7 +279,8 @@ final class RedisLink implements AutoCloseable {
 
     /**
      * Whether {@code error} looks like a protocol mismatch: plain text to a TLS port (the server drops the connection
-     * without a reply) or TLS to a plain-text port (no TLS record comes back); the advice to give, or null.
+     * without a reply) or TLS to a plain-text port (no TLS record, or no reply at all, comes back); the advice to give,
+     * or null.
      */
     static String protocolMismatch(Throwable error, boolean tls) {
         for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
@@ -286,6 +288,10 @@ final class RedisLink implements AutoCloseable {
             if (tls && (t instanceof NotSslRecordException || m.contains("Unsupported or unrecognized SSL message")
                     || m.contains("not an SSL/TLS record"))) {
                 return "the server does not answer in TLS (a plain-text port? use redis:// or tls=false): " + m;
+            }
+            if (tls && t instanceof SslHandshakeTimeoutException) {
+                // a plain-text Redis reads the ClientHello as an unfinished inline command and never answers
+                return "the server does not answer in TLS: no reply to the TLS handshake (a plain-text port? use redis:// or tls=false): " + m;
             }
             if (!tls && (t instanceof ClosedChannelException || m.contains("Connection closed") || m.contains("Connection reset")
                     || m.contains("closed prematurely"))) {

@@ -61,12 +61,23 @@ class RedisSecureBackend extends RedisKitBackend implements SecureKitBackend {
     /** Gives the default user of every one of {@code servers} the same fresh password, returned. */
     static String protect(List<RedisProcess> servers) {
         String admin = UUID.randomUUID().toString();
-        for (RedisProcess m : servers) {
-            try (RespConnection c = m.connect()) {
-                c.command("ACL", "SETUSER", "default", "resetpass", ">" + admin);
-            }
-        }
+        protect(servers, admin);
         return admin;
+    }
+
+    /** Gives the default user of every one of {@code servers} {@code password} (the kit's connections to them then log in). */
+    static void protect(List<RedisProcess> servers, String password) {
+        servers.forEach(m -> m.requirePassword(password));
+    }
+
+    /** The default user's password on every master. */
+    String adminPassword() {
+        return adminPassword;
+    }
+
+    /** Creates every namespace user made so far again (on servers that replaced the old ones), same passwords. */
+    void regrant() {
+        passwords.forEach(this::grant);
     }
 
     /** {@code rediss://host:port} of each server. */

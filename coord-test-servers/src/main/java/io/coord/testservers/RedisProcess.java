@@ -41,6 +41,7 @@ public final class RedisProcess implements RedisServer {
     private final Path dir;
     private final ChildProcess process;
     private final Optional<RedisTls> tls;
+    private volatile String adminPassword;
     private boolean closed;
 
     private RedisProcess(int port, Path dir, ChildProcess process, Optional<RedisTls> tls) {
@@ -150,6 +151,40 @@ public final class RedisProcess implements RedisServer {
         return tls;
     }
 
+    /**
+     * Gives the default user {@code password} (and sets it as {@code masterauth}, for a replica linking to a primary
+     * protected the same way); from then on the kit's own connections ({@link #connect()}, the PING probe) log in as
+     * the default user. Not persisted: a restart forgets it (the kit's connections still work: Redis accepts any
+     * password for a user without one).
+     */
+    public void requirePassword(String password) {
+        try (RespConnection c = connect()) {
+            c.command("CONFIG", "SET", "masterauth", password);
+            c.command("ACL", "SETUSER", "default", "resetpass", ">" + password);
+        }
+        this.adminPassword = password;
+    }
+
+    /** A small RESP connection (2 s timeout, TLS in TLS mode, logged in after {@link #requirePassword}); the caller closes it. */
+    @Override
+    public RespConnection connect() {
+        return open(Duration.ofSeconds(2));
+    }
+
+    private RespConnection open(Duration timeout) {
+        RespConnection c = RespConnection.open(host(), port, timeout, tls);
+        String password = adminPassword;
+        if (password != null) {
+            try {
+                c.command("AUTH", "default", password);
+            } catch (RuntimeException e) {
+                c.close();
+                throw e;
+            }
+        }
+        return c;
+    }
+
     /** The server's temporary directory (also its {@code --dir}). */
     public Path dir() {
         return dir;
@@ -198,7 +233,7 @@ public final class RedisProcess implements RedisServer {
 
     /** True when PING answers PONG within {@code timeout}. */
     public boolean ping(Duration timeout) {
-        try (RespConnection c = RespConnection.open(host(), port, timeout, tls)) {
+        try (RespConnection c = open(timeout)) {
             return "PONG".equals(c.commandString("PING"));
         } catch (RuntimeException e) {
             return false;

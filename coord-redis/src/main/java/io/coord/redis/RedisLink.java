@@ -234,7 +234,7 @@ final class RedisLink implements AutoCloseable {
      * lettuce's TLS options for {@code tls}: the JDK's TLS, the server verified against the PEM CA file (or the JVM's
      * trust store when none is given), the PEM client certificate and unencrypted PKCS#8 key presented when given.
      * Host names are verified by the URIs ({@link io.lettuce.core.SslVerifyMode#FULL}). Only file paths are handed
-     * over; lettuce reads the files at each connection, so renewed certificates are picked up on reconnect.
+     * over, never key material.
      */
     static SslOptions sslOptions(TlsSettings tls, Duration handshakeTimeout) {
         SslOptions.Builder b = SslOptions.builder().jdkSslProvider().handshakeTimeout(handshakeTimeout);
@@ -251,17 +251,21 @@ final class RedisLink implements AutoCloseable {
      * by the server (its alert: expired, unknown CA, missing, bad). The JDK's texts name no secret.
      */
     static String certificateRefusal(Throwable error, String host) {
+        // the most specific cause first: an expired or misnamed certificate is also reported as "PKIX path … failed"
         for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
             String m = String.valueOf(t.getMessage());
             if (t instanceof CertificateExpiredException) {
                 return "server certificate expired (" + m + ")";
             }
+            if (t instanceof CertificateException && (m.contains("No subject alternative") || m.contains("No name matching"))) {
+                return "server certificate does not name host " + host + " (host-name verification) (" + m + ")";
+            }
+        }
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            String m = String.valueOf(t.getMessage());
             if (t instanceof CertPathBuilderException || t instanceof CertPathValidatorException
                     || m.contains("PKIX path") || m.contains("unable to find valid certification path")) {
                 return "server certificate not trusted: not signed by a trusted CA (set caFile / trustedCertificates to its CA) (" + m + ")";
-            }
-            if (t instanceof CertificateException && (m.contains("No subject alternative") || m.contains("No name matching"))) {
-                return "server certificate does not name host " + host + " (host-name verification) (" + m + ")";
             }
             if (m.contains("certificate_expired")) {
                 return "client certificate expired: the server refused it (" + m + ")";

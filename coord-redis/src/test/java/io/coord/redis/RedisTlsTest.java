@@ -12,6 +12,7 @@ import io.coord.testservers.RedisProcess;
 import io.coord.testservers.RedisServer;
 import io.coord.testservers.RedisTls;
 import io.coord.testservers.TestCertificates;
+import io.coord.testservers.TestServerPolicy;
 import io.coord.testservers.TestServers;
 import org.awaitility.Awaitility;
 import org.awaitility.core.ConditionFactory;
@@ -27,7 +28,8 @@ import java.util.UUID;
 
 /**
  * What each TLS failure says, on one redis-server serving TLS only with client certificates required (no
- * password: these are about certificates and protocols), and a plain-text one: the message names the endpoint and
+ * password: these are about certificates and protocols; also listening on 127.0.0.2, which its certificate does not
+ * name), and a plain-text one: the message names the endpoint and
  * what was refused, the client's threads stop; the builder's TLS methods work like the URI parameters; credentials
  * sent over TLS to a server that needs none get the WARN.
  */
@@ -45,7 +47,10 @@ class RedisTlsTest {
     static void start() {
         certs = TestCertificates.create(dir.resolve("certs"));
         tls = RedisTls.of(certs);
-        server = TestServers.redis(tls);
+        // also on 127.0.0.2, an address the server's certificate does not name (it names 127.0.0.1 and localhost)
+        Path binary = TestServerPolicy.fromEnvironment().findBinary(TestServerPolicy.Kind.REDIS)
+                .orElseThrow(() -> new AssertionError("RedisTlsTest needs the redis-server binary"));
+        server = RedisProcess.start(binary, List.of("--bind", "127.0.0.1", "127.0.0.2"), tls);
         plain = TestServers.redis();
     }
 
@@ -82,6 +87,17 @@ class RedisTlsTest {
                 .isInstanceOf(AuthenticationException.class)
                 .hasMessageContaining("Redis at " + endpoint())
                 .hasMessageContaining("server certificate not trusted");
+        await().untilAsserted(() -> assertThat(clientThreads()).isEmpty());
+    }
+
+    @Test
+    void aServerCertificateThatDoesNotNameTheHostIsRefused() {
+        TestCertificates.Pair client = tls.coordClient();
+        assertThatThrownBy(() -> Coordinator.open("rediss://127.0.0.2:" + server.port() + "/ns?caFile=" + certs.caCertificate()
+                + "&certFile=" + client.certificate() + "&keyFile=" + client.key() + "&operationTimeout=5s"))
+                .isInstanceOf(AuthenticationException.class)
+                .hasMessageContaining("Redis at 127.0.0.2:" + server.port())
+                .hasMessageContaining("server certificate does not name host 127.0.0.2");
         await().untilAsserted(() -> assertThat(clientThreads()).isEmpty());
     }
 

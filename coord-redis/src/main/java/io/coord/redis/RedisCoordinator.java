@@ -21,6 +21,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -221,19 +222,24 @@ public final class RedisCoordinator extends CoordinatorBase {
         leftovers.remove(entry);
     }
 
-    /** At close, on the closing thread: one last removal of each leftover entry, each bounded by the operation timeout. */
+    /**
+     * At close, on the closing thread: one last removal of every leftover entry, sent together and awaited at most
+     * one operation timeout in all (a server that is down does not make close take longer than that).
+     */
     private void removeLeftovers() {
-        for (RedisQueueEntry e : List.copyOf(leftovers)) {
-            try {
-                e.remove().get(operationTimeout().toMillis(), TimeUnit.MILLISECONDS);
-                leftovers.remove(e);
-            } catch (InterruptedException interrupted) {
-                Thread.currentThread().interrupt();
-                return;
-            } catch (Exception failed) {
-                log.warn("closing: could not remove {} of an ended session ({}); the next participant of that name removes it", e,
-                        failed.toString());
-            }
+        if (leftovers.isEmpty()) {
+            return;
+        }
+        List<RedisQueueEntry> all = List.copyOf(leftovers);
+        CompletableFuture<?>[] removals = all.stream().map(e -> e.remove().thenRun(() -> leftovers.remove(e)))
+                .toArray(CompletableFuture[]::new);
+        try {
+            CompletableFuture.allOf(removals).get(operationTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+        } catch (Exception failed) {
+            log.warn("closing: {} of {} entries of ended sessions could not be removed ({}); the next participant of each name removes them",
+                    leftovers.size(), all.size(), failed.toString());
         }
     }
 
@@ -306,7 +312,7 @@ public final class RedisCoordinator extends CoordinatorBase {
      * After a grant (sends only): {@code WAIT} for the configured replicas and
      * report the answer to the listeners, whatever it is. Never fails the grant.
      */
-    java.util.concurrent.CompletableFuture<ReplicaAcknowledgement> confirmReplication(Primitive primitive, String name, String slotKey, long token) {
+    CompletableFuture<ReplicaAcknowledgement> confirmReplication(Primitive primitive, String name, String slotKey, long token) {
         return replication.confirm(link, primitive, name, slotKey, token);
     }
 

@@ -18,10 +18,16 @@ import java.util.Set;
  * operation timeout 5 s (one command), connect timeout 5 s, cluster mode detected with
  * {@code INFO cluster}.
  *
+ * <p>TLS ({@code rediss://}, {@link #tls}, {@link #trustedCertificates}, {@link #clientCertificate}, or the URI
+ * parameters {@code tls}, {@code caFile}, {@code certFile}/{@code keyFile}) applies to every connection, cluster
+ * nodes included; the server's certificate must chain to the trusted CAs and name the endpoint's host or IP.
+ *
  * <p>Guarantee: {@link #build()} either returns a connected coordinator (scripts loaded, inbox
  * subscribed) or throws, having stopped every thread it started: {@link io.coord.AuthenticationException} when
- * Redis refuses the credentials (or their absence) or its ACL denies the coordinator's inbox channel,
- * {@link io.coord.BackendUnavailableException} otherwise. Credentials are never shown: not in messages, logs
+ * Redis refuses the credentials (or their absence) or its ACL denies the coordinator's inbox channel, or a TLS
+ * handshake fails on a certificate (the server's not trusted, expired or not naming the host; the client's
+ * refused, expired or missing), {@link io.coord.BackendUnavailableException} otherwise (saying so when plain text
+ * met a TLS port, or TLS a plain-text one). Credentials are never shown: not in messages, logs
  * or {@code toString()}. Credentials sent to a server that does not require them are accepted by Redis
  * and logged once as a WARN (see the README, "Authentication and the least ACL").
  */

@@ -315,7 +315,8 @@ class RedisBackendTest extends SingleRedisTest {
     void uriParametersAreCheckedAndTheSchemeIsServed() {
         assertThat(new RedisCoordinatorProvider().schemes()).isEqualTo(Set.of("redis", "rediss"));
         assertThatThrownBy(() -> Coordinator.open(server.uri() + "/ns?nope=1")).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("nope").hasMessageContaining("cluster, connectTimeout, operationTimeout, waitReplicas, waitTimeout");
+                .hasMessageContaining("nope")
+                .hasMessageContaining("caFile, certFile, cluster, connectTimeout, keyFile, operationTimeout, tls, waitReplicas, waitTimeout");
         assertThatThrownBy(() -> Coordinator.open(server.uri() + "/ns?cluster=maybe")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("true or false");
         Coordinator c = Coordinator.open(server.coordUri(namespace) + "?cluster=false&operationTimeout=2s");

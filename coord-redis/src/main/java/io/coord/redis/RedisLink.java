@@ -33,11 +33,17 @@ import io.netty.handler.ssl.SslHandshakeTimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.channels.ClosedChannelException;
+import java.nio.file.Files;
 import java.security.cert.CertPathBuilderException;
 import java.security.cert.CertPathValidatorException;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateExpiredException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.CertificateNotYetValidException;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -103,6 +109,7 @@ final class RedisLink implements AutoCloseable {
      */
     static RedisLink connect(List<RedisURI> uris, Optional<TlsSettings> tls, Boolean forceCluster, Duration timeout, Duration connectTimeout,
                              StatsRecorder stats, BiConsumer<String, String> onMessage, Consumer<String> onSubscribe, boolean replicaAcks) {
+        tls.ifPresent(RedisLink::checkClientCertificateDates);
         // Reconnect fast and keep trying often: leases last seconds, so lettuce's default backoff
         // (exponential up to 30 s) would leave a client cut off long after its server is back.
         ClientResources resources = DefaultClientResources.builder().ioThreadPoolSize(2).computationThreadPoolSize(2)
@@ -245,6 +252,41 @@ final class RedisLink implements AutoCloseable {
         return b.build();
     }
 
+    /** The client certificate is outside its validity period: found before connecting, so the server never has to refuse it. */
+    static final class ClientCertificateExpired extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        ClientCertificateExpired(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /**
+     * Fails with {@link ClientCertificateExpired} when the first certificate of the client's chain is expired or not
+     * yet valid: the server would refuse it, but after a TLS 1.3 handshake its alert can race with the connection's
+     * close, so the reason is checked here, deterministically. Reads only the certificate file (public data).
+     */
+    private static void checkClientCertificateDates(TlsSettings tls) {
+        if (!tls.hasClientCertificate()) {
+            return;
+        }
+        X509Certificate first;
+        try (InputStream in = Files.newInputStream(tls.clientCertificate())) {
+            first = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+        } catch (IOException | CertificateException | ClassCastException e) {
+            return; // checked when it was set; lettuce reports anything else
+        }
+        try {
+            first.checkValidity();
+        } catch (CertificateExpiredException e) {
+            throw new ClientCertificateExpired("client certificate expired: " + tls.clientCertificate() + " was valid until "
+                    + first.getNotAfter().toInstant() + "; the server would refuse it");
+        } catch (CertificateNotYetValidException e) {
+            throw new ClientCertificateExpired("client certificate not yet valid: " + tls.clientCertificate() + " is valid from "
+                    + first.getNotBefore().toInstant() + "; the server would refuse it");
+        }
+    }
+
     /**
      * What a failed TLS handshake in {@code error} (or a cause) says was refused, about a certificate, or null: the
      * server's certificate not trusted, expired, or not naming {@code host} (checked here), or the client's refused
@@ -254,6 +296,9 @@ final class RedisLink implements AutoCloseable {
         // the most specific cause first: an expired or misnamed certificate is also reported as "PKIX path … failed"
         for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
             String m = String.valueOf(t.getMessage());
+            if (t instanceof ClientCertificateExpired) {
+                return m;
+            }
             if (t instanceof CertificateExpiredException) {
                 return "server certificate expired (" + m + ")";
             }

@@ -162,16 +162,16 @@ public final class RedisCoordinator extends CoordinatorBase {
         }
         RedisURI first = uris.get(0);
         String where = "Redis at " + endpoint(first);
+        String user = first.getUsername() != null ? "user '" + first.getUsername() + "'"
+                : first.getPassword() != null ? "the default user" : "a client without credentials";
         String refused = RedisLink.authenticationRefusal(cause);
         if (refused != null) {
-            String user = first.getUsername() != null ? "user '" + first.getUsername() + "'"
-                    : first.getPassword() != null ? "the default user" : "a client without credentials";
             String doing = step.equals("connect") ? "" : " the right to " + step + " (see the least ACL in the coord-redis README)";
             return new AuthenticationException(where + " refused " + user + doing + ": " + refused, cause);
         }
         String certificate = RedisLink.certificateRefusal(cause, first.getHost());
         if (certificate != null) {
-            return new AuthenticationException(where + " (TLS): " + certificate, cause);
+            return new AuthenticationException(where + " (TLS, as " + user + "): " + certificate, cause);
         }
         String all = uris.stream().map(RedisCoordinator::endpoint).toList().toString();
         String protocol = RedisLink.protocolMismatch(cause, first.isSsl());

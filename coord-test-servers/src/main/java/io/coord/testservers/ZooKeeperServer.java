@@ -1,6 +1,7 @@
 package io.coord.testservers;
 
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * An in-process ZooKeeper for tests — one server ({@link ZooKeeperTestServer}) or an ensemble
@@ -11,6 +12,9 @@ public interface ZooKeeperServer extends TestServer {
 
     /** {@code host:port[,host:port…]}. */
     String connectString();
+
+    /** {@code host:port[,host:port…]} of the TLS client ports when started in secure mode; empty otherwise. */
+    Optional<String> secureConnectString();
 
     /** The tick time in milliseconds. */
     int tickTimeMillis();

@@ -24,6 +24,10 @@ import org.apache.curator.test.TestingZooKeeperServer;
  * {@link #restart(int)} brings it back on the same ports and data directory and returns once it
  * serves again; {@link #leaderIndex()} asks each member ({@code srvr}) which one leads;
  * {@link #close()} stops all members and deletes their data, also run from a JVM shutdown hook.
+ *
+ * <p>Secure mode ({@link #startSecure}): as {@link ZooKeeperTestServer#startSecure}, every member also serves TLS
+ * on its own {@code secureClientPort} ({@link #secureConnectString()}; the quorum itself talks plain text on
+ * loopback), with client certificates required and {@code digest} authentication enforced.
  */
 public final class ZooKeeperTestEnsemble implements ZooKeeperServer {
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(30);
@@ -34,10 +38,12 @@ public final class ZooKeeperTestEnsemble implements ZooKeeperServer {
     private final Path baseDir;
     private final int tickTimeMs;
     private final boolean[] running;
+    private final int[] securePorts;
     private boolean closed;
 
-    private ZooKeeperTestEnsemble(TestingCluster cluster, List<InstanceSpec> specs, Path baseDir, int tickTimeMs) {
+    private ZooKeeperTestEnsemble(TestingCluster cluster, List<InstanceSpec> specs, Path baseDir, int tickTimeMs, int[] securePorts) {
         this.cluster = cluster;
+        this.securePorts = securePorts;
         this.specs = List.copyOf(specs);
         this.baseDir = baseDir;
         this.tickTimeMs = tickTimeMs;
@@ -61,6 +67,18 @@ public final class ZooKeeperTestEnsemble implements ZooKeeperServer {
 
     /** Starts {@code size} (3..7) members with {@code tickTimeMs}. */
     public static ZooKeeperTestEnsemble start(int size, int tickTimeMs) {
+        return start(size, tickTimeMs, null);
+    }
+
+    /**
+     * Starts 3 secure members (see the class comment) with the default tick time, TLS with
+     * {@code certificates.server().bundle()} as key store and {@code certificates.caCertificate()} as trust store.
+     */
+    public static ZooKeeperTestEnsemble startSecure(TestCertificates certificates) {
+        return start(3, ZooKeeperTestServer.DEFAULT_TICK_MS, certificates);
+    }
+
+    private static ZooKeeperTestEnsemble start(int size, int tickTimeMs, TestCertificates secure) {
         if (size < 3 || size > 7) {
             throw new IllegalArgumentException("ensemble size must be in [3, 7], was " + size);
         }
@@ -73,7 +91,14 @@ public final class ZooKeeperTestEnsemble implements ZooKeeperServer {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create a ZooKeeper data dir", e);
         }
-        int[] ports = FreePorts.allocate(3 * size);
+        int[] ports = FreePorts.allocate(4 * size);
+        int[] securePorts = null;
+        if (secure != null) {
+            securePorts = java.util.Arrays.copyOfRange(ports, 3 * size, 4 * size);
+            ZooKeeperSecureMode.enterSecure(ZooKeeperSecureMode.serverProperties(secure.server().bundle(), secure.caCertificate()));
+        } else {
+            ZooKeeperSecureMode.enterPlain();
+        }
         List<InstanceSpec> specs = new ArrayList<>();
         for (int i = 0; i < size; i++) {
             Path d = base.resolve("zk" + (i + 1));
@@ -82,10 +107,11 @@ public final class ZooKeeperTestEnsemble implements ZooKeeperServer {
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot create " + d, e);
             }
-            specs.add(ZooKeeperTestServer.spec(d.toFile(), ports[3 * i], ports[3 * i + 1], ports[3 * i + 2], i + 1, tickTimeMs));
+            specs.add(ZooKeeperTestServer.spec(d.toFile(), ports[3 * i], ports[3 * i + 1], ports[3 * i + 2], i + 1, tickTimeMs,
+                    securePorts == null ? -1 : securePorts[i]));
         }
         TestingCluster tc = new TestingCluster(specs);
-        ZooKeeperTestEnsemble e = new ZooKeeperTestEnsemble(tc, specs, base, tickTimeMs);
+        ZooKeeperTestEnsemble e = new ZooKeeperTestEnsemble(tc, specs, base, tickTimeMs, securePorts);
         Reaper.register(e);
         try {
             tc.start();
@@ -108,6 +134,19 @@ public final class ZooKeeperTestEnsemble implements ZooKeeperServer {
     @Override
     public String connectString() {
         return cluster.getConnectString();
+    }
+
+    /** {@code 127.0.0.1:s1,127.0.0.1:s2,...}: the members' TLS ports, in secure mode. */
+    @Override
+    public Optional<String> secureConnectString() {
+        if (securePorts == null) {
+            return Optional.empty();
+        }
+        List<String> out = new ArrayList<>();
+        for (int p : securePorts) {
+            out.add("127.0.0.1:" + p);
+        }
+        return Optional.of(String.join(",", out));
     }
 
     /** {@code 127.0.0.1:port} of member {@code i}. */
@@ -205,6 +244,11 @@ public final class ZooKeeperTestEnsemble implements ZooKeeperServer {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot close the ZooKeeper ensemble", e);
         } finally {
+            if (securePorts == null) {
+                ZooKeeperSecureMode.leavePlain();
+            } else {
+                ZooKeeperSecureMode.leaveSecure();
+            }
             Reaper.unregister(this);
             ChildProcess.deleteTree(baseDir);
         }

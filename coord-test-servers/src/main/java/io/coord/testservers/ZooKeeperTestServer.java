@@ -10,8 +10,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.Properties;
 import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingServer;
+import org.apache.zookeeper.server.embedded.ExitHandler;
+import org.apache.zookeeper.server.embedded.ZooKeeperServerEmbedded;
 
 /**
  * A single in-process ZooKeeper (curator-test {@link TestingServer}) on a free 127.0.0.1 port with
@@ -24,13 +27,30 @@ import org.apache.curator.test.TestingServer;
  * survive only if their client reconnects within the session timeout after the restart, as with a
  * real server); {@link #close()} stops it and deletes the data directory, also run from a
  * JVM shutdown hook if the test forgets.
+ *
+ * <p>Secure mode ({@link #startSecure}): besides the plain client port (kept for the {@code srvr} probe; it
+ * enforces authentication too) the server serves TLS on {@link #secureConnectString()} with the Netty connection
+ * factory, a PEM key store (the certificates' server bundle) and trust store (their CA), client certificates
+ * required; every client must authenticate with the {@code digest} scheme ({@code enforce.auth}), and the super
+ * user ({@value ZooKeeperSecureMode#SUPER_USER}, password {@link #superPassword()}) may do anything. curator-test's
+ * standalone server has no secure port, so secure mode runs ZooKeeper's own {@link ZooKeeperServerEmbedded}.
+ * ZooKeeper takes these server settings from JVM-wide System properties: see {@link ZooKeeperSecureMode} for how
+ * they are contained (while a secure server is open, a plain one cannot be started in the same JVM, and the reverse).
  */
 public final class ZooKeeperTestServer implements ZooKeeperServer {
     /** Default tick time in milliseconds. */
     public static final int DEFAULT_TICK_MS = 200;
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(30);
 
-    private final TestingServer server;
+    static {
+        ZooKeeperSecureMode.init(); // the super digest, before any server loads ZooKeeper's digest provider
+    }
+
+    private final TestingServer server;          // plain mode
+    private ZooKeeperServerEmbedded embedded;    // secure mode
+    private final Properties secureConfig;       // secure mode
+    private final int plainPort;
+    private final int securePort;
     private final int tickTimeMs;
     private final Path dataDir;
     private boolean running;
@@ -38,9 +58,90 @@ public final class ZooKeeperTestServer implements ZooKeeperServer {
 
     private ZooKeeperTestServer(TestingServer server, int tickTimeMs, Path dataDir) {
         this.server = server;
+        this.secureConfig = null;
+        this.plainPort = server.getPort();
+        this.securePort = -1;
         this.tickTimeMs = tickTimeMs;
         this.dataDir = dataDir;
         this.running = true;
+    }
+
+    private ZooKeeperTestServer(ZooKeeperServerEmbedded embedded, Properties config, int plainPort, int securePort,
+                                int tickTimeMs, Path dataDir) {
+        this.server = null;
+        this.embedded = embedded;
+        this.secureConfig = config;
+        this.plainPort = plainPort;
+        this.securePort = securePort;
+        this.tickTimeMs = tickTimeMs;
+        this.dataDir = dataDir;
+        this.running = true;
+    }
+
+    /** The super user's name, {@value ZooKeeperSecureMode#SUPER_USER}: digest-authenticated as it, a client may do anything. */
+    public static String superUser() {
+        return ZooKeeperSecureMode.SUPER_USER;
+    }
+
+    /** A copy of the super user's password: random, made for this JVM (nothing secret is committed). */
+    public static char[] superPassword() {
+        return ZooKeeperSecureMode.superPassword();
+    }
+
+    /**
+     * Starts a secure server (see the class comment) with the default tick time: TLS with
+     * {@code certificates.server().bundle()} as key store and {@code certificates.caCertificate()} as trust store.
+     */
+    public static ZooKeeperTestServer startSecure(TestCertificates certificates) {
+        Path dir;
+        try {
+            dir = Files.createTempDirectory("coord-zk-secure-");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a ZooKeeper data dir", e);
+        }
+        ZooKeeperSecureMode.enterSecure(ZooKeeperSecureMode.serverProperties(certificates.server().bundle(), certificates.caCertificate()));
+        int[] ports = FreePorts.allocate(2);
+        int tick = DEFAULT_TICK_MS;
+        Properties config = new Properties();
+        config.setProperty("dataDir", dir.resolve("data").toAbsolutePath().toString());
+        config.setProperty("clientPort", Integer.toString(ports[0]));
+        config.setProperty("clientPortAddress", "127.0.0.1");
+        config.setProperty("secureClientPort", Integer.toString(ports[1]));
+        config.setProperty("secureClientPortAddress", "127.0.0.1");
+        config.setProperty("tickTime", Integer.toString(tick));
+        config.setProperty("maxClientCnxns", "0");
+        config.setProperty("admin.enableServer", "false");
+        config.setProperty("minSessionTimeout", Integer.toString(2 * tick));
+        config.setProperty("maxSessionTimeout", Integer.toString(20 * tick));
+        ZooKeeperTestServer z;
+        try {
+            z = new ZooKeeperTestServer(startEmbedded(dir, config), config, ports[0], ports[1], tick, dir);
+        } catch (RuntimeException e) {
+            ZooKeeperSecureMode.leaveSecure();
+            ChildProcess.deleteTree(dir);
+            throw e;
+        }
+        Reaper.register(z);
+        try {
+            z.awaitServing(READY_TIMEOUT);
+        } catch (RuntimeException e) {
+            z.close();
+            throw e;
+        }
+        return z;
+    }
+
+    private static ZooKeeperServerEmbedded startEmbedded(Path dir, Properties config) {
+        try {
+            Properties copy = new Properties();
+            copy.putAll(config);
+            ZooKeeperServerEmbedded e = ZooKeeperServerEmbedded.builder().baseDir(dir).configuration(copy)
+                    .exitHandler(ExitHandler.LOG_ONLY).build();
+            e.start(READY_TIMEOUT.toMillis());
+            return e;
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot start a secure in-process ZooKeeper on 127.0.0.1:" + config.getProperty("secureClientPort"), e);
+        }
     }
 
     /** Starts a server with the default tick time. */
@@ -60,10 +161,12 @@ public final class ZooKeeperTestServer implements ZooKeeperServer {
             throw new UncheckedIOException("cannot create a ZooKeeper data dir", e);
         }
         InstanceSpec spec = spec(dir.toFile(), FreePorts.allocate(), -1, -1, -1, tickTimeMs);
+        ZooKeeperSecureMode.enterPlain();
         TestingServer ts;
         try {
             ts = new TestingServer(spec, true);
         } catch (Exception e) {
+            ZooKeeperSecureMode.leavePlain();
             ChildProcess.deleteTree(dir);
             throw new IllegalStateException("cannot start in-process ZooKeeper on 127.0.0.1:" + spec.getPort(), e);
         }
@@ -79,13 +182,22 @@ public final class ZooKeeperTestServer implements ZooKeeperServer {
     }
 
     static InstanceSpec spec(File dir, int port, int electionPort, int quorumPort, int serverId, int tickTimeMs) {
+        return spec(dir, port, electionPort, quorumPort, serverId, tickTimeMs, -1);
+    }
+
+    /** As above; {@code securePort} > 0 adds a TLS client port (secure mode; its settings: {@link ZooKeeperSecureMode}). */
+    static InstanceSpec spec(File dir, int port, int electionPort, int quorumPort, int serverId, int tickTimeMs, int securePort) {
+        Map<String, Object> custom = new java.util.HashMap<>(Map.of("admin.enableServer", "false",
+                "minSessionTimeout", Integer.toString(2 * tickTimeMs),
+                "maxSessionTimeout", Integer.toString(20 * tickTimeMs)));
+        if (securePort > 0) {
+            custom.put("secureClientPort", Integer.toString(securePort));
+            custom.put("secureClientPortAddress", "127.0.0.1");
+        }
         // maxClientCnxns 0 = unlimited (tests open many sessions from 127.0.0.1); no admin HTTP server;
         // session bounds as a real server computes them ([2, 20] x tick): curator-test lowers the
         // minimum to 1 x tick, which would hide clamping that production servers do.
-        return new InstanceSpec(dir, port, electionPort, quorumPort, true, serverId, tickTimeMs, 0,
-                Map.of("admin.enableServer", "false",
-                        "minSessionTimeout", Integer.toString(2 * tickTimeMs),
-                        "maxSessionTimeout", Integer.toString(20 * tickTimeMs)), "127.0.0.1");
+        return new InstanceSpec(dir, port, electionPort, quorumPort, true, serverId, tickTimeMs, 0, custom, "127.0.0.1");
     }
 
     @Override
@@ -93,15 +205,21 @@ public final class ZooKeeperTestServer implements ZooKeeperServer {
         return ServerSource.IN_PROCESS;
     }
 
-    /** {@code 127.0.0.1:port}. */
+    /** {@code 127.0.0.1:port} of the plain client port. */
     @Override
     public String connectString() {
-        return server.getConnectString();
+        return "127.0.0.1:" + plainPort;
     }
 
-    /** The client port. */
+    /** {@code 127.0.0.1:port} of the TLS port, in secure mode. */
+    @Override
+    public Optional<String> secureConnectString() {
+        return securePort < 0 ? Optional.empty() : Optional.of("127.0.0.1:" + securePort);
+    }
+
+    /** The plain client port. */
     public int port() {
-        return server.getPort();
+        return plainPort;
     }
 
     /** The tick time in milliseconds. */
@@ -123,6 +241,11 @@ public final class ZooKeeperTestServer implements ZooKeeperServer {
     /** Shuts the server down, keeping its data; a no-op when stopped. */
     public synchronized void stop() {
         requireOpen();
+        if (embedded != null) {
+            embedded.close();
+            running = false;
+            return;
+        }
         try {
             server.stop();
         } catch (IOException e) {
@@ -134,6 +257,13 @@ public final class ZooKeeperTestServer implements ZooKeeperServer {
     /** Starts the server again on the same port and data directory (stops it first if running). */
     public synchronized void restart() {
         requireOpen();
+        if (secureConfig != null) {
+            embedded.close();
+            embedded = startEmbedded(dataDir, secureConfig);
+            running = true;
+            awaitServing(READY_TIMEOUT);
+            return;
+        }
         try {
             server.restart();
         } catch (Exception e) {
@@ -167,10 +297,19 @@ public final class ZooKeeperTestServer implements ZooKeeperServer {
         closed = true;
         running = false;
         try {
-            server.close();
+            if (server != null) {
+                server.close();
+            } else {
+                embedded.close();
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot close ZooKeeper " + connectString(), e);
         } finally {
+            if (server != null) {
+                ZooKeeperSecureMode.leavePlain();
+            } else {
+                ZooKeeperSecureMode.leaveSecure();
+            }
             Reaper.unregister(this);
             ChildProcess.deleteTree(dataDir);
         }
@@ -184,6 +323,7 @@ public final class ZooKeeperTestServer implements ZooKeeperServer {
 
     @Override
     public String toString() {
-        return "ZooKeeperTestServer[" + connectString() + ", tick " + tickTimeMs + " ms]";
+        return "ZooKeeperTestServer[" + connectString() + secureConnectString().map(s -> ", TLS " + s).orElse("")
+                + ", tick " + tickTimeMs + " ms]";
     }
 }

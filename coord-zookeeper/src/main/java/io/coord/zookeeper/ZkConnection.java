@@ -31,6 +31,8 @@ import org.slf4j.LoggerFactory;
  *       a {@linkplain Retry#REPEATABLE repeatable} request is sent again after a short jittered pause,
  *       until {@value #ATTEMPTS} attempts or the connection timeout have passed; a handle that is
  *       reconnecting fails requests at once, so the pauses are what waits out a member's failover.</li>
+ *   <li>{@code NOAUTH}, {@code AUTHFAILED}, {@code SESSIONCLOSEDREQUIRESASLAUTH}: {@link io.coord.AuthenticationException}
+ *       ({@link ZkSecurity#refused}), never retried.</li>
  *   <li>{@code SESSIONEXPIRED}: the server dropped the session; the session is told
  *       ({@code sessionExpired}) and the future fails with the {@link io.coord.SessionExpiredException} it returns.</li>
  *   <li>Anything else: {@link BackendUnavailableException}.</li>
@@ -70,6 +72,7 @@ final class ZkConnection {
     }
 
     private final ZooKeeper zk;
+    private final ZkSecurity security;
     private final StatsRecorder stats;
     private final ScheduledExecutorService scheduler;
     private final Duration operationTimeout;
@@ -80,9 +83,10 @@ final class ZkConnection {
      * @param sessionExpired tells the session the server said SESSIONEXPIRED (with why) and returns the
      *                       exception to fail the request with; must not block
      */
-    ZkConnection(ZooKeeper zk, StatsRecorder stats, ScheduledExecutorService scheduler, Duration operationTimeout,
+    ZkConnection(ZooKeeper zk, ZkSecurity security, StatsRecorder stats, ScheduledExecutorService scheduler, Duration operationTimeout,
                  Duration retryBudget, Function<String, RuntimeException> sessionExpired) {
         this.zk = zk;
+        this.security = security;
         this.stats = stats;
         this.scheduler = scheduler;
         this.operationTimeout = operationTimeout;
@@ -92,6 +96,11 @@ final class ZkConnection {
 
     ZooKeeper zk() {
         return zk;
+    }
+
+    /** The ACL of a node created at {@code path} (see {@link ZkSecurity}). */
+    java.util.List<org.apache.zookeeper.data.ACL> aclFor(String path) {
+        return security.aclFor(path);
     }
 
     /**
@@ -153,6 +162,9 @@ final class ZkConnection {
     private RuntimeException translate(String what, Code code, int attempts) {
         if (code == Code.SESSIONEXPIRED) {
             return sessionExpired.apply("ZooKeeper answered SESSIONEXPIRED to " + what);
+        }
+        if (ZkSecurity.isRefusal(code)) {
+            return security.refused(what, code);
         }
         String tries = attempts > 1 ? " after " + attempts + " attempts" : "";
         return new BackendUnavailableException("ZooKeeper: " + what + " failed" + tries + ": " + code,

@@ -8,7 +8,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException.Code;
-import org.apache.zookeeper.ZooDefs;
 
 /**
  * The queue containers ({@link ZkPaths}) a coordinator has created or seen, so that a name's container
@@ -67,7 +66,7 @@ final class ZkContainers {
     /** A container create: OK, NODEEXISTS (fine) or NONODE (parent missing). Repeating it is harmless. */
     private static CompletableFuture<Code> create(ZkConnection connection, Primitive primitive, String path) {
         return connection.<String>call(primitive, "creating " + path, Retry.REPEATABLE,
-                (zk, reply) -> zk.create(path, new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.CONTAINER,
+                (zk, reply) -> zk.create(path, new byte[0], connection.aclFor(path), CreateMode.CONTAINER,
                         (rc, p, ctx, name) -> reply.accept(Code.get(rc), name), null),
                 Code.NODEEXISTS, Code.NONODE).thenApply(ZkConnection.Reply::code);
     }

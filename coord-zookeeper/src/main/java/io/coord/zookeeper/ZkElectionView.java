@@ -77,6 +77,11 @@ final class ZkElectionView implements ElectionView {
             throw new BackendUnavailableException("interrupted while reading the leader of election '" + name + "'", e);
         } catch (RuntimeException e) {
             throw e;
+        } catch (KeeperException e) {
+            if (ZkSecurity.isRefusal(e.code())) {
+                throw coordinator.security().refused("reading the leader of election '" + name + "'", e.code());
+            }
+            throw new BackendUnavailableException("reading the leader of election '" + name + "' failed: " + e, e);
         } catch (Exception e) {
             throw new BackendUnavailableException("reading the leader of election '" + name + "' failed: " + e, e);
         }

@@ -16,7 +16,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException.Code;
 import org.apache.zookeeper.Watcher;
-import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.data.Stat;
 
 /**
@@ -204,7 +203,7 @@ final class ZkQueueEntry implements QueueEntry {
         return session.containers().ensure(connection, primitive, queue).thenCompose(v -> {
             createSent = true;
             return connection.<Node>call(primitive, "enqueueing in " + queue, Retry.ONCE,
-                    (zk, reply) -> zk.create(queue + "/" + prefix, data, ZooDefs.Ids.OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL_SEQUENTIAL,
+                    (zk, reply) -> zk.create(queue + "/" + prefix, data, connection.aclFor(queue), CreateMode.EPHEMERAL_SEQUENTIAL,
                             (rc, p, ctx, name, stat) -> reply.accept(Code.get(rc), new Node(name, stat)), null),
                     Code.NONODE, Code.CONNECTIONLOSS, Code.OPERATIONTIMEOUT);
         }).thenCompose(reply -> {

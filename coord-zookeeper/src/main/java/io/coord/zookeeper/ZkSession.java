@@ -72,7 +72,7 @@ final class ZkSession extends SessionBase {
         this.zkCoordinator = coordinator;
         this.zk = zk;
         this.zkSessionId = zk.getSessionId();
-        this.connection = new ZkConnection(zk, coordinator.statsRecorder(), coordinator.scheduler(),
+        this.connection = new ZkConnection(zk, coordinator.security(), coordinator.statsRecorder(), coordinator.scheduler(),
                 coordinator.operationTimeout(), coordinator.connectTimeout(), why -> {
                     expired(why); // a request came back with SESSIONEXPIRED: the server dropped this session
                     return expiredError();
@@ -89,24 +89,34 @@ final class ZkSession extends SessionBase {
         long sent = System.nanoTime(); // before the connect request creates the session on the server
         ZooKeeper zk = ZooKeeperCoordinator.withThreadName("coord-zookeeper-session-" + HANDLES.incrementAndGet(), () -> {
             try {
-                return new ZooKeeper(coordinator.connectString(), timeoutMs, watcher, coordinator.clientConfig());
+                ZooKeeper handle = new ZooKeeper(coordinator.connectString(), timeoutMs, watcher, coordinator.clientConfig());
+                coordinator.security().authenticate(handle);
+                return handle;
             } catch (IOException e) {
                 throw new BackendUnavailableException("cannot create a ZooKeeper client for " + coordinator.connectString() + ": " + e, e);
             }
         });
-        boolean connected;
         try {
-            connected = watcher.firstConnect.await(coordinator.connectTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                    && watcher.connected && !watcher.dead;
+            coordinator.security().awaitConnected(ms -> {
+                if (!watcher.firstConnect.await(ms, TimeUnit.MILLISECONDS)) {
+                    return false;
+                }
+                if (watcher.authFailed) {
+                    throw coordinator.security().refused("authenticating a session", KeeperException.Code.AUTHFAILED);
+                }
+                if (!watcher.connected || watcher.dead) {
+                    throw new BackendUnavailableException("could not open a ZooKeeper session at " + coordinator.connectString()
+                            + ": the handle closed or expired while connecting", null);
+                }
+                return true;
+            }, coordinator.connectTimeout(), "open a session");
         } catch (InterruptedException e) {
             closeQuietly(zk, coordinator);
             Thread.currentThread().interrupt();
             throw new BackendUnavailableException("interrupted while opening a ZooKeeper session at " + coordinator.connectString(), e);
-        }
-        if (!connected) {
+        } catch (RuntimeException e) {
             closeQuietly(zk, coordinator);
-            throw new BackendUnavailableException("could not open a ZooKeeper session at " + coordinator.connectString()
-                    + " within " + coordinator.connectTimeout().toMillis() + " ms", null);
+            throw e;
         }
         Duration granted = Duration.ofMillis(zk.getSessionTimeout());
         ZkSession session = new ZkSession(coordinator, zk, ttl, granted, sent);
@@ -202,6 +212,7 @@ final class ZkSession extends SessionBase {
         final CountDownLatch firstConnect = new CountDownLatch(1);
         volatile boolean connected;
         volatile boolean dead;
+        volatile boolean authFailed;
         private volatile ZkSession session;
         private volatile boolean expiredEarly;
 
@@ -224,6 +235,7 @@ final class ZkSession extends SessionBase {
                 }
                 case Disconnected -> connected = false;
                 case Expired, AuthFailed -> {
+                    authFailed = event.getState() == Event.KeeperState.AuthFailed;
                     dead = true;
                     firstConnect.countDown();
                     ZkSession s = session;

@@ -65,6 +65,7 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
     private final ZkPaths paths;
     private final CuratorFramework client;
     private final ZkContainers containers;
+    private final ZkSecurity security;
 
     ZooKeeperCoordinator(ZooKeeperCoordinatorBuilder b) {
         super("zookeeper", b.namespace(), CAPABILITIES, b.operationTimeout());
@@ -72,9 +73,16 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
         this.connectTimeout = b.connectTimeout();
         this.paths = new ZkPaths(b.namespace());
         this.containers = new ZkContainers(paths);
+        this.security = new ZkSecurity(connectString, paths, b.user(), b.password(), b.tlsSettings());
         int id = CLIENTS.incrementAndGet();
         AtomicInteger threads = new AtomicInteger();
-        this.client = CuratorFrameworkFactory.builder()
+        CuratorFrameworkFactory.Builder curator = CuratorFrameworkFactory.builder();
+        byte[] auth = security.authData();
+        if (auth != null) {
+            curator.authorization("digest", auth);
+        }
+        this.client = curator
+                .aclProvider(security.aclProvider())
                 .connectString(connectString)
                 .sessionTimeoutMs(30_000)
                 .connectionTimeoutMs(millis(connectTimeout))
@@ -92,11 +100,10 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
                 client.start();
                 return null;
             });
-            if (!client.blockUntilConnected(millis(connectTimeout), TimeUnit.MILLISECONDS)) {
-                throw new BackendUnavailableException("could not connect to ZooKeeper at " + connectString + " within "
-                        + connectTimeout.toMillis() + " ms", null);
-            }
+            security.awaitConnected(ms -> client.blockUntilConnected((int) Math.max(1, ms), TimeUnit.MILLISECONDS),
+                    connectTimeout, "connect");
             createSkeleton();
+            security.warnIfAuthenticationNotRequired(connectTimeout, this::clientConfig);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             close();
@@ -163,7 +170,11 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
 
     @Override
     protected void closeClient() {
-        client.close();
+        try {
+            client.close();
+        } finally {
+            security.close();
+        }
     }
 
     // ---- for the session, recipes and views ----------------------------------------------
@@ -186,12 +197,21 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
         return connectTimeout;
     }
 
-    /** Client settings shared by every handle: no SASL probing; synchronous requests (only close) bounded by the operation timeout. */
+    /**
+     * Client settings of one new handle: no SASL probing; synchronous requests (only close) bounded by the
+     * operation timeout; every TLS setting set explicitly ({@link ZkSecurity#apply}), none inherited from System properties.
+     */
     ZKClientConfig clientConfig() {
         ZKClientConfig config = new ZKClientConfig();
         config.setProperty(ZKClientConfig.ENABLE_CLIENT_SASL_KEY, "false");
         config.setProperty(ZKClientConfig.ZOOKEEPER_REQUEST_TIMEOUT, String.valueOf(millis(operationTimeout())));
+        security.apply(config);
         return config;
+    }
+
+    /** Credentials, ACLs, TLS and the mapping of refusals to typed errors. */
+    ZkSecurity security() {
+        return security;
     }
 
     /** The queue containers known to exist (shared by this coordinator's sessions). */
@@ -226,9 +246,14 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
     private void createSkeleton() throws InterruptedException {
         for (String path : paths.skeleton()) {
             try {
-                client.create().withMode(CreateMode.CONTAINER).forPath(path);
+                client.create().withMode(CreateMode.CONTAINER).withACL(security.aclFor(path)).forPath(path);
             } catch (KeeperException.NodeExistsException e) {
                 // fine
+            } catch (KeeperException e) {
+                if (ZkSecurity.isRefusal(e.code())) {
+                    throw security.refused("creating " + path, e.code());
+                }
+                throw new BackendUnavailableException("could not create " + path + " on ZooKeeper at " + connectString + ": " + e, e);
             } catch (InterruptedException e) {
                 throw e;
             } catch (Exception e) {

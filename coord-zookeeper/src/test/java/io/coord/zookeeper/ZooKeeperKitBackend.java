@@ -29,10 +29,29 @@ class ZooKeeperKitBackend implements KitBackend, AutoCloseable {
     private final CuratorFramework inspector;
 
     ZooKeeperKitBackend(String label, String connectString) {
+        this(label, connectString, CuratorFrameworkFactory.newClient(connectString, 20_000, 10_000, new RetryNTimes(20, 200)));
+    }
+
+    /** With {@code inspector} (not yet started) as the client reading the tree (e.g. an authenticated admin over TLS). */
+    ZooKeeperKitBackend(String label, String connectString, CuratorFramework inspector) {
         this.label = label;
         this.connectString = connectString;
-        this.inspector = CuratorFrameworkFactory.newClient(connectString, 20_000, 10_000, new RetryNTimes(20, 200));
+        this.inspector = inspector;
         inspector.start();
+    }
+
+    /** The builder {@link #open} uses for {@code namespace} on {@code endpoints}: timeouts here, security in subclasses. */
+    ZooKeeperCoordinatorBuilder builder(String namespace, String endpoints) {
+        return ZooKeeperCoordinator.builder().connectString(endpoints).namespace(namespace)
+                .connectTimeout(Duration.ofSeconds(10)).operationTimeout(Duration.ofSeconds(5));
+    }
+
+    String connectString() {
+        return connectString;
+    }
+
+    CuratorFramework inspector() {
+        return inspector;
     }
 
     @Override
@@ -42,16 +61,14 @@ class ZooKeeperKitBackend implements KitBackend, AutoCloseable {
 
     @Override
     public Coordinator open(String namespace) {
-        return ZooKeeperCoordinator.builder().connectString(connectString).namespace(namespace)
-                .connectTimeout(Duration.ofSeconds(10)).operationTimeout(Duration.ofSeconds(5)).build();
+        return builder(namespace, connectString).build();
     }
 
     /** A coordinator reaching every ensemble member through its own fault proxy (the handle connects only there). */
     @Override
     public CrashableClient openCrashable(String namespace) {
-        return CrashableClient.throughProxies(List.of(connectString.split(",")), proxies -> ZooKeeperCoordinator.builder()
-                .connectString(String.join(",", proxies)).namespace(namespace)
-                .connectTimeout(Duration.ofSeconds(10)).operationTimeout(Duration.ofSeconds(5)).build());
+        return CrashableClient.throughProxies(List.of(connectString.split(",")),
+                proxies -> builder(namespace, String.join(",", proxies)).build());
     }
 
     @Override

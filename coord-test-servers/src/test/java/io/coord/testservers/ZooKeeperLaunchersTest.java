@@ -4,15 +4,24 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.List;
 import java.util.Optional;
 import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.client.ZKClientConfig;
+import org.apache.zookeeper.data.ACL;
+import org.apache.zookeeper.data.Id;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ZooKeeperLaunchersTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
@@ -21,6 +30,57 @@ class ZooKeeperLaunchersTest {
         ZooKeeper zk = new ZooKeeper(connectString, sessionTimeoutMs, event -> { });
         await().atMost(WAIT).until(() -> zk.getState().isConnected());
         return zk;
+    }
+
+    private static ZooKeeper connectTls(String connectString, TestCertificates certs, TestCertificates.Pair client, String auth)
+            throws Exception {
+        ZKClientConfig c = new ZKClientConfig();
+        c.setProperty(ZKClientConfig.ENABLE_CLIENT_SASL_KEY, "false");
+        c.setProperty(ZKClientConfig.SECURE_CLIENT, "true");
+        c.setProperty(ZKClientConfig.ZOOKEEPER_CLIENT_CNXN_SOCKET, "org.apache.zookeeper.ClientCnxnSocketNetty");
+        c.setProperty("zookeeper.ssl.trustStore.location", certs.caCertificate().toString());
+        c.setProperty("zookeeper.ssl.trustStore.type", "PEM");
+        c.setProperty("zookeeper.ssl.keyStore.location", client.bundle().toString());
+        c.setProperty("zookeeper.ssl.keyStore.type", "PEM");
+        ZooKeeper zk = new ZooKeeper(connectString, 4000, event -> { }, c);
+        if (auth != null) {
+            zk.addAuthInfo("digest", auth.getBytes(StandardCharsets.UTF_8));
+        }
+        await().atMost(WAIT).until(() -> zk.getState().isConnected());
+        return zk;
+    }
+
+    @Test
+    void secureServerServesTlsEnforcesDigestAuthAndHasASuperUser(@TempDir Path dir) throws Exception {
+        TestCertificates certs = TestCertificates.create(dir);
+        TestCertificates.Pair client = certs.client("launcher-test");
+        String superAuth = ZooKeeperTestServer.superUser() + ":" + new String(ZooKeeperTestServer.superPassword());
+        try (ZooKeeperTestServer zk = ZooKeeperTestServer.startSecure(certs)) {
+            String tls = zk.secureConnectString().orElseThrow();
+            assertEquals(Optional.of("standalone"), zk.mode());
+            assertThrows(IllegalStateException.class, TestServers::zookeeper, "no plain server beside a secure one");
+            ZooKeeper app = connectTls(tls, certs, client, "app:pw");
+            ZooKeeper anonymous = connectTls(tls, certs, client, null);
+            ZooKeeper admin = connectTls(tls, certs, client, superAuth);
+            try {
+                app.create("/only-app", new byte[0], Collections.singletonList(new ACL(ZooDefs.Perms.ALL, new Id("auth", ""))), CreateMode.PERSISTENT);
+                assertThrows(KeeperException.SessionClosedRequireAuthException.class, () -> anonymous.exists("/", false));
+                assertEquals(0, admin.getChildren("/only-app", false).size(), "the super user reads anything");
+                zk.stop();
+                zk.restart();
+                ZooKeeper again = connectTls(tls, certs, client, superAuth);
+                try {
+                    assertTrue(again.exists("/only-app", false) != null, "data kept across restart");
+                } finally {
+                    again.close();
+                }
+            } finally {
+                app.close();
+                anonymous.close();
+                admin.close();
+            }
+        }
+        TestServers.zookeeper().close(); // plain again once the secure one is closed
     }
 
     @Test

@@ -21,6 +21,7 @@ import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -81,6 +82,8 @@ final class ZkSecurity implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ZkSecurity.class);
     private static final Duration GRACE = Duration.ofSeconds(1);
     private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
+    /** How long the probe waits, after its handshake, for the server to refuse its certificate (an alert comes at once). */
+    private static final Duration VERDICT_TIMEOUT = Duration.ofSeconds(1);
     /** Connect strings already checked for "credentials sent to a server that does not require them" (once per JVM). */
     private static final Set<String> CHECKED = ConcurrentHashMap.newKeySet();
 
@@ -102,8 +105,8 @@ final class ZkSecurity implements AutoCloseable {
         if (user != null) {
             byte[] idPassword = utf8(user, password);
             this.auth = idPassword;
-            this.namespaceAcl = List.of(new ACL(ZooDefs.Perms.ALL, new Id("digest", user + ":" + digest(idPassword))));
-            this.parentAcl = List.of(new ACL(ZooDefs.Perms.READ | ZooDefs.Perms.CREATE, ZooDefs.Ids.ANYONE_ID_UNSAFE));
+            this.namespaceAcl = Collections.singletonList(new ACL(ZooDefs.Perms.ALL, new Id("digest", user + ":" + digest(idPassword))));
+            this.parentAcl = Collections.singletonList(new ACL(ZooDefs.Perms.READ | ZooDefs.Perms.CREATE, ZooDefs.Ids.ANYONE_ID_UNSAFE));
         } else {
             this.auth = null;
             this.namespaceAcl = ZooDefs.Ids.OPEN_ACL_UNSAFE;
@@ -278,7 +281,7 @@ final class ZkSecurity implements AutoCloseable {
             connect(socket, endpoint);
             socket.startHandshake();
             // TLS 1.3: the server judges our certificate after our side finished; its verdict is the first thing we read
-            socket.setSoTimeout((int) PROBE_TIMEOUT.toMillis());
+            socket.setSoTimeout((int) VERDICT_TIMEOUT.toMillis());
             int b = socket.getInputStream().read();
             return b < 0 ? new BackendUnavailableException(prefix + "the server closed the connection after the TLS handshake", null) : null;
         } catch (SocketTimeoutException e) {

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
@@ -87,7 +88,7 @@ class ZooKeeperAuthTest {
                         .contains("'app'").doesNotContain(SECRET);
 
                 String digest = ZkSecurity.digest(("app:" + SECRET).getBytes(StandardCharsets.UTF_8));
-                List<ACL> expected = List.of(new ACL(ZooDefs.Perms.ALL, new Id("digest", "app:" + digest)));
+                List<ACL> expected = Collections.singletonList(new ACL(ZooDefs.Perms.ALL, new Id("digest", "app:" + digest)));
                 ZooKeeper anonymous = connect(server.connectString(), new ZKClientConfig(), null);
                 ZooKeeper admin = connect(server.connectString(), new ZKClientConfig(), (ZooKeeperTestServer.superUser() + ":"
                         + new String(ZooKeeperTestServer.superPassword())).getBytes(StandardCharsets.UTF_8));

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -136,13 +137,13 @@ class ZooKeeperSecureKitBackend extends ZooKeeperKitBackend implements SecureKit
 
     @Override
     public void revoke(String namespace) {
-        setAclEverywhere(namespace, List.of(new ACL(ZooDefs.Perms.ALL, new Id("digest", "kit-revoked:nobody"))));
+        setAclEverywhere(namespace, Collections.singletonList(new ACL(ZooDefs.Perms.ALL, new Id("digest", "kit-revoked:nobody"))));
     }
 
     @Override
     public void restore(String namespace) {
         byte[] idPassword = (user(namespace) + ":" + password(namespace)).getBytes(StandardCharsets.UTF_8);
-        setAclEverywhere(namespace, List.of(new ACL(ZooDefs.Perms.ALL, new Id("digest", user(namespace) + ":" + ZkSecurity.digest(idPassword)))));
+        setAclEverywhere(namespace, Collections.singletonList(new ACL(ZooDefs.Perms.ALL, new Id("digest", user(namespace) + ":" + ZkSecurity.digest(idPassword)))));
     }
 
     private void setAclEverywhere(String namespace, List<ACL> acl) {

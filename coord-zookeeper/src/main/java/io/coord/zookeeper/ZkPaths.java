@@ -28,6 +28,10 @@ import java.util.concurrent.ThreadLocalRandom;
  * the acquisition can find its own node by listing the queue even when the reply to its create was
  * lost (interrupt, connection loss).
  *
+ * <p>ACLs: open ({@code world:anyone}) without credentials; with credentials every node at or below
+ * {@code /<namespace>} is {@code digest:<user>:<hash>} with all permissions, and the ancestors of a nested
+ * namespace are {@code world:anyone} READ|CREATE ({@link ZkSecurity}). Names and order do not depend on it.
+ *
  * <h2>A compatibility contract with Curator</h2>
  * The {@value #CURATOR_MARKER} marker is Curator's: {@code InterProcessMutex} and {@code LeaderSelector}
  * sort a queue's children by the text after the last {@code lock-} (its protected nodes are

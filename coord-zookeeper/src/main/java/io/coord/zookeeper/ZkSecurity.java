@@ -245,10 +245,7 @@ final class ZkSecurity implements AutoCloseable {
             return;
         }
         RuntimeException diagnosed = diagnose(what);
-        if (diagnosed instanceof AuthenticationException) {
-            throw diagnosed;
-        }
-        if (diagnosed != null && diagnosed.getMessage().contains("TLS")) {
+        if (diagnosed != null) {
             throw diagnosed;
         }
         long left = timeout.toMillis() - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
@@ -256,11 +253,16 @@ final class ZkSecurity implements AutoCloseable {
             return;
         }
         RuntimeException last = diagnose(what);
-        throw last != null ? last : new BackendUnavailableException("could not " + what + " at ZooKeeper " + connectString
-                + " within " + timeout.toMillis() + " ms" + (tls == null ? "" : " (over TLS)"), null);
+        throw last != null ? last : new BackendUnavailableException("ZooKeeper at " + connectString + ": could not " + what
+                + " within " + timeout.toMillis() + " ms" + (tls == null ? "" : " (over TLS; the TLS handshake itself succeeded"
+                + " or the server could not be reached)"), null);
     }
 
-    /** One handshake per endpoint (until one gives a verdict); null when none found anything definite. */
+    /**
+     * One handshake per endpoint (until one gives a verdict); null when none found anything definite. Only
+     * definite verdicts are returned — a certificate refused, TLS spoken on one side only — never an endpoint that is
+     * merely down or slow (another member may serve, or the server may come up before the timeout).
+     */
     private RuntimeException diagnose(String what) {
         for (String endpoint : connectString.split(",")) {
             RuntimeException e = tls != null ? probeTls(endpoint, what) : probePlain(endpoint, what);
@@ -272,7 +274,7 @@ final class ZkSecurity implements AutoCloseable {
     }
 
     private RuntimeException probeTls(String endpoint, String what) {
-        String prefix = "could not " + what + " at ZooKeeper " + endpoint + " over TLS: ";
+        String prefix = "ZooKeeper at " + endpoint + ": could not " + what + " over TLS: ";
         ZKClientConfig config = new ZKClientConfig();
         apply(config);
         SSLSocket socket = null;
@@ -282,14 +284,14 @@ final class ZkSecurity implements AutoCloseable {
             socket.startHandshake();
             // TLS 1.3: the server judges our certificate after our side finished; its verdict is the first thing we read
             socket.setSoTimeout((int) VERDICT_TIMEOUT.toMillis());
-            int b = socket.getInputStream().read();
-            return b < 0 ? new BackendUnavailableException(prefix + "the server closed the connection after the TLS handshake", null) : null;
+            socket.getInputStream().read();
+            return null; // handshake accepted (the server waits for ZooKeeper's connect request), or closed for another reason
         } catch (SocketTimeoutException e) {
-            return null; // handshake accepted: the server waits for ZooKeeper's connect request
+            return null; // handshake accepted, or the server is too slow to tell
         } catch (SSLException e) {
             return classify(prefix, endpoint, e);
         } catch (IOException e) {
-            return new BackendUnavailableException(prefix + e, e);
+            return null; // down or unreachable: not a verdict
         } catch (org.apache.zookeeper.common.X509Exception e) {
             return new AuthenticationException(prefix + "cannot load the TLS key or trust store: " + e.getMessage(), null);
         } finally {
@@ -344,7 +346,7 @@ final class ZkSecurity implements AutoCloseable {
     }
 
     private static RuntimeException speaksTls(String endpoint, String what) {
-        return new BackendUnavailableException("could not " + what + " at ZooKeeper " + endpoint + ": the port answers "
+        return new BackendUnavailableException("ZooKeeper at " + endpoint + ": could not " + what + ": the port answers "
                 + "a TLS handshake but coord spoke plain text (does the server require TLS? use tls=true)", null);
     }
 

@@ -45,6 +45,11 @@ import org.slf4j.LoggerFactory;
  *       {@link ZkSession} for why this handle is deliberately <em>not</em> managed by Curator.</li>
  * </ul>
  *
+ * <h2>Security</h2>
+ * With {@code credentials(user, password)} every handle authenticates with the {@code digest} scheme and every
+ * node coord creates in the namespace is readable and writable by that identity alone; TLS is configured per
+ * handle; refusals are {@link io.coord.AuthenticationException}s. Details: {@link ZkSecurity} and the README.
+ *
  * <h2>Threads</h2>
  * Besides the base's scheduler/events/workers: Curator's threads and one ZooKeeper send + event
  * thread pair per open session, all named {@code coord-zookeeper-…} and all stopped (joined, up to

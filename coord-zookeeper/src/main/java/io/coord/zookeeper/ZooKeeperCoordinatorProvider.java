@@ -6,9 +6,9 @@ import java.net.URI;
 import java.util.Set;
 
 /**
- * Opens {@code zookeeper://host[:port][,host[:port]…]/namespace[?connectTimeout=5s&operationTimeout=5s]}
- * (default port 2181, default namespace {@code coord}) as a {@link ZooKeeperCoordinator}; see
- * {@link ZooKeeperCoordinatorBuilder}. Registered in {@code META-INF/services/io.coord.CoordinatorProvider}.
+ * Opens {@code zookeeper://[user:password@]host[:port][,host[:port]…]/namespace[?connectTimeout=5s&operationTimeout=5s&tls=true&caFile=…&certFile=…&keyFile=…]}
+ * (default port 2181, default namespace {@code coord}; user info = digest credentials) as a
+ * {@link ZooKeeperCoordinator}; see {@link ZooKeeperCoordinatorBuilder}. Registered in {@code META-INF/services/io.coord.CoordinatorProvider}.
  */
 public final class ZooKeeperCoordinatorProvider implements CoordinatorProvider {
 

@@ -25,7 +25,9 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
@@ -81,6 +83,8 @@ final class ZkSecurity implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(ZkSecurity.class);
     private static final Duration GRACE = Duration.ofSeconds(1);
+    /** How often a wait with a diagnosis running looks at both. */
+    private static final Duration POLL = Duration.ofMillis(50);
     private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(2);
     /** How long the probe waits, after its handshake, for the server to refuse its certificate (an alert comes at once). */
     private static final Duration VERDICT_TIMEOUT = Duration.ofSeconds(1);
@@ -232,30 +236,41 @@ final class ZkSecurity implements AutoCloseable {
     }
 
     /**
-     * Waits up to {@code timeout} for {@code connection}; after {@link #GRACE} (and at the timeout) diagnoses the
-     * endpoints with one handshake of its own and throws the typed error it finds.
+     * Waits up to {@code timeout} for {@code connection}. If it is not up after {@link #GRACE}, one diagnosis
+     * ({@link #diagnose}) runs on {@code executor} meanwhile — it never delays a connection that comes up — and a
+     * definite verdict (a certificate refused, TLS spoken on one side only) ends the wait at once with its typed error.
      *
      * @throws AuthenticationException    a certificate was refused
      * @throws BackendUnavailableException not connected in time (mentioning TLS where the endpoint and the setting disagree)
      */
-    void awaitConnected(Connection connection, Duration timeout, String what) throws InterruptedException {
-        long start = System.nanoTime();
-        long grace = Math.min(GRACE.toMillis(), timeout.toMillis());
+    void awaitConnected(Connection connection, Duration timeout, String what, Executor executor) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long grace = Math.min(GRACE.toMillis(), Math.max(1, timeout.toMillis() / 2));
         if (connection.await(grace)) {
             return;
         }
-        RuntimeException diagnosed = diagnose(what);
-        if (diagnosed != null) {
-            throw diagnosed;
+        CompletableFuture<RuntimeException> verdict = CompletableFuture.supplyAsync(() -> diagnose(what), executor);
+        try {
+            for (long left; (left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())) > 0; ) {
+                if (connection.await(Math.min(left, POLL.toMillis()))) {
+                    return;
+                }
+                RuntimeException found = verdict.isDone() ? verdict.getNow(null) : null;
+                if (found != null) {
+                    throw found;
+                }
+            }
+            RuntimeException found = verdict.get(VERDICT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            if (found != null) {
+                throw found;
+            }
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            // no verdict: report the timeout
+        } finally {
+            verdict.cancel(false);
         }
-        long left = timeout.toMillis() - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
-        if (left > 0 && connection.await(left)) {
-            return;
-        }
-        RuntimeException last = diagnose(what);
-        throw last != null ? last : new BackendUnavailableException("ZooKeeper at " + connectString + ": could not " + what
-                + " within " + timeout.toMillis() + " ms" + (tls == null ? "" : " (over TLS; the TLS handshake itself succeeded"
-                + " or the server could not be reached)"), null);
+        throw new BackendUnavailableException("ZooKeeper at " + connectString + ": could not " + what + " within "
+                + timeout.toMillis() + " ms" + (tls == null ? "" : " (over TLS)"), null);
     }
 
     /**

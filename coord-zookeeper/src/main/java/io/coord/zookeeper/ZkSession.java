@@ -104,12 +104,12 @@ final class ZkSession extends SessionBase {
                 if (watcher.authFailed) {
                     throw coordinator.security().refused("authenticating a session", KeeperException.Code.AUTHFAILED);
                 }
-                if (!watcher.connected || watcher.dead) {
+                if (watcher.dead) {
                     throw new BackendUnavailableException("could not open a ZooKeeper session at " + coordinator.connectString()
                             + ": the handle closed or expired while connecting", null);
                 }
-                return true;
-            }, coordinator.connectTimeout(), "open a session");
+                return true; // established (it may already be disconnected again: renewals handle that like any later loss)
+            }, coordinator.connectTimeout(), "open a session", coordinator.workers());
         } catch (InterruptedException e) {
             closeQuietly(zk, coordinator);
             Thread.currentThread().interrupt();

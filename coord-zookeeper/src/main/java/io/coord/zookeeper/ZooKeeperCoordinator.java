@@ -106,7 +106,7 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
                 return null;
             });
             security.awaitConnected(ms -> client.blockUntilConnected((int) Math.max(1, ms), TimeUnit.MILLISECONDS),
-                    connectTimeout, "connect");
+                    connectTimeout, "connect", workers());
             createSkeleton();
             security.warnIfAuthenticationNotRequired(connectTimeout, this::clientConfig);
         } catch (InterruptedException e) {

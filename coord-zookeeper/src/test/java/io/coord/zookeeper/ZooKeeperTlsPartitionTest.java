@@ -68,16 +68,6 @@ class ZooKeeperTlsPartitionTest extends PartitionRules {
                     + "&certFile=" + clientCertificate().certificate() + "&keyFile=" + clientCertificate().key();
         }
 
-        /**
-         * 2 s instead of the kit's 1 s: the scenario needs one renewal attempt to time out (after TTL/3) and be reported
-         * SUSPENDED before the local deadline; on a loaded 2-core machine a 1 s TTL once left the scheduler too
-         * little slack for that (the session went straight to EXPIRED). The assertions are unchanged.
-         */
-        @Override
-        public Duration shortTtl() {
-            return Duration.ofSeconds(2);
-        }
-
         /** As {@link ZooKeeperFaultBackend#expiryBound}: TTL + one tick + a second for a busy machine. */
         @Override
         public Duration expiryBound(Duration ttl) {

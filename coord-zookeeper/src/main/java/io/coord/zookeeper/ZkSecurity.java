@@ -74,8 +74,8 @@ import org.slf4j.LoggerFactory;
  * {@link #refused} maps NOAUTH / AUTHFAILED / SESSIONCLOSEDREQUIRESASLAUTH to {@link AuthenticationException};
  * {@link #awaitConnected} turns a connection that does not come up into a diagnosed error: ZooKeeper's client
  * retries a failed TLS handshake (or plain text sent to a TLS port) silently until the connect timeout, so after
- * a short grace period coord makes one TLS handshake of its own to the endpoint, with the same settings, and
- * reports what it saw (server certificate not trusted, client certificate refused or expired, the server does
+ * a short grace period coord makes one TLS handshake of its own to the endpoint, with the same settings, beside
+ * the connection attempt (which wins if it comes up), and reports what it saw (server certificate not trusted, client certificate refused or expired, the server does
  * not speak TLS, or — when TLS is off — the server does, with a hint to use {@code tls=true}). Messages name the
  * endpoints, the user and what was refused, never a password or key.
  */

@@ -9,17 +9,32 @@ import io.coord.spi.TlsSettings;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.common.exception.EtcdException;
 import io.grpc.Status;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
-import javax.net.ssl.SSLException;
+import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.net.ssl.SSLException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The jetcd client of one coordinator plus the one way recipes talk to it: {@link #send}, which counts
@@ -33,7 +48,7 @@ import java.util.function.Supplier;
  */
 final class EtcdConnection {
 
-    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(EtcdConnection.class);
+    private static final Logger log = LoggerFactory.getLogger(EtcdConnection.class);
 
     /** Attempts of one retried request, and its time budget in request timeouts. */
     static final int ATTEMPTS = 5;
@@ -60,9 +75,17 @@ final class EtcdConnection {
     }
 
     private volatile Client client;
+    /**
+     * Replaces the credentialed client by one that sends no credentials and retires the replaced one (see
+     * {@link #dropCredentials}); null without credentials, and once used. Guarded by this.
+     */
+    private UnaryOperator<Client> withoutCredentials;
     private final EtcdKeys keys;
-    /** Whether the client has heard from a server once: before that, a connection that cannot be set up is not retried. */
-    private final java.util.function.BooleanSupplier connected;
+    /**
+     * Whether the client has heard from a server once. Before that, gRPC calls are fail-fast (see
+     * {@code EtcdCoordinator.RequestDeadline}), so {@link #send} spreads its attempts over the budget itself.
+     */
+    private final BooleanSupplier connected;
     private final StatsRecorder stats;
     private final ScheduledExecutorService scheduler;
     private final Duration requestTimeout;
@@ -79,13 +102,14 @@ final class EtcdConnection {
 
     EtcdConnection(Client client, EtcdKeys keys, StatsRecorder stats, ScheduledExecutorService scheduler,
                    Duration requestTimeout, Duration recheckInterval, String endpoints, String user, TlsSettings tls,
-                   java.util.function.BooleanSupplier connected) {
+                   BooleanSupplier connected, UnaryOperator<Client> withoutCredentials) {
         this.client = client;
+        this.withoutCredentials = withoutCredentials;
         this.connected = connected;
         this.endpoints = endpoints;
         this.user = user;
         this.tls = tls;
-        java.security.cert.X509Certificate certificate = tls == null || !tls.hasClientCertificate() ? null : certificate(tls.clientCertificate());
+        X509Certificate certificate = tls == null || !tls.hasClientCertificate() ? null : certificate(tls.clientCertificate());
         this.clientCertificateNotAfter = certificate == null ? null : certificate.getNotAfter().toInstant();
         this.clientCertificateSubject = certificate == null ? null : certificate.getSubjectX500Principal().getName();
         this.keys = keys;
@@ -97,11 +121,6 @@ final class EtcdConnection {
 
     Client client() {
         return client;
-    }
-
-    /** Replaces the client (only before any session exists: see {@code EtcdCoordinator.connect}). */
-    void replaceClient(Client replacement) {
-        this.client = replacement;
     }
 
     /** The configured user name, or null. */
@@ -132,19 +151,25 @@ final class EtcdConnection {
      * for "the acquisition's deadline passed"). Transient failures (UNAVAILABLE: connection refused, "leader
      * changed", "no leader"; DEADLINE_EXCEEDED; "too many requests") are retried as {@code retry} allows, at most {@value #ATTEMPTS}
      * attempts within {@value #BUDGET} request timeouts; jetcd's round-robin sends the next attempt to the
-     * next member. The result may complete on a jetcd thread: callers must not block in its continuations.
+     * next member. Until the client has heard from a server, calls fail fast (a refused connection fails at once,
+     * not at its deadline), so a failed attempt then waits out its share of the budget (a fifth) before the next:
+     * the attempts span the budget, and the first request of a coordinator built while etcd is starting or
+     * restarting rides that out. A definite TLS verdict ({@link Setup}) is never retried. The result may complete
+     * on a jetcd thread: callers must not block in its continuations.
      */
     <T> CompletableFuture<T> send(Primitive primitive, String what, Retry retry, Supplier<CompletableFuture<T>> request) {
         CompletableFuture<T> result = new CompletableFuture<>();
-        attempt(primitive, what, retry, request, 1, System.nanoTime() + requestTimeout.toNanos() * BUDGET, result);
+        long start = System.nanoTime();
+        attempt(primitive, what, retry, request, 1, start, start + requestTimeout.toNanos() * BUDGET, null, result);
         return result;
     }
 
     private <T> void attempt(Primitive primitive, String what, Retry retry, Supplier<CompletableFuture<T>> request,
-                             int attempt, long giveUpNanos, CompletableFuture<T> result) {
+                             int attempt, long startNanos, long giveUpNanos, Throwable setupSignal, CompletableFuture<T> result) {
         long full = requestTimeout.toMillis() + 1000; // the gRPC deadline fires first; +1 s covers jetcd's own back-off
         long wait = retry == Retry.REPEATABLE ? Math.min(full, Math.max(500, requestTimeout.toMillis() / 3) * attempt) : full;
         stats.roundTrip(primitive);
+        Client used = client;
         CompletableFuture<T> reply;
         try {
             reply = request.get();
@@ -161,23 +186,66 @@ final class EtcdConnection {
                 result.complete(value);
                 return;
             }
-            Status.Code code = code(error);
-            boolean transientFailure = (code == Status.Code.UNAVAILABLE || code == Status.Code.DEADLINE_EXCEEDED
-                    || isOverloaded(error) || isAuthenticateUnreachable(error)) && !isTlsHandshakeFailure(error)
-                    && !(isClosedDuringSetup(error) && !connected.getAsBoolean());
-            if (retry == Retry.NEVER || !transientFailure || attempt == ATTEMPTS || System.nanoTime() - giveUpNanos > 0) {
-                result.completeExceptionally(failure(what, error));
+            if (isAuthNotEnabled(error) && dropCredentials(used)) { // not counted: the next try is the first without credentials
+                retryLater(() -> attempt(primitive, what, retry, request, attempt, startNanos, giveUpNanos, setupSignal, result), 0, what, error, result);
                 return;
             }
-            log.info("etcd: {} failed ({}), attempt {} of {}; retrying", what, code, attempt, ATTEMPTS);
-            long pause = 50L * attempt + ThreadLocalRandom.current().nextLong(100);
-            try {
-                scheduler.schedule(() -> attempt(primitive, what, retry, request, attempt + 1, giveUpNanos, result),
-                        pause, TimeUnit.MILLISECONDS);
-            } catch (java.util.concurrent.RejectedExecutionException closing) {
-                result.completeExceptionally(failure(what + " (coordinator closing)", error));
+            Status.Code code = code(error);
+            boolean beforeContact = !connected.getAsBoolean();
+            Setup setup = setup(error, beforeContact);
+            // a retried attempt that only timed out keeps an earlier attempt's TLS/setup signal for the message
+            Throwable signal = setup != Setup.NONE ? error : setupSignal;
+            boolean transientFailure = setup.retried && (code == Status.Code.UNAVAILABLE
+                    || code == Status.Code.DEADLINE_EXCEEDED || isOverloaded(error) || isAuthenticateUnreachable(error));
+            if (retry == Retry.NEVER || !transientFailure || attempt == ATTEMPTS || System.nanoTime() - giveUpNanos > 0) {
+                CoordException failure = failure(what, signal != null && setup == Setup.NONE ? signal : error);
+                if (signal != null && signal != error) {
+                    failure.addSuppressed(error);
+                }
+                result.completeExceptionally(failure);
+                return;
             }
+            long pause = 50L * attempt + ThreadLocalRandom.current().nextLong(100);
+            if (beforeContact) { // fail-fast: wait out this attempt's share of the budget
+                long shareEnd = startNanos + (giveUpNanos - startNanos) / ATTEMPTS * attempt;
+                pause = Math.max(pause, TimeUnit.NANOSECONDS.toMillis(shareEnd - System.nanoTime()));
+            }
+            log.info("etcd: {} failed ({}), attempt {} of {}; retrying in {} ms", what, code, attempt, ATTEMPTS, pause);
+            retryLater(() -> attempt(primitive, what, retry, request, attempt + 1, startNanos, giveUpNanos, signal, result), pause, what, error, result);
         });
+    }
+
+    /** Runs {@code next} on the scheduler after {@code pause} ms (never on the gRPC thread that reported {@code error}). */
+    private void retryLater(Runnable next, long pause, String what, Throwable error, CompletableFuture<?> result) {
+        try {
+            scheduler.schedule(next, pause, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closing) {
+            result.completeExceptionally(failure(what + " (coordinator closing)", error));
+        }
+    }
+
+    /**
+     * etcd refused the configured credentials because its authentication is disabled ("authentication is not
+     * enabled"): logs a WARN (any client may use that etcd) and, once, replaces the client that sent them by one
+     * that sends none, the same as without credentials; the replaced client is closed at once. Whichever request
+     * of the coordinator meets the refusal first makes the switch; requests that were under way on the replaced
+     * client are sent again. The switch is permanent: enabling auth on that etcd later needs a new coordinator.
+     *
+     * @param used the client the refused request went to
+     * @return true if the request should be sent again (on the client without credentials)
+     */
+    private synchronized boolean dropCredentials(Client used) {
+        if (used != client) {
+            return true; // switched under it
+        }
+        if (withoutCredentials == null) {
+            return false;
+        }
+        log.warn("etcd at {} has authentication disabled, but credentials (user '{}') were configured: they are not sent,"
+                + " and any client can use this etcd; enable auth (see coord-etcd's README) or drop the credentials", endpoints, user);
+        client = withoutCredentials.apply(used);
+        withoutCredentials = null;
+        return true;
     }
 
     /** {@link #send} once and wait for it on the caller's thread (interruptibly). */
@@ -215,12 +283,7 @@ final class EtcdConnection {
         if (code(e) == Status.Code.RESOURCE_EXHAUSTED) {
             return true;
         }
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t.getMessage() != null && t.getMessage().contains("too many requests")) {
-                return true;
-            }
-        }
-        return false;
+        return messageContains(e, "too many requests");
     }
 
     /** True if {@code e} is etcd saying "requested lease not found" (the session's lease is gone). */
@@ -259,51 +322,107 @@ final class EtcdConnection {
     }
 
     /**
-     * The TLS part of {@link #failure}; null when {@code cause} is no TLS failure. gRPC reports every handshake
-     * failure as UNAVAILABLE, with the {@link SSLException} (or netty's {@code NotSslRecordException}) as a cause:
+     * What a failure says about setting up the connection: ONE classification, used both for whether {@link #send}
+     * retries and for the message {@link #failure} gives. gRPC reports every connection failure as UNAVAILABLE, the
+     * cause (an {@link SSLException}, netty's {@code NotSslRecordException}, an {@link IOException}) in its chain.
+     * Only definite signals get a TLS verdict; a connection that merely closed is an outage, retried like any.
+     */
+    enum Setup {
+        /** Nothing about TLS: decided by the status code alone. */
+        NONE(true),
+        /**
+         * A TLS handshake failed with a verdict (an {@link SSLException}: the server's certificate does not verify,
+         * the server refused the client's certificate, no common protocol): not retried. An SSLException over a
+         * broken transport (a reset or closed connection in its chain) is no verdict: an outage.
+         */
+        TLS_REFUSED(false),
+        /** TLS towards a plain-text port: the reply was no TLS record (netty's {@code NotSslRecordException}). Not retried. */
+        TLS_TO_PLAIN_TEXT(false),
+        /**
+         * Plain text, and the server closed the connection before the client ever heard from a server ("Network closed
+         * for unknown reason"): what an etcd TLS port does to a plain-text client, but also a proxy, load balancer or
+         * port-forward whose backend is down. Retried (an outage passes); the message names TLS as a possibility.
+         */
+        CLOSED_MAYBE_TLS_PORT(true),
+        /**
+         * TLS, and the connection closed or was reset during the handshake before the client ever heard from a server
+         * ("closed while performing TLS negotiation"): what etcd's plain-text port does to a TLS client, but also any server or
+         * proxy going away mid-handshake. Retried; the message asks whether the server speaks TLS without telling the
+         * user to turn TLS off.
+         */
+        CLOSED_DURING_TLS_HANDSHAKE(true);
+
+        final boolean retried;
+
+        Setup(boolean retried) {
+            this.retried = retried;
+        }
+    }
+
+    /** {@link Setup} of {@code e}; {@code beforeContact}: the client has never heard from a server. */
+    Setup setup(Throwable e, boolean beforeContact) {
+        String text = chainText(e);
+        if (text.contains("NotSslRecordException")) {
+            return Setup.TLS_TO_PLAIN_TEXT;
+        }
+        boolean tlsBroken = text.contains("closed while performing TLS negotiation") || (SSL_EXCEPTION.matcher(text).find()
+                && TRANSPORT_FAILURE.matcher(text).find()); // e.g. "failure when writing TLS control frames; ... Connection reset"
+        if (SSL_EXCEPTION.matcher(text).find() && !tlsBroken) {
+            return Setup.TLS_REFUSED;
+        }
+        if (tls == null && beforeContact && text.contains("Network closed for unknown reason")) {
+            return Setup.CLOSED_MAYBE_TLS_PORT;
+        }
+        if (tls != null && beforeContact && tlsBroken) {
+            return Setup.CLOSED_DURING_TLS_HANDSHAKE;
+        }
+        return Setup.NONE;
+    }
+
+    /**
+     * The TLS part of {@link #failure}, by {@link #setup}; null when {@code cause} says nothing about TLS:
      * <ul>
-     *   <li>the server's certificate does not verify (a {@link java.security.cert.CertificateException} in the chain:
-     *       no path to a trusted CA, or it does not name the host): {@link AuthenticationException}, "server
-     *       certificate not trusted";</li>
-     *   <li>the server refused the client's certificate (a TLS alert about a certificate: missing, expired, from
-     *       an unknown CA): {@link AuthenticationException} saying which, "client certificate expired" when the
-     *       configured certificate's validity has ended;</li>
-     *   <li>any other handshake failure: {@link AuthenticationException}, "TLS handshake failed";</li>
-     *   <li>TLS towards a plain-text server (the reply is no TLS record, or etcd closes the connection during the
-     *       handshake): {@link BackendUnavailableException}
-     *       "does the server speak TLS?";</li>
-     *   <li>plain text towards a TLS server: etcd closes the connection without a word, which gRPC reports as
-     *       "Network closed for unknown reason": {@link BackendUnavailableException} asking "does the server require
-     *       TLS? use tls=true" (only while the client has never heard from a server: later it means a member went
-     *       away, an ordinary outage).</li>
+     *   <li>{@link Setup#TLS_REFUSED}: {@link AuthenticationException} saying which: "server certificate not trusted"
+     *       (a {@link CertificateException} in the chain: no path to a trusted CA, or it does not name the host); the
+     *       server refused the client's certificate (a TLS alert about a certificate: missing, expired, from an unknown
+     *       CA), "client certificate expired" when the configured certificate's validity has ended; else "TLS handshake
+     *       failed";</li>
+     *   <li>{@link Setup#TLS_TO_PLAIN_TEXT}: {@link BackendUnavailableException} "does the server speak TLS?";</li>
+     *   <li>{@link Setup#CLOSED_MAYBE_TLS_PORT}: {@link BackendUnavailableException} "the server closed the connection
+     *       … or it requires TLS: then use tls=true";</li>
+     *   <li>{@link Setup#CLOSED_DURING_TLS_HANDSHAKE}: {@link BackendUnavailableException} "… during the TLS handshake
+     *       (does the server speak TLS? …)".</li>
      * </ul>
      */
     CoordException tlsFailure(String what, Throwable cause) {
         String at = "etcd at " + endpoints;
+        switch (setup(cause, !connected.getAsBoolean())) {
+            case NONE:
+                return null;
+            case CLOSED_MAYBE_TLS_PORT:
+                return new BackendUnavailableException(at + ": " + what + " failed: the server closed the connection before"
+                        + " answering (the server is down or unreachable behind a proxy; or it requires TLS: then use tls=true,"
+                        + " or https:// endpoints): " + describe(cause), cause);
+            case CLOSED_DURING_TLS_HANDSHAKE:
+                return new BackendUnavailableException(at + ": " + what + " failed: the server closed the connection during the"
+                        + " TLS handshake (does the server speak TLS? a plain-text etcd port does this to every TLS client;"
+                        + " otherwise the server or a proxy in between went away): " + describe(cause), cause);
+            case TLS_TO_PLAIN_TEXT:
+                return new BackendUnavailableException(at + ": " + what + " failed: the server answered without TLS"
+                        + " (does the server speak TLS? use tls=false, or http:// endpoints, for a plain-text server): " + describe(cause), cause);
+            default:
+                break;
+        }
         String text = chainText(cause);
-        if (tls == null) {
-            if (text.contains("Network closed for unknown reason") && !connected.getAsBoolean()) { // later: a member went away
-                return new BackendUnavailableException(at + ": " + what + " failed: the server closed the connection during setup"
-                        + " (does the server require TLS? use tls=true, or https:// endpoints): " + describe(cause), cause);
-            }
-            return null;
-        }
-        if (text.contains("NotSslRecordException") || text.contains("closed while performing TLS negotiation")) {
-            return new BackendUnavailableException(at + ": " + what + " failed: the server answered without TLS"
-                    + " (does the server speak TLS? use tls=false, or http:// endpoints, for a plain-text server): " + describe(cause), cause);
-        }
-        java.util.regex.Matcher ssl = SSL_EXCEPTION.matcher(text);
-        if (!ssl.find()) {
-            return null;
-        }
-        String reason = text.substring(ssl.start());
+        Matcher ssl = SSL_EXCEPTION.matcher(text);
+        String reason = ssl.find() ? text.substring(ssl.start()) : text;
         String refused;
         if (reason.contains("CertificateException") || reason.contains("CertPath") || reason.contains("PKIX")
                 || reason.contains("certification path")) {
             refused = "server certificate not trusted (trusting " + tls.trusted().map(Object::toString).orElse("the JVM's default trust store")
                     + (reason.contains("subject alternative") || reason.contains("No name matching") ? "; the certificate does not name the endpoint's host" : "")
                     + ")";
-        } else if (reason.toLowerCase(java.util.Locale.ROOT).contains("certificate")) {
+        } else if (reason.toLowerCase(Locale.ROOT).contains("certificate")) {
             if (!tls.hasClientCertificate()) {
                 refused = "client certificate required by the server, none configured (clientCertificate(cert, key) or certFile/keyFile)";
             } else if (clientCertificateNotAfter != null && clientCertificateNotAfter.isBefore(Instant.now())) {
@@ -318,30 +437,25 @@ final class EtcdConnection {
                 + abbreviate(reason) + ")", cause);
     }
 
-    /**
-     * etcd closed the connection before a word was exchanged: plain text to a TLS port, TLS to a plain-text port (or
-     * a member stopping).
-     */
-    static boolean isClosedDuringSetup(Throwable e) {
-        String text = chainText(e);
-        return text.contains("Network closed for unknown reason") || text.contains("closed while performing TLS negotiation");
-    }
-
     /** etcd refused credentials because its authentication is disabled ("etcdserver: authentication is not enabled"). */
     static boolean isAuthNotEnabled(Throwable e) {
-        return chainText(e).contains("authentication is not enabled");
-    }
-
-    /** True when {@code e} is a failed TLS handshake or a TLS mismatch (never worth retrying). */
-    static boolean isTlsHandshakeFailure(Throwable e) {
-        String text = chainText(e);
-        return SSL_EXCEPTION.matcher(text).find() || text.contains("NotSslRecordException");
+        return messageContains(e, "authentication is not enabled");
     }
 
     /** javax.net.ssl's exceptions (SSLException, SSLHandshakeException, …) by name, as a class or inside a gRPC description. */
-    private static final java.util.regex.Pattern SSL_EXCEPTION = java.util.regex.Pattern.compile("SSL[A-Za-z]*Exception");
+    private static final Pattern SSL_EXCEPTION = Pattern.compile("SSL[A-Za-z]*Exception");
 
-    /** Class names and messages of {@code e} and its causes, one text (gRPC puts a waited-out call's cause into its description). */
+    /**
+     * The connection under a TLS handshake broke (reset, closed): then an SSLException in the chain is no verdict of
+     * the peer, only the transport failing (java.io.IOException itself, sockets, closed channels).
+     */
+    private static final Pattern TRANSPORT_FAILURE = Pattern.compile(
+            "java\\.io\\.IOException|SocketException|ClosedChannelException|Connection reset|Broken pipe");
+
+    /**
+     * Class names and messages of {@code e} and its causes, one text (gRPC puts a waited-out call's cause into its
+     * description): the one walk over a cause chain that every text test here uses.
+     */
     private static String chainText(Throwable e) {
         StringBuilder all = new StringBuilder();
         for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
@@ -357,10 +471,10 @@ final class EtcdConnection {
         return m.length() > 300 ? m.substring(0, 300) + "…" : m;
     }
 
-    private static java.security.cert.X509Certificate certificate(java.nio.file.Path file) {
-        try (var in = java.nio.file.Files.newInputStream(file)) {
-            return (java.security.cert.X509Certificate) java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(in);
-        } catch (java.io.IOException | java.security.cert.CertificateException | ClassCastException e) {
+    private static X509Certificate certificate(Path file) {
+        try (var in = Files.newInputStream(file)) {
+            return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+        } catch (IOException | CertificateException | ClassCastException e) {
             return null; // TlsSettings checked the file; if it cannot be read now, messages just cannot say "expired"
         }
     }
@@ -373,7 +487,7 @@ final class EtcdConnection {
         Throwable cause = e instanceof BackendUnavailableException && e.getCause() != null ? e.getCause() : e;
         if (isPermissionDenied(cause) || isAuthenticationFailure(cause)) {
             return new AuthenticationException("etcd at " + endpoints + " refused " + who() + ": " + what + " failed: "
-                    + describeWithRoot(cause) + " (coord needs READWRITE on the prefix " + keys.namespacePrefix().toString(java.nio.charset.StandardCharsets.UTF_8) + "; see coord-etcd's README)", cause);
+                    + describeWithRoot(cause) + " (coord needs READWRITE on the prefix " + keys.namespacePrefix().toString(StandardCharsets.UTF_8) + "; see coord-etcd's README)", cause);
         }
         return null;
     }
@@ -397,8 +511,7 @@ final class EtcdConnection {
         if (code(e) != Status.Code.UNAUTHENTICATED) {
             return false;
         }
-        String text = chainText(e);
-        return text.contains("UNAVAILABLE") || text.contains("DEADLINE_EXCEEDED");
+        return messageContains(e, "UNAVAILABLE") || messageContains(e, "DEADLINE_EXCEEDED");
     }
 
     static boolean isAuthenticationFailure(Throwable e) {
@@ -411,13 +524,9 @@ final class EtcdConnection {
                 || messageContains(e, "user name not found");
     }
 
+    /** {@code text} occurs in the class name or message of {@code e} or one of its causes. */
     private static boolean messageContains(Throwable e, String text) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t.getMessage() != null && t.getMessage().contains(text)) {
-                return true;
-            }
-        }
-        return false;
+        return chainText(e).contains(text);
     }
 
     static BackendUnavailableException unavailable(String what, Throwable cause) {

@@ -36,14 +36,17 @@ import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.EnumSet;
-import java.util.Optional;
-import javax.net.ssl.SSLException;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -81,31 +84,30 @@ public final class EtcdCoordinator extends CoordinatorBase {
     private static final Logger log = LoggerFactory.getLogger(EtcdCoordinator.class);
     private static final AtomicInteger INSTANCES = new AtomicInteger();
 
-    private final Vertx vertx;
+    /** The Vert.x of the current client (jetcd's {@code Client.close()} closes it too); replaced with the client. */
+    private volatile Vertx vertx;
     private final ExecutorService jetcdExecutor;
     private final RequestDeadline deadline;
-    /** Makes the client without the configured credentials (null when none are configured); see {@link #connect}. */
-    private final java.util.function.Supplier<Client> withoutCredentials;
-    /** A client replaced by {@link #connect} (closed with the coordinator), or null. */
-    private volatile Client replaced;
-    private final Object connectLock = new Object();
+    /** A jetcd client builder on a given Vert.x, without credentials: copied settings, never the coordinator's builder. */
+    private final Function<Vertx, ClientBuilder> clientBuilder;
     private final EtcdConnection etcd;
     private final EtcdDeleteWatch deletes;
-    private final java.util.List<String> endpoints;
+    private final List<String> endpoints;
     /** Whether a session was opened already (the client is connected and its keep-alive path loaded). */
     private volatile boolean warm;
 
-    EtcdCoordinator(EtcdCoordinatorBuilder b) {
+    /**
+     * @param ssl the TLS context of {@code b.tls()} (built by {@link EtcdCoordinatorBuilder#build()} before anything
+     *            is started), or null for plain text
+     */
+    EtcdCoordinator(EtcdCoordinatorBuilder b, SslContext ssl) {
         super("etcd", b.namespace(),
                 EnumSet.of(Capability.DURABLE_FENCING_TOKENS, Capability.FAILOVER_SAFE_EXCLUSION, Capability.SERVER_CLOCK_LEASES),
                 // One coord operation may retry a request (EtcdConnection.callIdempotent/callRepeatable): its bound
                 // is that retry budget, so e.g. an abandoned acquisition's cleanup finishes before the caller returns.
                 b.operationTimeout().multipliedBy(EtcdConnection.BUDGET + 1));
         this.endpoints = b.endpoints();
-        Optional<TlsSettings> tls = b.tls();
         int instance = INSTANCES.incrementAndGet();
-        this.vertx = Vertx.vertx(new VertxOptions().setUseDaemonThread(true).setEventLoopPoolSize(2).setWorkerPoolSize(1)
-                .setInternalBlockingPoolSize(1));
         AtomicInteger n = new AtomicInteger();
         this.jetcdExecutor = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "coord-etcd-" + instance + "-jetcd-" + n.incrementAndGet());
@@ -113,42 +115,73 @@ public final class EtcdCoordinator extends CoordinatorBase {
             return t;
         });
         this.deadline = new RequestDeadline(b.operationTimeout());
-        SslContext ssl;
-        Client first;
+        this.clientBuilder = clientBuilder(b, ssl);
+        Consumer<ClientBuilder> customizer = b.customizer();
+        Client first = null;
+        EtcdConnection connection;
         try {
-            ssl = tls.isPresent() ? sslContext(tls.get()) : null;
-            first = newClient(b, tls.isPresent(), ssl, true);
-        } catch (RuntimeException e) {
-            vertx.close();
-            jetcdExecutor.shutdownNow();
+            this.vertx = newVertx();
+            ClientBuilder cb = clientBuilder.apply(vertx);
+            if (b.user() != null) {
+                cb.user(ByteSequence.from(b.user(), StandardCharsets.UTF_8))
+                        .password(ByteSequence.from(new String(b.password()), StandardCharsets.UTF_8));
+            }
+            customizer.accept(cb);
+            first = cb.build();
+            connection = new EtcdConnection(first, new EtcdKeys(b.namespace()), statsRecorder(), scheduler(), b.operationTimeout(),
+                    b.recheckInterval(), String.join(",", endpoints), b.user(), b.tls().orElse(null), deadline::connected,
+                    b.user() == null ? null : replaced -> withoutCredentials(replaced, customizer));
+            this.deletes = new EtcdDeleteWatch(connection);
+        } catch (RuntimeException | Error e) {
+            if (first != null) {
+                first.close();
+            }
+            close(); // closeClient: Vert.x and jetcd's executor; then the pools of CoordinatorBase
             throw e;
         }
-        this.withoutCredentials = b.user() == null ? null : () -> newClient(b, tls.isPresent(), ssl, false);
-        this.etcd = new EtcdConnection(first, new EtcdKeys(b.namespace()), statsRecorder(), scheduler(), b.operationTimeout(), b.recheckInterval(),
-                String.join(",", endpoints), b.user(), tls.orElse(null), deadline::connected);
-        this.deletes = new EtcdDeleteWatch(etcd);
+        this.etcd = connection;
     }
 
-    /** A jetcd client on this coordinator's Vert.x and executor; with the builder's credentials if {@code credentials}. */
-    private Client newClient(EtcdCoordinatorBuilder b, boolean tls, SslContext ssl, boolean credentials) {
-        String scheme = tls ? "https://" : "http://";
-        ClientBuilder cb = Client.builder()
-                .endpoints(endpoints.stream().map(e -> e.contains("://") ? e : scheme + e).toArray(String[]::new))
-                .vertx(vertx)
-                .executorService(jetcdExecutor)
-                .connectTimeout(b.connectTimeout())
-                .keepaliveTime(b.keepaliveTime())
-                .keepaliveTimeout(b.keepaliveTimeout())
-                .interceptor(deadline);
-        if (ssl != null) {
-            cb.sslContext(ssl);
-        }
-        if (credentials && b.user() != null) {
-            cb.user(ByteSequence.from(b.user(), java.nio.charset.StandardCharsets.UTF_8))
-                    .password(ByteSequence.from(new String(b.password()), java.nio.charset.StandardCharsets.UTF_8));
-        }
-        b.customizer().accept(cb);
-        return cb.build();
+    private static Vertx newVertx() {
+        return Vertx.vertx(new VertxOptions().setUseDaemonThread(true).setEventLoopPoolSize(2).setWorkerPoolSize(1)
+                .setInternalBlockingPoolSize(1));
+    }
+
+    /** jetcd client builders for this coordinator's executor: endpoints, timeouts, TLS; the settings copied from {@code b} now. */
+    private Function<Vertx, ClientBuilder> clientBuilder(EtcdCoordinatorBuilder b, SslContext ssl) {
+        String scheme = ssl != null ? "https://" : "http://";
+        String[] targets = endpoints.stream().map(e -> e.contains("://") ? e : scheme + e).toArray(String[]::new);
+        Duration connectTimeout = b.connectTimeout();
+        Duration keepaliveTime = b.keepaliveTime();
+        Duration keepaliveTimeout = b.keepaliveTimeout();
+        return v -> {
+            ClientBuilder cb = Client.builder()
+                    .endpoints(targets.clone())
+                    .vertx(v)
+                    .executorService(jetcdExecutor)
+                    .connectTimeout(connectTimeout)
+                    .keepaliveTime(keepaliveTime)
+                    .keepaliveTimeout(keepaliveTimeout)
+                    .interceptor(deadline);
+            if (ssl != null) {
+                cb.sslContext(ssl);
+            }
+            return cb;
+        };
+    }
+
+    /**
+     * For {@link EtcdConnection}'s switch when etcd's auth is disabled: a client without credentials on a Vert.x of
+     * its own, then {@code replaced} is closed at once (with its Vert.x: jetcd closes the Vert.x it was given).
+     */
+    private Client withoutCredentials(Client replaced, Consumer<ClientBuilder> customizer) {
+        Vertx next = newVertx();
+        ClientBuilder cb = clientBuilder.apply(next);
+        customizer.accept(cb);
+        Client client = cb.build();
+        vertx = next;
+        replaced.close();
+        return client;
     }
 
     /**
@@ -158,7 +191,7 @@ public final class EtcdCoordinator extends CoordinatorBase {
      *
      * @throws IllegalArgumentException naming the files (never their content) when netty cannot use them
      */
-    private static SslContext sslContext(TlsSettings tls) {
+    static SslContext sslContext(TlsSettings tls) {
         try {
             SslContextBuilder ssl = GrpcSslContexts.forClient();
             tls.trusted().ifPresent(ca -> ssl.trustManager(ca.toFile()));
@@ -267,32 +300,14 @@ public final class EtcdCoordinator extends CoordinatorBase {
     }
 
     /**
-     * The first request of a coordinator: one count-only read of the namespace. Credentials sent to an etcd whose
-     * authentication is disabled are refused by etcd ("authentication is not enabled"); coord then logs a WARN (any
-     * client may use that etcd) and goes on with a client that sends none, the same as without credentials.
+     * The first request of a session-opening coordinator: one count-only read of the namespace (the warm-up
+     * described at {@link #createSession}). Like any first request, it meets "authentication is not enabled" if
+     * credentials go to an etcd without auth; {@link EtcdConnection} handles that (a WARN, then no credentials).
      */
     private void connect() throws InterruptedException {
-        synchronized (connectLock) {
-            connectOnce();
-        }
-    }
-
-    private void connectOnce() throws InterruptedException {
         GetOption countOnly = GetOption.builder().withCountOnly(true).build();
-        String what = "connecting to " + endpoints;
-        try {
-            etcd.callRepeatable(Primitive.SESSION, what, () -> etcd.client().getKVClient().get(etcd.keys().namespacePrefix(), countOnly));
-        } catch (AuthenticationException e) {
-            if (withoutCredentials == null || !EtcdConnection.isAuthNotEnabled(e) || replaced != null) {
-                throw e;
-            }
-            log.warn("etcd at {} has authentication disabled, but credentials (user '{}') were configured: they are not sent,"
-                    + " and any client can use this etcd; enable auth (see coord-etcd's README) or drop the credentials",
-                    String.join(",", endpoints), etcd.user());
-            replaced = etcd.client();
-            etcd.replaceClient(withoutCredentials.get());
-            etcd.callRepeatable(Primitive.SESSION, what, () -> etcd.client().getKVClient().get(etcd.keys().namespacePrefix(), countOnly));
-        }
+        etcd.callRepeatable(Primitive.SESSION, "connecting to " + String.join(",", endpoints),
+                () -> etcd.client().getKVClient().get(etcd.keys().namespacePrefix(), countOnly));
     }
 
     @Override
@@ -302,13 +317,17 @@ public final class EtcdCoordinator extends CoordinatorBase {
 
     @Override
     protected void closeClient() {
-        deletes.close();
-        etcd.client().close();
-        if (replaced != null) {
-            replaced.close();
+        if (deletes != null) { // null only when the constructor failed
+            deletes.close();
         }
+        if (etcd != null) {
+            etcd.client().close();
+        }
+        Vertx v = vertx;
         try {
-            vertx.close().toCompletionStage().toCompletableFuture().get(operationTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            if (v != null) {
+                v.close().toCompletionStage().toCompletableFuture().get(operationTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
@@ -363,7 +382,8 @@ public final class EtcdCoordinator extends CoordinatorBase {
      * Adds a gRPC deadline to every call but watches (which live as long as their waiter). Until the client has
      * heard from a server once, calls are also fail-fast (not jetcd's wait-for-ready), so a connection that cannot be
      * made at all (a refused TLS handshake, plain text to a TLS port, nothing listening) fails each attempt at once
-     * with its cause instead of waiting out the deadline with the cause only in a text.
+     * with its cause instead of waiting out the deadline with the cause only in a text; {@link EtcdConnection#send}
+     * then paces its retries itself, so they still span the retry budget.
      */
     private static final class RequestDeadline implements ClientInterceptor {
         private final long millis;

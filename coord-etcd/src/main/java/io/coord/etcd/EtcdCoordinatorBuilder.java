@@ -5,6 +5,7 @@ import io.coord.spi.CoordinatorBuilder;
 import io.coord.spi.CoordinatorUri;
 import io.coord.spi.TlsSettings;
 import io.etcd.jetcd.ClientBuilder;
+import io.netty.handler.ssl.SslContext;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -26,7 +27,9 @@ import java.util.function.Consumer;
  * {@code caFile}, {@code certFile} + {@code keyFile}), or an {@code https://} endpoint (which alone means TLS with the
  * JVM's default trust store). The server's certificate must name the endpoint's host or IP address. With a client
  * certificate and no {@link #credentials}, an etcd started with {@code --client-cert-auth} and auth enabled logs the
- * client in as the user named by the certificate's common name. An {@code http://} endpoint with TLS on is refused.
+ * client in as the user named by the certificate's common name. An {@code http://} endpoint with TLS on is refused
+ * (also beside an {@code https://} endpoint: one coordinator speaks TLS to all its endpoints or to none). The TLS
+ * files are read once, by {@link #build()}.
  */
 public final class EtcdCoordinatorBuilder extends CoordinatorBuilder<EtcdCoordinatorBuilder, EtcdCoordinator> {
 
@@ -95,20 +98,26 @@ public final class EtcdCoordinatorBuilder extends CoordinatorBuilder<EtcdCoordin
     /**
      * Creates the coordinator; connections are made lazily by the first request.
      *
-     * @throws IllegalArgumentException when TLS is on and an endpoint names {@code http://}
+     * The TLS files are read here, once: a rotated certificate or key takes effect in a coordinator built after it.
+     *
+     * @throws IllegalArgumentException when TLS is on (a TLS option, or any {@code https://} endpoint) and an endpoint
+     *                                  names {@code http://}; or when netty cannot use the TLS files (naming them)
      */
     @Override
     public EtcdCoordinator build() {
-        List<String> endpoints = configuredEndpoints();
-        if (configuredTls().isPresent()) {
-            for (String e : endpoints) {
+        Optional<TlsSettings> tls = tls();
+        if (tls.isPresent()) {
+            for (String e : configuredEndpoints()) {
                 if (e.startsWith("http://")) {
-                    throw new IllegalArgumentException("etcd endpoint " + e + " is plain text (http://) but TLS is on;"
-                            + " use https://host:port or host:port, or turn TLS off");
+                    throw new IllegalArgumentException("etcd endpoint " + e + " is plain text (http://) but TLS is on"
+                            + (configuredTls().isPresent() ? "" : " (an endpoint is https://)")
+                            + "; use https://host:port or host:port for every endpoint, or turn TLS off");
                 }
             }
         }
-        return new EtcdCoordinator(this);
+        // before the coordinator exists: a file netty refuses then leaves no thread behind
+        SslContext ssl = tls.isPresent() ? EtcdCoordinator.sslContext(tls.get()) : null;
+        return new EtcdCoordinator(this, ssl);
     }
 
     @Override

@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -133,7 +134,10 @@ class EtcdTlsTest {
             Coordinator coord = open(EtcdCoordinator.builder().endpoints(tls.endpoints()).namespace("needless")
                     .trustedCertificates(certs.caCertificate()).clientCertificate(client.certificate(), client.key())
                     .credentials("someone", password.toCharArray()).build());
-            try (Session s = coord.openSession(Duration.ofSeconds(5)); Session t = coord.openSession(Duration.ofSeconds(5))) {
+            // two cold sessions at once: both first requests meet the refusal, one switches, one WARN
+            CompletableFuture<Session> first = CompletableFuture.supplyAsync(() -> coord.openSession(Duration.ofSeconds(5)));
+            CompletableFuture<Session> second = CompletableFuture.supplyAsync(() -> coord.openSession(Duration.ofSeconds(5)));
+            try (Session s = first.join(); Session t = second.join()) {
                 LockGrant g = s.lock("l").acquire();
                 assertThat(t.lock("l").tryAcquire(Duration.ZERO)).isEmpty();
                 g.release();
@@ -143,6 +147,20 @@ class EtcdTlsTest {
         }
         assertThat(text).contains("WARN").contains("someone").contains(hostPort(tls)).doesNotContain(password);
         assertThat(text.split("authentication disabled", -1)).as("warned once").hasSize(2);
+    }
+
+    @Test
+    void anElectionViewIsTheFirstCallOfACoordinatorWithNeedlessCredentials() throws Exception {
+        Coordinator coord = open(EtcdCoordinator.builder().endpoints(tls.endpoints()).namespace("needless-view")
+                .trustedCertificates(certs.caCertificate()).clientCertificate(client.certificate(), client.key())
+                .credentials("someone", "pw".toCharArray()).build());
+        assertThat(coord.election("e").leader()).isEmpty();
+    }
+
+    @Test
+    void httpAndHttpsEndpointsTogetherAreRefused() {
+        assertThatThrownBy(() -> EtcdCoordinator.builder().endpoints("http://127.0.0.1:1", "https://127.0.0.1:2").build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("http://127.0.0.1:1").hasMessageContaining("TLS");
     }
 
     private Coordinator open(Coordinator c) {

@@ -186,8 +186,19 @@ final class EtcdConnection {
                 result.complete(value);
                 return;
             }
-            if (isAuthNotEnabled(error) && dropCredentials(used)) { // not counted: the next try is the first without credentials
-                retryLater(() -> attempt(primitive, what, retry, request, attempt, startNanos, giveUpNanos, setupSignal, result), 0, what, error, result);
+            if (isAuthNotEnabled(error) && mayDropCredentials(used)) { // the switch runs on the scheduler, never on a jetcd thread
+                retryLater(() -> {
+                    try {
+                        dropCredentials(used);
+                    } catch (RuntimeException e) {
+                        CoordException failure = failure(what, error);
+                        failure.addSuppressed(e);
+                        result.completeExceptionally(failure);
+                        return;
+                    }
+                    // not counted: this is the first try without credentials
+                    attempt(primitive, what, retry, request, attempt, startNanos, giveUpNanos, setupSignal, result);
+                }, 0, what, error, result);
                 return;
             }
             Status.Code code = code(error);
@@ -232,20 +243,20 @@ final class EtcdConnection {
      * client are sent again. The switch is permanent: enabling auth on that etcd later needs a new coordinator.
      *
      * @param used the client the refused request went to
-     * @return true if the request should be sent again (on the client without credentials)
      */
-    private synchronized boolean dropCredentials(Client used) {
-        if (used != client) {
-            return true; // switched under it
-        }
-        if (withoutCredentials == null) {
-            return false;
+    private synchronized void dropCredentials(Client used) {
+        if (used != client || withoutCredentials == null) {
+            return; // switched already
         }
         log.warn("etcd at {} has authentication disabled, but credentials (user '{}') were configured: they are not sent,"
                 + " and any client can use this etcd; enable auth (see coord-etcd's README) or drop the credentials", endpoints, user);
         client = withoutCredentials.apply(used);
         withoutCredentials = null;
-        return true;
+    }
+
+    /** Whether a request refused on {@code used} for credentials goes again: the client can drop them, or did since. */
+    private synchronized boolean mayDropCredentials(Client used) {
+        return used != client || withoutCredentials != null;
     }
 
     /** {@link #send} once and wait for it on the caller's thread (interruptibly). */

@@ -4,6 +4,7 @@ import io.coord.AuthenticationException;
 import io.coord.BackendUnavailableException;
 import io.coord.Capability;
 import io.coord.Primitive;
+import io.coord.Session;
 import io.coord.election.ElectionView;
 import io.coord.election.Leadership;
 import io.coord.lock.FairLock;
@@ -354,7 +355,7 @@ public final class EtcdCoordinator extends CoordinatorBase {
     }
 
     /** Same as {@link #stillHeld(FencedLock, LockGrant)} for a leadership of {@code election} won by {@code session}. */
-    public Cmp stillLeading(io.coord.Session session, Leadership leadership) {
+    public Cmp stillLeading(Session session, Leadership leadership) {
         ByteSequence queue = etcd.keys().electionQueue(leadership.electionName());
         ByteSequence key = EtcdKeys.entry(queue, Long.parseUnsignedLong(session.id(), 16));
         return new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(leadership.term()));

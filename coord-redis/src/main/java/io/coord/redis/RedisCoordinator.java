@@ -11,6 +11,7 @@ import io.coord.spi.CoordinatorBase;
 import io.coord.spi.SessionBase;
 import io.coord.spi.TlsSettings;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,12 +20,14 @@ import java.time.Duration;
 import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -86,6 +89,9 @@ public final class RedisCoordinator extends CoordinatorBase {
 
     private static final Logger log = LoggerFactory.getLogger(RedisCoordinator.class);
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** How long after its session ended a failed removal is retried in the background, and how often. */
+    static final Duration LEFTOVER_RETRY = Duration.ofSeconds(60);
+    private static final Duration LEFTOVER_RETRY_DELAY = Duration.ofSeconds(1);
 
     /** What this backend declares; see the class comment for what it does not. */
     public static final Set<Capability> CAPABILITIES = Set.copyOf(EnumSet.of(Capability.SERVER_CLOCK_LEASES));
@@ -115,8 +121,13 @@ public final class RedisCoordinator extends CoordinatorBase {
     private final Inbox inbox;
     private final ReplicationConfirmer replication;
     private final RedisLink link;
-    /** Entries of ended sessions whose removal failed; removed again in the background and at close. */
-    private final Set<RedisQueueEntry> leftovers = ConcurrentHashMap.newKeySet();
+    /**
+     * Entries of ended sessions whose removal failed, by member: retried in the background until their deadline, and
+     * at close. Only what a removal needs is kept (no entry, no session), and each for at most {@link #LEFTOVER_RETRY}.
+     */
+    private final Map<String, Leftover> leftovers = new ConcurrentHashMap<>();
+    /** The entry removals of sessions ending now ({@link RedisSession#revoke}): close waits for them before its last try. */
+    private final Set<CompletableFuture<?>> revoking = ConcurrentHashMap.newKeySet();
 
     RedisCoordinator(List<RedisURI> uris, Optional<TlsSettings> tls, String namespace, Boolean cluster, Duration timeout,
                      Duration connectTimeout, int ackReplicas, Duration ackTimeout) {
@@ -132,7 +143,7 @@ public final class RedisCoordinator extends CoordinatorBase {
                     ackReplicas > 0);
         } catch (RuntimeException e) {
             super.close();
-            throw openFailure(e, uris, timeout, "connect");
+            throw openFailure(e, uris, timeout, connectTimeout, OpenStep.CONNECT, "");
         }
         this.link = connected;
         try {
@@ -142,7 +153,7 @@ public final class RedisCoordinator extends CoordinatorBase {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
-            throw openFailure(e, uris, timeout, "subscribe to the coordinator inbox " + inbox.channel());
+            throw openFailure(e, uris, timeout, connectTimeout, OpenStep.SUBSCRIBE, inbox.channel());
         }
         log.debug("redis coordinator {} connected ({}), namespace '{}'", coordinatorId, link.isCluster() ? "cluster" : "single server", namespace);
     }
@@ -155,32 +166,41 @@ public final class RedisCoordinator extends CoordinatorBase {
      * otherwise, saying so when plain text met a TLS port or TLS a plain-text port. Every message names the backend,
      * the endpoint and what was refused, never a secret (Redis's and the JDK's error texts hold none).
      */
-    private static CoordException openFailure(Throwable error, List<RedisURI> uris, Duration timeout, String step) {
+    private static CoordException openFailure(Throwable error, List<RedisURI> uris, Duration timeout, Duration connectTimeout,
+                                              OpenStep step, String channel) {
         Throwable cause = error;
         while ((cause instanceof CompletionException || cause instanceof ExecutionException) && cause.getCause() != null) {
             cause = cause.getCause();
         }
         RedisURI first = uris.get(0);
-        String where = "Redis at " + endpoint(first);
+        // with several seeds (a cluster) the refusing server may be any node the client reached
+        String where = uris.size() > 1 ? "Redis Cluster (a node reached from seed " + endpoint(first) + ")" : "Redis at " + endpoint(first);
         String user = first.getUsername() != null ? "user '" + first.getUsername() + "'"
                 : first.getPassword() != null ? "the default user" : "a client without credentials";
         String refused = RedisLink.authenticationRefusal(cause);
         if (refused != null) {
-            String doing = step.equals("connect") ? "" : " the right to " + step + " (see the least ACL in the coord-redis README)";
+            String doing = step == OpenStep.CONNECT ? ""
+                    : " the right to subscribe to the coordinator inbox " + channel + " (see the least ACL in the coord-redis README)";
             return new AuthenticationException(where + " refused " + user + doing + ": " + refused, cause);
         }
         String certificate = RedisLink.certificateRefusal(cause, first.getHost());
+        if (certificate == null && first.isSsl() && step == OpenStep.CONNECT) {
+            certificate = RedisLink.tlsClosedAfterHandshake(cause);
+        }
         if (certificate != null) {
             return new AuthenticationException(where + " (TLS, as " + user + "): " + certificate, cause);
         }
         String all = uris.stream().map(RedisCoordinator::endpoint).toList().toString();
-        String protocol = RedisLink.protocolMismatch(cause, first.isSsl());
+        String protocol = RedisLink.protocolMismatch(cause, first.isSsl(), connectTimeout);
+        String doing = step == OpenStep.CONNECT ? "connect to Redis at " + all : "subscribe to the coordinator inbox " + channel + " at Redis " + all;
         if (protocol != null) {
-            return new BackendUnavailableException("cannot " + step + " to Redis at " + all + ": " + protocol, cause);
+            return new BackendUnavailableException("cannot " + doing + ": " + protocol, cause);
         }
-        return new BackendUnavailableException("cannot " + step + (step.equals("connect") ? " to Redis at " + all : " at Redis " + all)
-                + " within " + timeout.toMillis() + " ms: " + cause, cause);
+        return new BackendUnavailableException("cannot " + doing + " within " + timeout.toMillis() + " ms: " + cause, cause);
     }
+
+    /** What open was doing when it failed. */
+    private enum OpenStep { CONNECT, SUBSCRIBE }
 
     /** {@code host:port}, never the credentials. */
     private static String endpoint(RedisURI uri) {
@@ -213,34 +233,104 @@ public final class RedisCoordinator extends CoordinatorBase {
         inbox.clear();
     }
 
-    /** Remembers an entry of an ended session whose removal failed (see {@link RedisSession}): close tries it once more. */
-    void leftOver(RedisQueueEntry entry) {
-        leftovers.add(entry);
+    /** A queue entry of an ended session whose removal failed: what removing it needs, nothing more. */
+    record Leftover(Primitive primitive, RedisKeys.Queue queue, String member, String description) {
+        @Override
+        public String toString() {
+            return description;
+        }
     }
 
-    void leftoverRemoved(RedisQueueEntry entry) {
-        leftovers.remove(entry);
+    /** Tracks a session's entry removals while they run (see {@link #closeClient}). */
+    void revoking(CompletableFuture<?> removals) {
+        revoking.add(removals);
+        removals.whenComplete((v, e) -> revoking.remove(removals));
     }
 
     /**
-     * At close, on the closing thread: one last removal of every leftover entry, sent together and awaited at most
-     * one operation timeout in all (a server that is down does not make close take longer than that).
+     * An entry of {@code session}, which has ended, could not be removed ({@code error}: server unreachable, or the
+     * ACL denied it). While the coordinator is open it is retried every {@link #LEFTOVER_RETRY_DELAY} until
+     * {@link #LEFTOVER_RETRY} after now, and once more at close; then it is dropped, with one WARN. The entry is
+     * unregistered from the inbox at once: it is garbage (its session never uses it again), so neither it nor its
+     * session stays in memory, and an ownership question about it (see {@link OrphanReclaimer}) removes it too.
+     * Whatever this coordinator fails to remove stays on the server until a waiter or observer of that name finds
+     * the session key gone (deleted by the revocation, or expired at its TTL) or asks this coordinator, and removes it.
+     * Non-blocking (runs on lettuce's thread, only schedules).
+     */
+    void leftOver(RedisSession session, RedisQueueEntry entry, Throwable error) {
+        Leftover l = entry.leftover();
+        inbox.unregister(l.member());
+        if (isClosed()) {
+            log.warn("revoking {}: could not remove {} ({}); the coordinator is closing: it tries once more, then others remove it"
+                    + " once the session key is gone", session, l, error.toString());
+        } else {
+            log.warn("revoking {}: could not remove {} ({}); retrying in the background for {} s, and others remove it once the"
+                    + " session key is gone", session, l, error.toString(), LEFTOVER_RETRY.toSeconds());
+        }
+        leftovers.put(l.member(), l);
+        retryLeftover(l, System.nanoTime() + LEFTOVER_RETRY.toNanos());
+    }
+
+    private void retryLeftover(Leftover l, long deadlineNanos) {
+        if (isClosed()) {
+            return; // close tries it once more itself
+        }
+        if (System.nanoTime() - deadlineNanos >= 0) {
+            if (leftovers.remove(l.member()) != null) {
+                log.warn("gave up removing {} of an ended session after {} s; it stays on the server until a waiter or observer of that"
+                        + " name finds its session key gone or asks this coordinator (see \"Orphaned entries\" in the coord-redis README)",
+                        l, LEFTOVER_RETRY.toSeconds());
+            }
+            return;
+        }
+        try {
+            scheduler().schedule(() -> removeLeftover(l).whenComplete((v, err) -> {
+                if (err != null) {
+                    log.debug("removing {} of an ended session failed again", l, err);
+                    retryLeftover(l, deadlineNanos);
+                }
+            }), LEFTOVER_RETRY_DELAY.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException closing) {
+            // the coordinator is closing: it tries once more itself
+        }
+    }
+
+    /** One {@code remove.lua} of a leftover (guarded by its exact member); forgets it once the server confirmed. */
+    private CompletableFuture<Void> removeLeftover(Leftover l) {
+        return link.<Long>eval(l.primitive(), RedisScript.REMOVE, ScriptOutputType.INTEGER, l.queue().keys(), l.member(),
+                keys.inboxPrefix(), l.queue().observers()).thenRun(() -> leftovers.remove(l.member()));
+    }
+
+    /**
+     * At close, on the closing thread: waits for the entry removals of sessions ending now (their failures become
+     * leftovers), then one last removal of every leftover entry, sent together; both waits together are bounded by
+     * one operation timeout (a server that is down does not make close take longer than that).
      */
     private void removeLeftovers() {
+        long deadline = System.nanoTime() + operationTimeout().toNanos();
+        try {
+            CompletableFuture.allOf(revoking.toArray(CompletableFuture[]::new))
+                    .get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException interrupted) {
+            Thread.currentThread().interrupt();
+            return;
+        } catch (Exception stillRunning) {
+            log.debug("closing: entry removals of ending sessions still running", stillRunning);
+        }
         if (leftovers.isEmpty()) {
             return;
         }
-        List<RedisQueueEntry> all = List.copyOf(leftovers);
-        CompletableFuture<?>[] removals = all.stream().map(e -> e.remove().thenRun(() -> leftovers.remove(e)))
-                .toArray(CompletableFuture[]::new);
+        List<Leftover> all = List.copyOf(leftovers.values());
+        CompletableFuture<?>[] removals = all.stream().map(this::removeLeftover).toArray(CompletableFuture[]::new);
         try {
-            CompletableFuture.allOf(removals).get(operationTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            CompletableFuture.allOf(removals).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (InterruptedException interrupted) {
             Thread.currentThread().interrupt();
         } catch (Exception failed) {
-            log.warn("closing: {} of {} entries of ended sessions could not be removed ({}); the next participant of each name removes them",
-                    leftovers.size(), all.size(), failed.toString());
+            log.warn("closing: {} of {} entries of ended sessions could not be removed ({}); each stays on the server until a waiter"
+                    + " or observer of its name finds its session key gone", leftovers.size(), all.size(), failed.toString());
         }
+        leftovers.clear();
     }
 
     // ---- for the recipes ------------------------------------------------------------------

@@ -327,11 +327,41 @@ final class RedisLink implements AutoCloseable {
     }
 
     /**
+     * With TLS on, at open: the server closed or reset the connection after the TLS handshake had completed (no
+     * "handshake was in progress" in the chain), or answered the handshake with {@code handshake_failure}; the
+     * message to give, or null. A server that requires a client certificate refuses a missing or unknown one with an
+     * alert (TLS 1.3: {@code certificate_required}, {@code unknown_ca}; TLS 1.2: {@code handshake_failure}), but in
+     * TLS 1.3 it checks the certificate after the client's Finished, which lettuce follows at once with its
+     * {@code HELLO}: the server then closes with that unread, so the client may see a reset instead of the alert.
+     * Either way this is a configuration error, not an outage (a server restarting at that very moment reads the same).
+     */
+    static String tlsClosedAfterHandshake(Throwable error) {
+        boolean closed = false;
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            String m = String.valueOf(t.getMessage());
+            if (m.contains("handshake_failure")) {
+                return "the server refused the TLS handshake: client certificate missing or refused (check certFile/keyFile and its CA),"
+                        + " or no TLS version or cipher in common (" + m + ")";
+            }
+            if (t instanceof javax.net.ssl.SSLHandshakeException || m.contains("handshake was in progress")
+                    || t instanceof SslHandshakeTimeoutException || t instanceof java.net.ConnectException) {
+                return null; // the handshake itself failed, or never started
+            }
+            if (t instanceof ClosedChannelException || m.contains("Connection closed") || m.contains("Connection reset")
+                    || m.contains("closed prematurely")) {
+                closed = true;
+            }
+        }
+        return closed ? "the server closed the TLS connection after the handshake: client certificate missing or refused"
+                + " (check certFile/keyFile and its CA) (" + error + ")" : null;
+    }
+
+    /**
      * Whether {@code error} looks like a protocol mismatch: plain text to a TLS port (the server drops the connection
      * without a reply) or TLS to a plain-text port (no TLS record, or no reply at all, comes back); the advice to give,
-     * or null.
+     * or null. Worded as possibilities where the evidence is not definite (a silent or restarting server reads the same).
      */
-    static String protocolMismatch(Throwable error, boolean tls) {
+    static String protocolMismatch(Throwable error, boolean tls, Duration handshakeTimeout) {
         for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
             String m = String.valueOf(t.getMessage());
             if (tls && (t instanceof NotSslRecordException || m.contains("Unsupported or unrecognized SSL message")
@@ -340,11 +370,12 @@ final class RedisLink implements AutoCloseable {
             }
             if (tls && t instanceof SslHandshakeTimeoutException) {
                 // a plain-text Redis reads the ClientHello as an unfinished inline command and never answers
-                return "the server does not answer in TLS: no reply to the TLS handshake (a plain-text port? use redis:// or tls=false): " + m;
+                return "the server does not answer in TLS: no reply to the TLS handshake (a plain-text port, then use redis:// or"
+                        + " tls=false; or the server did not answer within " + handshakeTimeout.toMillis() + " ms): " + m;
             }
             if (!tls && (t instanceof ClosedChannelException || m.contains("Connection closed") || m.contains("Connection reset")
                     || m.contains("closed prematurely"))) {
-                return "the server closed the connection without a reply (does the server require TLS? use rediss:// or tls=true): " + m;
+                return "the server closed the connection without a reply (if the server requires TLS, use rediss:// or tls=true): " + m;
             }
             if (t instanceof java.net.ConnectException) {
                 return null; // nothing listens there: no protocol to blame

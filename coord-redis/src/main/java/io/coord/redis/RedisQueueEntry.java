@@ -149,6 +149,11 @@ final class RedisQueueEntry implements QueueEntry, RedisCoordinator.Waiter {
                 });
     }
 
+    /** What removing this entry needs once its session has ended: not the entry, nor its session (see {@link RedisCoordinator#leftOver}). */
+    RedisCoordinator.Leftover leftover() {
+        return new RedisCoordinator.Leftover(primitive, queue, member, toString());
+    }
+
     @Override
     public CompletableFuture<Boolean> replaceValue(String newValue) {
         return redis.link().<List<Object>>eval(primitive, RedisScript.PROCLAIM, ScriptOutputType.MULTI,

@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -36,15 +35,11 @@ import java.util.concurrent.TimeUnit;
  * <p>State: {@code entries} (concurrent) holds every queue entry of this session that may exist on
  * the server, from just before its enqueue is sent until its removal is confirmed. Removals that
  * failed are retried after each successful renewal (until the session ends, when the revocation
- * retries them once more, then in the background every second for a minute while the coordinator is open).
+ * retries them once more, then the coordinator retries them in the background: see {@link RedisCoordinator#leftOver}).
  */
 final class RedisSession extends SessionBase {
 
     private static final Logger log = LoggerFactory.getLogger(RedisSession.class);
-
-    /** How often, and how many times, a removal that failed as the session ended is retried. */
-    private static final Duration END_RETRY_DELAY = Duration.ofSeconds(1);
-    private static final int END_RETRIES = 60;
 
     private final RedisCoordinator redis;
     private final String key;
@@ -111,43 +106,13 @@ final class RedisSession extends SessionBase {
         List<CompletableFuture<?>> removals = new ArrayList<>();
         for (RedisQueueEntry e : entries.values()) {
             removals.add(e.remove().exceptionally(err -> {
-                log.warn("revoking {}: could not remove {} ({}); retrying in the background while the coordinator is open,"
-                        + " and others remove it once the session key is gone", this, e, err.toString());
-                retryAfterEnd(e, 1);
+                redis.leftOver(this, e, err);
                 return null;
             }));
         }
-        return CompletableFuture.allOf(removals.toArray(CompletableFuture[]::new))
-                .thenCompose(v -> redis.link().delete(Primitive.SESSION, key))
-                .thenApply(n -> null);
-    }
-
-    /**
-     * A removal that failed when the session ended (server unreachable, or the ACL denied it) is retried every
-     * {@link #END_RETRY_DELAY}, at most {@link #END_RETRIES} times, while the coordinator is open, and once more when
-     * it closes ({@link RedisCoordinator#leftOver}): otherwise the dead entry stays until another participant of that
-     * name finds the session key gone. Safe: the entry belongs to this ended session, which never uses it again.
-     * Non-blocking (runs on lettuce's thread, only schedules).
-     */
-    private void retryAfterEnd(RedisQueueEntry e, int attempt) {
-        redis.leftOver(e);
-        if (attempt > END_RETRIES || redis.isClosed()) {
-            return;
-        }
-        try {
-            redis.scheduler().schedule(() -> {
-                e.remove().whenComplete((v, err) -> {
-                    if (err == null) {
-                        redis.leftoverRemoved(e);
-                    } else {
-                        log.debug("removing {} of ended {} failed again (attempt {})", e, this, attempt, err);
-                        retryAfterEnd(e, attempt + 1);
-                    }
-                });
-            }, END_RETRY_DELAY.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (RejectedExecutionException closed) {
-            // the coordinator is closing: it tries once more itself
-        }
+        CompletableFuture<Void> removed = CompletableFuture.allOf(removals.toArray(CompletableFuture[]::new));
+        redis.revoking(removed);
+        return removed.thenCompose(v -> redis.link().delete(Primitive.SESSION, key)).thenApply(n -> null);
     }
 
     @Override

@@ -252,6 +252,27 @@ class RedisAclTest {
         s.close();
     }
 
+    /**
+     * An ACL that denies the scripts when the session ends: its lock entry cannot be removed, and the coordinator
+     * retries it in the background; once the ACL is restored the entry goes, and nothing but the counter is left.
+     */
+    @Test
+    void anEntryWhoseRemovalWasDeniedAtTheSessionsEndIsRemovedOnceAllowedAgain() throws Exception {
+        String ns = namespace();
+        String p = createLeastUser(ns);
+        Coordinator c = track(Coordinator.open(uri("coord-" + ns, p, ns)));
+        Session s = c.openSession(Duration.ofSeconds(5));
+        s.lock("l").acquire();
+        String queue = new RedisKeys(ns).queue(RedisKeys.Kind.LOCK, "l").queue();
+        admin("ACL", "SETUSER", "coord-" + ns, "-evalsha", "-eval");
+        s.close();
+        assertThat(admin("EXISTS", queue)).as("the denied removal left the entry").isEqualTo(1L);
+        admin("ACL", "SETUSER", "coord-" + ns, "+evalsha", "+eval");
+        await().untilAsserted(() -> assertThat(admin("EXISTS", queue)).isEqualTo(0L));
+        List<?> left = (List<?>) admin("KEYS", "coord:" + ns + ":*");
+        assertThat(left).singleElement().asString().endsWith(":c");
+    }
+
     // ---- helpers ---------------------------------------------------------------------------------------
 
     /** The README's {@code ACL SETUSER} line for {@code ns}, with a fresh password (returned). */

@@ -32,7 +32,8 @@ final class Inbox {
     private final OrphanReclaimer orphans;
     /**
      * Every queue entry this coordinator may have on a server, by member: registered just before
-     * its enqueue is sent, unregistered only once the server confirmed its removal. This is the
+     * its enqueue is sent, unregistered only once the server confirmed its removal, or once its session has ended and
+     * its removal failed ({@link RedisCoordinator#leftOver}: garbage, retried from there). This is the
      * "do I own it?" registry of {@link OrphanReclaimer} as well as the inbox routing table.
      */
     private final Map<String, Waiter> waiters = new ConcurrentHashMap<>();

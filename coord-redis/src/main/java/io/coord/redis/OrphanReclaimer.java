@@ -71,7 +71,8 @@ final class OrphanReclaimer {
      * are sent in order by one thread; a replay after reconnect keeps that order). A member that is
      * on a server but not in `waiters` was therefore registered, removed with a confirmation, and
      * nobody - no grant, leadership or pending acquisition - relies on it: removing it again only
-     * repeats what its owner already did. An owned member is never removed, whoever asks (the
+     * repeats what its owner already did. (Or its session ended and its removal failed: the coordinator unregisters
+     * it then and retries the removal itself, RedisCoordinator.leftOver; an ended session relies on nothing either.) An owned member is never removed, whoever asks (the
      * question is only a hint; a forged or stale one removes at most an unowned member). The one
      * window where a member is neither registered nor confirmed-removed - created but not yet
      * registered - is closed by `disowning`: the answer marks the member before it looks at

@@ -162,7 +162,8 @@ public final class RedisCoordinator extends CoordinatorBase {
      * The one place where a failure to open (connect, TLS handshake, authenticate, subscribe the inbox) becomes a
      * typed coord error. {@link AuthenticationException} when Redis refused who the client is: the credentials or
      * their absence, an ACL denial ({@link RedisLink#authenticationRefusal}), or a TLS handshake that failed on a
-     * certificate, either side's ({@link RedisLink#certificateRefusal}); {@link BackendUnavailableException}
+     * certificate, either side's ({@link RedisLink#certificateRefusal}), or a TLS connection the server closed right
+     * after the handshake at connect ({@link RedisLink#tlsClosedAfterHandshake}); {@link BackendUnavailableException}
      * otherwise, saying so when plain text met a TLS port or TLS a plain-text port. Every message names the backend,
      * the endpoint and what was refused, never a secret (Redis's and the JDK's error texts hold none).
      */

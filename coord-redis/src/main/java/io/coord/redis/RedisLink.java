@@ -344,8 +344,10 @@ final class RedisLink implements AutoCloseable {
                         + " or no TLS version or cipher in common (" + m + ")";
             }
             if (t instanceof javax.net.ssl.SSLHandshakeException || m.contains("handshake was in progress")
-                    || t instanceof SslHandshakeTimeoutException || t instanceof java.net.ConnectException) {
-                return null; // the handshake itself failed, or never started
+                    || t instanceof SslHandshakeTimeoutException || t instanceof java.net.ConnectException
+                    || t instanceof NotSslRecordException || m.contains("not an SSL/TLS record")
+                    || m.contains("Unsupported or unrecognized SSL message")) {
+                return null; // the handshake itself failed, never started, or met no TLS at all (protocolMismatch tells)
             }
             if (t instanceof ClosedChannelException || m.contains("Connection closed") || m.contains("Connection reset")
                     || m.contains("closed prematurely")) {

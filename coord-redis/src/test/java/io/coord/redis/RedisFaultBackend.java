@@ -35,6 +35,11 @@ final class RedisFaultBackend extends RedisKitBackend implements FaultBackend {
      */
     @Override
     public Duration expiryBound(Duration ttl) {
+        return redisExpiryBound(ttl);
+    }
+
+    /** {@link #expiryBound} for every Redis fault backend (TLS ones included). */
+    static Duration redisExpiryBound(Duration ttl) {
         return ttl.multipliedBy(3).dividedBy(2).plusSeconds(1);
     }
 

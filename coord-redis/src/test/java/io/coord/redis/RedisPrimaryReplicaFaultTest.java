@@ -95,7 +95,7 @@ class RedisPrimaryReplicaFaultTest extends FaultKit {
         /** As {@link RedisFaultBackend#expiryBound}. */
         @Override
         public Duration expiryBound(Duration ttl) {
-            return ttl.multipliedBy(3).dividedBy(2).plusSeconds(1);
+            return RedisFaultBackend.redisExpiryBound(ttl);
         }
 
         @Override

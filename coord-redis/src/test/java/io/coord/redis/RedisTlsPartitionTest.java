@@ -69,7 +69,7 @@ class RedisTlsPartitionTest extends PartitionRules {
         /** As {@link RedisFaultBackend#expiryBound}: the session key expires at its TTL; one more second for a busy machine. */
         @Override
         public Duration expiryBound(Duration ttl) {
-            return ttl.multipliedBy(3).dividedBy(2).plusSeconds(1);
+            return RedisFaultBackend.redisExpiryBound(ttl);
         }
 
         @Override

@@ -220,6 +220,15 @@ final class ZkElectionView implements ElectionView {
                 feed.publish(read(this));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            } catch (KeeperException e) {
+                if (ZkSecurity.isRefusal(e.code())) {
+                    // no watch is armed and no reconnect will fix it: the observer hears nothing until permissions return
+                    log.warn("observer of election '{}' stopped receiving leader changes: {}", name,
+                            coordinator.security().refused("reading the leader of election '" + name + "'", e.code()).getMessage());
+                } else {
+                    // Connection loss or shutdown: RECONNECTED requests the next refresh.
+                    log.debug("refreshing election '{}' failed: {}", name, e.toString());
+                }
             } catch (Exception e) {
                 // Connection loss or shutdown: RECONNECTED requests the next refresh.
                 log.debug("refreshing election '{}' failed: {}", name, e.toString());

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.curator.framework.CuratorFramework;
@@ -22,6 +23,7 @@ import org.apache.curator.retry.ExponentialBackoffRetry;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.client.ZKClientConfig;
+import org.apache.zookeeper.data.ACL;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,6 +66,8 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
             Capability.DURABLE_FENCING_TOKENS, Capability.FAILOVER_SAFE_EXCLUSION, Capability.SERVER_CLOCK_LEASES));
 
     private static final AtomicInteger CLIENTS = new AtomicInteger();
+    /** Namespace nodes already reported as not protected by coord's ACL (connect string + path). */
+    private static final Set<String> WARNED_ACL = ConcurrentHashMap.newKeySet();
 
     private final String connectString;
     private final Duration connectTimeout;
@@ -78,36 +82,41 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
         this.connectTimeout = b.connectTimeout();
         this.paths = new ZkPaths(b.namespace());
         this.containers = new ZkContainers(paths);
-        this.security = new ZkSecurity(connectString, paths, b.user(), b.password(), b.tlsSettings());
-        int id = CLIENTS.incrementAndGet();
-        AtomicInteger threads = new AtomicInteger();
-        CuratorFrameworkFactory.Builder curator = CuratorFrameworkFactory.builder();
-        byte[] auth = security.authData();
-        if (auth != null) {
-            curator.authorization("digest", auth);
-        }
-        this.client = curator
-                .aclProvider(security.aclProvider())
-                .connectString(connectString)
-                .sessionTimeoutMs(30_000)
-                .connectionTimeoutMs(millis(connectTimeout))
-                .retryPolicy(new ExponentialBackoffRetry(100, 3))
-                .zkClientConfig(clientConfig())
-                .waitForShutdownTimeoutMs(millis(connectTimeout))
-                .threadFactory(r -> {
-                    Thread t = new Thread(r, "coord-zookeeper-curator-" + id + "-" + threads.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                })
-                .build();
+        ZkSecurity security = null;
+        CuratorFramework client = null;
         try {
+            // inside the try: a failure after the key store was written still deletes it (close() -> closeClient())
+            this.security = security = new ZkSecurity(connectString, paths, b.user(), b.password(), b.tlsSettings());
+            int id = CLIENTS.incrementAndGet();
+            AtomicInteger threads = new AtomicInteger();
+            CuratorFrameworkFactory.Builder curator = CuratorFrameworkFactory.builder();
+            byte[] auth = security.authData();
+            if (auth != null) {
+                curator.authorization("digest", auth);
+            }
+            this.client = client = curator
+                    .aclProvider(security.aclProvider())
+                    .connectString(connectString)
+                    .sessionTimeoutMs(30_000)
+                    .connectionTimeoutMs(millis(connectTimeout))
+                    .retryPolicy(new ExponentialBackoffRetry(100, 3))
+                    .zkClientConfig(clientConfig())
+                    .waitForShutdownTimeoutMs(millis(connectTimeout))
+                    .threadFactory(r -> {
+                        Thread t = new Thread(r, "coord-zookeeper-curator-" + id + "-" + threads.incrementAndGet());
+                        t.setDaemon(true);
+                        return t;
+                    })
+                    .build();
+            CuratorFramework started = client;
             withThreadName("coord-zookeeper-client-" + id, () -> {
-                client.start();
+                started.start();
                 return null;
             });
-            security.awaitConnected(ms -> client.blockUntilConnected((int) Math.max(1, ms), TimeUnit.MILLISECONDS),
+            security.awaitConnected(ms -> started.blockUntilConnected((int) Math.max(1, ms), TimeUnit.MILLISECONDS),
                     connectTimeout, "connect", workers());
             createSkeleton();
+            checkNamespaceAcl();
             security.warnIfAuthenticationNotRequired(connectTimeout, this::clientConfig);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -176,9 +185,13 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
     @Override
     protected void closeClient() {
         try {
-            client.close();
+            if (client != null) {
+                client.close();
+            }
         } finally {
-            security.close();
+            if (security != null) {
+                security.close();
+            }
         }
     }
 
@@ -204,7 +217,7 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
 
     /**
      * Client settings of one new handle: no SASL probing; synchronous requests (only close) bounded by the
-     * operation timeout; every TLS setting set explicitly ({@link ZkSecurity#apply}), none inherited from System properties.
+     * operation timeout; coord's TLS settings set explicitly ({@link ZkSecurity#apply}; what is still inherited from System properties is listed there).
      */
     ZKClientConfig clientConfig() {
         ZKClientConfig config = new ZKClientConfig();
@@ -247,10 +260,18 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
         return (int) Math.min(Integer.MAX_VALUE, Math.max(1, d.toMillis()));
     }
 
-    /** Creates the namespace's containers (see {@link ZkPaths}); existing ones are fine. */
+    /**
+     * Creates the namespace's containers (see {@link ZkPaths}) that do not exist yet. Existence is checked first:
+     * it needs no permission, while a create of an existing node is refused (NOAUTH) when the parent does not grant
+     * CREATE — ZooKeeper checks the parent's ACL before it looks for the node — as for a namespace an operator
+     * pre-created under a locked-down {@code /}.
+     */
     private void createSkeleton() throws InterruptedException {
         for (String path : paths.skeleton()) {
             try {
+                if (client.checkExists().forPath(path) != null) {
+                    continue;
+                }
                 client.create().withMode(CreateMode.CONTAINER).withACL(security.aclFor(path)).forPath(path);
             } catch (KeeperException.NodeExistsException e) {
                 // fine
@@ -264,6 +285,30 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
             } catch (Exception e) {
                 throw new BackendUnavailableException("could not create " + path + " on ZooKeeper at " + connectString + ": " + e, e);
             }
+        }
+    }
+
+    /**
+     * With credentials: WARN (once per namespace node and JVM) when the namespace node exists with another ACL than
+     * coord's digest ACL — e.g. created earlier without credentials, or by another client with open ACLs — since
+     * coord does not change the ACL of nodes it finds. Never throws.
+     */
+    private void checkNamespaceAcl() {
+        if (security.authData() == null) {
+            return;
+        }
+        String root = paths.root();
+        try {
+            List<ACL> acl = client.getACL().forPath(root);
+            if (!security.protects(acl) && WARNED_ACL.add(connectString + root)) {
+                log.warn("ZooKeeper node {} at {} exists with an ACL that does not restrict it to coord's digest identity: "
+                        + "the namespace is not protected (coord does not change the ACL of existing nodes; set it with "
+                        + "setAcl as the super user, or delete the node when it is unused)", root, connectString);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (Exception e) {
+            log.debug("could not read the ACL of {} at {}: {}", root, connectString, e.toString());
         }
     }
 

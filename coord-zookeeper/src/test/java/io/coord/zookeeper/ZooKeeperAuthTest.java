@@ -3,12 +3,16 @@ package io.coord.zookeeper;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.coord.BackendUnavailableException;
 import io.coord.Session;
 import io.coord.lock.LockGrant;
 import io.coord.testkit.CapturedStderr;
 import io.coord.testservers.TestCertificates;
 import io.coord.testservers.ZooKeeperTestServer;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +26,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
@@ -99,7 +104,7 @@ class ZooKeeperAuthTest {
                     String queue = ZooKeeperCoordinator.lockPath("warned", "l");
                     assertThatThrownBy(() -> anonymous.getChildren(queue, false)).isInstanceOf(KeeperException.NoAuthException.class);
                     assertThatThrownBy(() -> anonymous.create("/warned/locks/x", new byte[0], ZooDefs.Ids.OPEN_ACL_UNSAFE,
-                            org.apache.zookeeper.CreateMode.PERSISTENT)).isInstanceOf(KeeperException.NoAuthException.class);
+                            CreateMode.PERSISTENT)).isInstanceOf(KeeperException.NoAuthException.class);
                 } finally {
                     anonymous.close(5_000);
                     admin.close(5_000);
@@ -152,6 +157,88 @@ class ZooKeeperAuthTest {
             Set<Path> after = keyStoreDirs();
             after.removeAll(before);
             assertThat(after).as("deleted on close").isEmpty();
+        }
+    }
+
+    /**
+     * An operator pre-created the namespace node (persistent, with coord's digest ACL) and locked {@code /} down:
+     * coord finds the node instead of creating it (ZooKeeper would refuse the create for want of CREATE on
+     * {@code /}, even for an existing node) and works below it.
+     */
+    @Test
+    void aPreCreatedNamespaceUnderALockedDownRootWorks() throws Exception {
+        try (ZooKeeperTestServer server = ZooKeeperTestServer.start()) {
+            String digest = ZkSecurity.digest(("app:" + SECRET).getBytes(StandardCharsets.UTF_8));
+            ZooKeeper admin = connect(server.connectString(), new ZKClientConfig(), (ZooKeeperTestServer.superUser() + ":"
+                    + new String(ZooKeeperTestServer.superPassword())).getBytes(StandardCharsets.UTF_8));
+            try {
+                admin.create("/pinned", new byte[0], Collections.singletonList(new ACL(ZooDefs.Perms.ALL, new Id("digest", "app:" + digest))),
+                        CreateMode.PERSISTENT);
+                admin.setACL("/", Collections.singletonList(new ACL(ZooDefs.Perms.READ, ZooDefs.Ids.ANYONE_ID_UNSAFE)), -1);
+                try (ZooKeeperCoordinator coordinator = ZooKeeperCoordinator.builder().connectString(server.connectString())
+                        .namespace("pinned").credentials("app", SECRET.toCharArray()).build();
+                     Session session = coordinator.openSession(Duration.ofSeconds(4))) {
+                    LockGrant grant = session.lock("l").acquire();
+                    assertThat(coordinator.election("e").leader()).isEmpty();
+                    grant.release();
+                }
+            } finally {
+                admin.setACL("/", ZooDefs.Ids.OPEN_ACL_UNSAFE, -1);
+                admin.close(5_000);
+            }
+        }
+    }
+
+    /** A namespace node that exists with an open ACL is not changed by coord, but reported (once, no secret). */
+    @Test
+    void anUnprotectedExistingNamespaceIsReported() throws Exception {
+        try (ZooKeeperTestServer server = ZooKeeperTestServer.start();
+             CapturedStderr stderr = CapturedStderr.install()) {
+            try (ZooKeeperCoordinator open = ZooKeeperCoordinator.builder().connectString(server.connectString())
+                    .namespace("opened").build();
+                 Session session = open.openSession(Duration.ofSeconds(4))) {
+                session.lock("l").acquire().release();
+                try (ZooKeeperCoordinator secured = ZooKeeperCoordinator.builder().connectString(server.connectString())
+                        .namespace("opened").credentials("app", SECRET.toCharArray()).build()) {
+                    assertThat(stderr.text()).contains("WARN").contains("/opened").contains("not protected")
+                            .doesNotContain(SECRET);
+                }
+            }
+        }
+    }
+
+    /**
+     * A TLS endpoint that accepts and closes at once — what ZooKeeper's Netty server does while the member is not
+     * serving (electing a leader, restarting) — is no verdict: coord waits out the connect timeout and then names
+     * the possibilities, never "does not speak TLS"; nor does a definite verdict from one endpoint (a plain port)
+     * end the connect while another endpoint may still come up.
+     */
+    @Test
+    void anEndpointThatClosesBeforeTheHandshakeIsWaitedFor() throws Exception {
+        TestCertificates certs = TestCertificates.create(dir);
+        try (ZooKeeperTestServer plain = ZooKeeperTestServer.start();
+             ServerSocket closer = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             CapturedStderr stderr = CapturedStderr.install()) {
+            Thread acceptor = new Thread(() -> {
+                while (!closer.isClosed()) {
+                    try (Socket s = closer.accept()) {
+                        // closed at once, before any TLS byte
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            }, "accept-and-close");
+            acceptor.setDaemon(true);
+            acceptor.start();
+            String closing = "127.0.0.1:" + closer.getLocalPort();
+            for (String endpoints : List.of(closing, plain.connectString() + "," + closing)) {
+                ZooKeeperCoordinatorBuilder b = ZooKeeperCoordinator.builder().connectString(endpoints).namespace("closing")
+                        .connectTimeout(Duration.ofSeconds(3)).trustedCertificates(certs.caCertificate());
+                assertThatThrownBy(b::build).as("endpoints %s", endpoints).isInstanceOf(BackendUnavailableException.class)
+                        .hasMessageContaining("within 3000 ms").hasMessageContaining("secureClientPort")
+                        .hasMessageNotContaining("does not speak TLS");
+            }
+            assertThat(stderr.text()).doesNotContain("did not stop in time");
         }
     }
 

@@ -99,7 +99,12 @@ public final class ZooKeeperTestServer implements ZooKeeperServer {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create a ZooKeeper data dir", e);
         }
-        ZooKeeperSecureMode.enterSecure(ZooKeeperSecureMode.serverProperties(certificates.server().bundle(), certificates.caCertificate()));
+        try {
+            ZooKeeperSecureMode.enterSecure(ZooKeeperSecureMode.serverProperties(certificates.server().bundle(), certificates.caCertificate()));
+        } catch (RuntimeException e) {
+            ChildProcess.deleteTree(dir);
+            throw e;
+        }
         int[] ports = FreePorts.allocate(2);
         int tick = DEFAULT_TICK_MS;
         Properties config = new Properties();

@@ -210,28 +210,20 @@ class ZooKeeperAuthTest {
     /**
      * A TLS endpoint that accepts and closes at once — what ZooKeeper's Netty server does while the member is not
      * serving (electing a leader, restarting) — is no verdict: coord waits out the connect timeout and then names
-     * the possibilities, never "does not speak TLS"; nor does a definite verdict from one endpoint (a plain port)
-     * end the connect while another endpoint may still come up.
+     * the possibilities, never "does not speak TLS"; nor does a definite verdict from one endpoint (a port that
+     * answers in plain text) end the connect while another endpoint may still come up.
      */
     @Test
     void anEndpointThatClosesBeforeTheHandshakeIsWaitedFor() throws Exception {
         TestCertificates certs = TestCertificates.create(dir);
-        try (ZooKeeperTestServer plain = ZooKeeperTestServer.start();
-             ServerSocket closer = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        try (ServerSocket closer = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+             ServerSocket talker = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
              CapturedStderr stderr = CapturedStderr.install()) {
-            Thread acceptor = new Thread(() -> {
-                while (!closer.isClosed()) {
-                    try (Socket s = closer.accept()) {
-                        // closed at once, before any TLS byte
-                    } catch (IOException e) {
-                        return;
-                    }
-                }
-            }, "accept-and-close");
-            acceptor.setDaemon(true);
-            acceptor.start();
+            serve(closer, new byte[0]); // closed at once, before any TLS byte
+            serve(talker, "HTTP/1.1 400 Bad Request\r\n\r\n".getBytes(StandardCharsets.US_ASCII)); // "Unrecognized SSL message"
             String closing = "127.0.0.1:" + closer.getLocalPort();
-            for (String endpoints : List.of(closing, plain.connectString() + "," + closing)) {
+            String plainText = "127.0.0.1:" + talker.getLocalPort();
+            for (String endpoints : List.of(closing, plainText + "," + closing)) {
                 ZooKeeperCoordinatorBuilder b = ZooKeeperCoordinator.builder().connectString(endpoints).namespace("closing")
                         .connectTimeout(Duration.ofSeconds(3)).trustedCertificates(certs.caCertificate());
                 assertThatThrownBy(b::build).as("endpoints %s", endpoints).isInstanceOf(BackendUnavailableException.class)
@@ -240,6 +232,23 @@ class ZooKeeperAuthTest {
             }
             assertThat(stderr.text()).doesNotContain("did not stop in time");
         }
+    }
+
+    /** Answers every connection to {@code server} with {@code reply}, then closes it. */
+    private static void serve(ServerSocket server, byte[] reply) {
+        Thread acceptor = new Thread(() -> {
+            while (!server.isClosed()) {
+                try (Socket s = server.accept()) {
+                    s.getOutputStream().write(reply);
+                } catch (IOException e) {
+                    if (server.isClosed()) {
+                        return;
+                    }
+                }
+            }
+        }, "accept-and-answer-" + server.getLocalPort());
+        acceptor.setDaemon(true);
+        acceptor.start();
     }
 
     private static Set<Path> keyStoreDirs() throws IOException {

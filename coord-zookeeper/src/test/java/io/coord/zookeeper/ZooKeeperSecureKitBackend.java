@@ -241,6 +241,9 @@ class ZooKeeperSecureKitBackend extends ZooKeeperKitBackend implements SecureKit
     @Override
     public List<String> secrets() {
         List<String> out = new ArrayList<>(passwords.values());
+        // the digests (base64 SHA-1 of user:password) in the ACLs: enough to brute-force a password offline
+        passwords.forEach((namespace, password) -> out.add(ZkSecurity.digest((user(namespace) + ":" + password)
+                .getBytes(StandardCharsets.UTF_8))));
         out.add(new String(ZooKeeperTestServer.superPassword()));
         out.addAll(certificates.privateKeyTexts());
         return out;

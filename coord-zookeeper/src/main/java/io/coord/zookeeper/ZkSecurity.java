@@ -170,6 +170,11 @@ final class ZkSecurity implements AutoCloseable {
         return path.equals(root) || path.startsWith(root + "/") ? namespaceAcl : parentAcl;
     }
 
+    /** Whether digest credentials are configured. */
+    boolean hasCredentials() {
+        return user != null;
+    }
+
     /** Whether {@code acl}, read from the namespace node, is the one coord gives it (only checked with credentials). */
     boolean protects(List<ACL> acl) {
         return user == null || acl != null && acl.size() == 1 && acl.get(0).equals(namespaceAcl.get(0));

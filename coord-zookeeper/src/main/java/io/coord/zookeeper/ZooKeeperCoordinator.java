@@ -82,11 +82,9 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
         this.connectTimeout = b.connectTimeout();
         this.paths = new ZkPaths(b.namespace());
         this.containers = new ZkContainers(paths);
-        ZkSecurity security = null;
-        CuratorFramework client = null;
         try {
             // inside the try: a failure after the key store was written still deletes it (close() -> closeClient())
-            this.security = security = new ZkSecurity(connectString, paths, b.user(), b.password(), b.tlsSettings());
+            this.security = new ZkSecurity(connectString, paths, b.user(), b.password(), b.tlsSettings());
             int id = CLIENTS.incrementAndGet();
             AtomicInteger threads = new AtomicInteger();
             CuratorFrameworkFactory.Builder curator = CuratorFrameworkFactory.builder();
@@ -94,7 +92,7 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
             if (auth != null) {
                 curator.authorization("digest", auth);
             }
-            this.client = client = curator
+            this.client = curator
                     .aclProvider(security.aclProvider())
                     .connectString(connectString)
                     .sessionTimeoutMs(30_000)
@@ -294,7 +292,7 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
      * coord does not change the ACL of nodes it finds. Never throws.
      */
     private void checkNamespaceAcl() {
-        if (security.authData() == null) {
+        if (!security.hasCredentials()) {
             return;
         }
         String root = paths.root();

@@ -134,16 +134,19 @@ class EtcdAuthTest {
         String user = "coord-" + ns;
         String password = namespaceUser(user, ns);
         Coordinator coord = open(EtcdCoordinator.builder().endpoints(endpoint).namespace(ns).credentials(user, password.toCharArray()));
-        // TTL 12 s: renewed every 4 s, so each renewal (and each request below) finds the 2 s token expired
-        // (etcd extends a simple token on every use and drops idle ones on a 1 s tick) and jetcd re-authenticates
+        // TTL 12 s: renewed every 4 s, twice the 2 s token TTL (etcd extends a simple token on every use and drops
+        // idle ones on a 1 s tick; jetcd re-authenticates when its token is refused). etcd's log counts the expiries.
         long expiredBefore = tokensExpiredOf(user);
         try (Session s = coord.openSession(Duration.ofSeconds(12))) {
             LockGrant g = s.lock("held").acquire();
-            // 3 renewals, each after a token expiry: active and held throughout
+            // 3 renewals: active and held throughout
             Awaitility.await().during(Duration.ofSeconds(13)).atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(250))
                     .until(() -> s.state() == SessionState.ACTIVE && g.isHeld());
             for (int i = 0; i < 2; i++) {
-                Thread.sleep(4_000); // the fault injected: idle past the 2 s token TTL, so the next request must re-authenticate
+                long renewedBy = s.validUntilNanos();
+                // idle (no request of ours) until the session has renewed on its own, past the 2 s token TTL
+                Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+                        .until(() -> s.validUntilNanos() > renewedBy);
                 LockGrant afterIdle = s.fairLock("after-idle").acquire();
                 assertThat(afterIdle.fencingToken()).isPositive();
                 afterIdle.release();
@@ -151,11 +154,18 @@ class EtcdAuthTest {
             g.release();
             assertThat(s.state()).isEqualTo(SessionState.ACTIVE);
         }
-        Thread.sleep(4_000); // the fault injected: idle past the token TTL again, now with no session renewing
+        awaitTokenExpiry(user); // the fault injected: the token expires again, now with no session renewing
         try (Session again = coord.openSession(Duration.ofSeconds(2))) { // a new lease after an idle token expiry
             again.lock("held").acquire().release();
         }
         assertThat(tokensExpiredOf(user) - expiredBefore).as("simple tokens of " + user + " etcd deleted").isGreaterThanOrEqualTo(2);
+    }
+
+    /** Waits (no fixed sleep) until etcd has deleted one more simple token of {@code user}: its 2 s TTL passed unused. */
+    private static void awaitTokenExpiry(String user) throws IOException {
+        long before = tokensExpiredOf(user);
+        Awaitility.await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(100))
+                .until(() -> tokensExpiredOf(user) > before);
     }
 
     /** etcd logs "deleted a simple token" with the user name when a token's TTL passes unused. */

@@ -29,8 +29,7 @@ class EtcdClusterKitTest extends CoordinatorKit {
     @AfterAll
     static void stopServer() {
         if (backend != null) {
-            backend.close();
-            backend.cluster().close();
+            backend.close(); // and its cluster
         }
     }
 

@@ -84,8 +84,14 @@ final class EtcdSecureKitBackend extends EtcdFaultBackend implements SecureKitBa
         }
     }
 
-    EtcdCluster cluster() {
-        return cluster;
+    /** Closes the admin client and the cluster {@link #start} started for this backend. */
+    @Override
+    public void close() {
+        try {
+            super.close();
+        } finally {
+            cluster.close();
+        }
     }
 
     /** The namespace's identity: created on first use with the least RBAC of the README. */

@@ -29,8 +29,7 @@ class EtcdSecureKitTest extends SecureCoordinatorKit {
     @AfterAll
     static void stopServer() {
         if (backend != null) {
-            backend.close();
-            backend.cluster().close();
+            backend.close(); // and its cluster
         }
     }
 

@@ -33,8 +33,7 @@ class EtcdTlsPartitionTest extends PartitionRules {
     @AfterAll
     static void stopServer() {
         if (backend != null) {
-            backend.close();
-            backend.cluster().close();
+            backend.close(); // and its cluster
         }
     }
 }

@@ -17,7 +17,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.net.URI;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 
 /**
@@ -87,16 +86,6 @@ class RedisPrimaryReplicaFaultTest extends FaultKit {
             return List.of("127.0.0.1:" + address.port());
         }
 
-        @Override
-        public String uri(String namespace, List<String> hostPorts) {
-            return coordUriVia(namespace, hostPorts);
-        }
-
-        /** As {@link RedisFaultBackend#expiryBound}. */
-        @Override
-        public Duration expiryBound(Duration ttl) {
-            return RedisFaultBackend.redisExpiryBound(ttl);
-        }
 
         @Override
         public ServerFaults serverFaults() {

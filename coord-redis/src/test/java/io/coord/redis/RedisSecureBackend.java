@@ -85,10 +85,18 @@ class RedisSecureBackend extends RedisKitBackend implements SecureKitBackend {
         return servers.stream().map(m -> URI.create("rediss://" + m.host() + ":" + m.port())).toList();
     }
 
-    /** {@code coord-<ns>}'s URI over TLS reaching the servers through {@code hostPorts} (e.g. proxies). */
-    String coordUriVia(String namespace, List<String> hostPorts) {
+    /**
+     * {@code coord-<ns>}'s URI over TLS reaching the servers through {@code hostPorts} (e.g. proxies); with
+     * {@link #expiryBound} it is what a {@link io.coord.testkit.faults.FaultBackend} built on this backend needs.
+     */
+    public String uri(String namespace, List<String> hostPorts) {
         return "rediss://coord-" + namespace + ":" + password(namespace) + "@" + String.join(",", hostPorts) + "/" + namespace + "?"
                 + tls.coordParameters();
+    }
+
+    /** As {@link RedisFaultBackend#expiryBound}: the session key expires at its TTL, on the server's clock. */
+    public Duration expiryBound(Duration ttl) {
+        return RedisFaultBackend.redisExpiryBound(ttl);
     }
 
     /** The namespace's URI as its least ACL user, over TLS. */

@@ -13,7 +13,6 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 
 /**
@@ -61,16 +60,6 @@ class RedisTlsPartitionTest extends PartitionRules {
             return List.of(hostPort);
         }
 
-        @Override
-        public String uri(String namespace, List<String> hostPorts) {
-            return coordUriVia(namespace, hostPorts);
-        }
-
-        /** As {@link RedisFaultBackend#expiryBound}: the session key expires at its TTL; one more second for a busy machine. */
-        @Override
-        public Duration expiryBound(Duration ttl) {
-            return RedisFaultBackend.redisExpiryBound(ttl);
-        }
 
         @Override
         public ServerFaults serverFaults() {

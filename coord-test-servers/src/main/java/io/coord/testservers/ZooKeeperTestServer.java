@@ -13,6 +13,7 @@ import java.util.concurrent.locks.LockSupport;
 import java.util.Properties;
 import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingServer;
+import org.apache.zookeeper.client.ZKClientConfig;
 import org.apache.zookeeper.server.embedded.ExitHandler;
 import org.apache.zookeeper.server.embedded.ZooKeeperServerEmbedded;
 
@@ -86,6 +87,24 @@ public final class ZooKeeperTestServer implements ZooKeeperServer {
     /** A copy of the super user's password: random, made for this JVM (nothing secret is committed). */
     public static char[] superPassword() {
         return ZooKeeperSecureMode.superPassword();
+    }
+
+    /**
+     * The settings of a raw ZooKeeper client (not coord) for a secure server: TLS over the Netty socket, trusting
+     * {@code certificates.caCertificate()}, presenting {@code client} (its key-and-certificate bundle), host names
+     * verified, SASL off. Every key is set here because the in-process server's own settings are System properties.
+     */
+    public static ZKClientConfig tlsClientConfig(TestCertificates certificates, TestCertificates.Pair client) {
+        ZKClientConfig c = new ZKClientConfig();
+        c.setProperty(ZKClientConfig.ENABLE_CLIENT_SASL_KEY, "false");
+        c.setProperty(ZKClientConfig.SECURE_CLIENT, "true");
+        c.setProperty(ZKClientConfig.ZOOKEEPER_CLIENT_CNXN_SOCKET, "org.apache.zookeeper.ClientCnxnSocketNetty");
+        c.setProperty("zookeeper.ssl.trustStore.location", certificates.caCertificate().toString());
+        c.setProperty("zookeeper.ssl.trustStore.type", "PEM");
+        c.setProperty("zookeeper.ssl.keyStore.location", client.bundle().toString());
+        c.setProperty("zookeeper.ssl.keyStore.type", "PEM");
+        c.setProperty("zookeeper.ssl.hostnameVerification", "true");
+        return c;
     }
 
     /**

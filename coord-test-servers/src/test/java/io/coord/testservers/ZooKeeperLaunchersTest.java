@@ -17,7 +17,6 @@ import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
-import org.apache.zookeeper.client.ZKClientConfig;
 import org.apache.zookeeper.data.ACL;
 import org.apache.zookeeper.data.Id;
 import org.junit.jupiter.api.Test;
@@ -34,15 +33,7 @@ class ZooKeeperLaunchersTest {
 
     private static ZooKeeper connectTls(String connectString, TestCertificates certs, TestCertificates.Pair client, String auth)
             throws Exception {
-        ZKClientConfig c = new ZKClientConfig();
-        c.setProperty(ZKClientConfig.ENABLE_CLIENT_SASL_KEY, "false");
-        c.setProperty(ZKClientConfig.SECURE_CLIENT, "true");
-        c.setProperty(ZKClientConfig.ZOOKEEPER_CLIENT_CNXN_SOCKET, "org.apache.zookeeper.ClientCnxnSocketNetty");
-        c.setProperty("zookeeper.ssl.trustStore.location", certs.caCertificate().toString());
-        c.setProperty("zookeeper.ssl.trustStore.type", "PEM");
-        c.setProperty("zookeeper.ssl.keyStore.location", client.bundle().toString());
-        c.setProperty("zookeeper.ssl.keyStore.type", "PEM");
-        ZooKeeper zk = new ZooKeeper(connectString, 4000, event -> { }, c);
+        ZooKeeper zk = new ZooKeeper(connectString, 4000, event -> { }, ZooKeeperTestServer.tlsClientConfig(certs, client));
         if (auth != null) {
             zk.addAuthInfo("digest", auth.getBytes(StandardCharsets.UTF_8));
         }

@@ -37,6 +37,11 @@ final class ZooKeeperFaultBackend extends ZooKeeperKitBackend implements FaultBa
      */
     @Override
     public Duration expiryBound(Duration ttl) {
+        return zooKeeperExpiryBound(ttl);
+    }
+
+    /** {@link #expiryBound}, for the fault backends not built on this class (over TLS). */
+    static Duration zooKeeperExpiryBound(Duration ttl) {
         return ttl.plusMillis(200).plusSeconds(1);
     }
 

@@ -22,7 +22,6 @@ import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
-import org.apache.zookeeper.client.ZKClientConfig;
 import org.apache.zookeeper.data.ACL;
 import org.apache.zookeeper.data.Id;
 
@@ -49,27 +48,13 @@ class ZooKeeperSecureKitBackend extends ZooKeeperKitBackend implements SecureKit
     private ZooKeeperSecureKitBackend(String label, String secureConnectString, TestCertificates certificates, TestCertificates.Pair client) {
         super(label, secureConnectString, CuratorFrameworkFactory.builder().connectString(secureConnectString)
                 .sessionTimeoutMs(20_000).connectionTimeoutMs(10_000).retryPolicy(new RetryNTimes(20, 200))
-                .zkClientConfig(tlsConfig(certificates, client))
+                .zkClientConfig(ZooKeeperTestServer.tlsClientConfig(certificates, client))
                 .authorization("digest", (ZooKeeperTestServer.superUser() + ":" + new String(ZooKeeperTestServer.superPassword()))
                         .getBytes(StandardCharsets.UTF_8))
                 .build());
         this.certificates = certificates;
         this.client = client;
         this.expired = certificates.expiredClient("coord-expired");
-    }
-
-    /** A raw ZooKeeper client's TLS settings (every key set: the in-process server's settings are System properties). */
-    static ZKClientConfig tlsConfig(TestCertificates certificates, TestCertificates.Pair client) {
-        ZKClientConfig c = new ZKClientConfig();
-        c.setProperty(ZKClientConfig.ENABLE_CLIENT_SASL_KEY, "false");
-        c.setProperty(ZKClientConfig.SECURE_CLIENT, "true");
-        c.setProperty(ZKClientConfig.ZOOKEEPER_CLIENT_CNXN_SOCKET, "org.apache.zookeeper.ClientCnxnSocketNetty");
-        c.setProperty("zookeeper.ssl.trustStore.location", certificates.caCertificate().toString());
-        c.setProperty("zookeeper.ssl.trustStore.type", "PEM");
-        c.setProperty("zookeeper.ssl.keyStore.location", client.bundle().toString());
-        c.setProperty("zookeeper.ssl.keyStore.type", "PEM");
-        c.setProperty("zookeeper.ssl.hostnameVerification", "true");
-        return c;
     }
 
     /** The namespace's own digest user. */
@@ -187,7 +172,7 @@ class ZooKeeperSecureKitBackend extends ZooKeeperKitBackend implements SecureKit
                 if (e.getState() == org.apache.zookeeper.Watcher.Event.KeeperState.SyncConnected) {
                     connected.countDown();
                 }
-            }, tlsConfig(certificates, client));
+            }, ZooKeeperTestServer.tlsClientConfig(certificates, client));
             zk.addAuthInfo("digest", (user(asNamespace) + ":" + password(asNamespace)).getBytes(StandardCharsets.UTF_8));
             if (!connected.await(10, TimeUnit.SECONDS)) {
                 throw new IllegalStateException("raw client did not connect to " + connectString());

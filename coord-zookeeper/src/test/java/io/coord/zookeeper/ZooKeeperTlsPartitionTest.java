@@ -68,10 +68,10 @@ class ZooKeeperTlsPartitionTest extends PartitionRules {
                     + "&certFile=" + clientCertificate().certificate() + "&keyFile=" + clientCertificate().key();
         }
 
-        /** As {@link ZooKeeperFaultBackend#expiryBound}: TTL + one tick + a second for a busy machine. */
+        /** As {@link ZooKeeperFaultBackend#expiryBound}. */
         @Override
         public Duration expiryBound(Duration ttl) {
-            return ttl.plusMillis(200).plusSeconds(1);
+            return ZooKeeperFaultBackend.zooKeeperExpiryBound(ttl);
         }
 
         @Override

@@ -28,10 +28,13 @@ import org.apache.zookeeper.data.Stat;
  *       {@code <queue>/<owner>-<nonce>-<seq>} (plus one {@code create} of the queue's container the
  *       first time this coordinator uses the name, or after the server reaped it). The create's
  *       {@link Stat} carries the node's {@code czxid}: the token, read without another round trip.
- *       Then {@link #position}. If the create's reply was lost (connection loss), list the queue and
- *       adopt the child carrying our {@code <owner>-<nonce>-} prefix (unique to this entry) before
- *       creating again; ZooKeeper executes one session's requests in order, so a create still in
- *       flight is executed before that listing.</li>
+ *       Then {@link #position}. If the create's reply was lost (connection loss, operation timeout),
+ *       {@code sync} and list the queue, and adopt the child carrying our {@code <owner>-<nonce>-}
+ *       prefix (unique to this entry) before creating again: the sync makes the member we now talk to
+ *       (perhaps another one after a reconnect) catch up with the leader, so a create the leader
+ *       executed is seen. A lost create that reaches the leader only after that sync leaves a
+ *       <em>stray</em> node of ours: from then on every {@link #position} read deletes strays before
+ *       deciding, and {@link #remove} deletes every node with our prefix.</li>
  *   <li>{@link #position}: {@code getChildren} of the queue, sorted by sequence: our node missing →
  *       gone (only the end of our ZooKeeper session removes it); else the nearest predecessors. The
  *       listing carries names only, so a predecessor's token is reported as 0 (reading each one's
@@ -41,7 +44,8 @@ import org.apache.zookeeper.data.Stat;
  *       {@code false} on any other event (data change, disconnect, expiry). A wait that ends without
  *       its watch firing removes the watch.</li>
  *   <li>{@link #remove}: {@code delete} of our node's path (version -1: the path is unique to this
- *       entry, so it can only ever delete ours); NONODE counts as done.</li>
+ *       entry, so it can only ever delete ours; after a lost create reply, of every node with our
+ *       prefix, listed after a sync); NONODE counts as done.</li>
  * </ol>
  * One uncontended acquire + release: create, getChildren, delete = 3 round trips (4 on a name's first
  * use on a coordinator: the container create).
@@ -84,6 +88,8 @@ final class ZkQueueEntry implements QueueEntry {
     /** A create was sent (its outcome may be unknown). */
     private volatile boolean createSent;
     private volatile boolean removed;
+    /** A create's reply was lost: a node of ours may exist that we did not adopt (a stray, removed when seen). */
+    private volatile boolean ambiguous;
 
     ZkQueueEntry(ZkSession session, Primitive primitive, String queue, String value) {
         this.session = session;
@@ -101,7 +107,7 @@ final class ZkQueueEntry implements QueueEntry {
 
     @Override
     public CompletableFuture<Position> position(int lookahead) {
-        return children().thenApply(entries -> {
+        return children().thenCompose(this::withoutStrays).thenApply(entries -> {
             int mine = nodeName == null ? -1 : entries.indexOf(nodeName);
             if (mine < 0) {
                 return Position.gone(0);
@@ -152,8 +158,10 @@ final class ZkQueueEntry implements QueueEntry {
         if (removed || (nodeName == null && !createSent)) {
             return CompletableFuture.completedFuture(null);
         }
-        CompletableFuture<String> name = nodeName != null ? CompletableFuture.completedFuture(nodeName) : findOwnName();
-        return name.thenCompose(n -> n == null ? CompletableFuture.<Void>completedFuture(null) : delete(n))
+        String adopted = nodeName;
+        CompletableFuture<List<String>> ours = adopted != null && !ambiguous
+                ? CompletableFuture.completedFuture(List.of(adopted)) : ownNodes();
+        return ours.thenCompose(this::deleteAll)
                 .handle((v, e) -> {
                     Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
                     if (cause != null && !(cause instanceof SessionExpiredException) && !session.state().isTerminal()) {
@@ -215,6 +223,7 @@ final class ZkQueueEntry implements QueueEntry {
                 session.containers().forget(queue); // the container was reaped meanwhile: create it again
                 return create(attempt + 1);
             }
+            ambiguous = true; // CONNECTIONLOSS or OPERATIONTIMEOUT: the create may still be executed
             return findOwn().thenCompose(found -> found ? CompletableFuture.completedFuture(null) : create(attempt + 1));
         });
     }
@@ -238,12 +247,13 @@ final class ZkQueueEntry implements QueueEntry {
                 });
     }
 
-    /** After a create with unknown outcome: adopt our node if it exists. */
+    /** After a create with unknown outcome: adopt our node if it exists (the first in queue order). */
     private CompletableFuture<Boolean> findOwn() {
-        return findOwnName().thenCompose(name -> {
-            if (name == null) {
+        return ownNodes().thenCompose(names -> {
+            if (names.isEmpty()) {
                 return CompletableFuture.completedFuture(false);
             }
+            String name = names.get(0);
             return connection.<Stat>call(primitive, "reading " + queue + "/" + name, Retry.REPEATABLE,
                     (zk, reply) -> zk.exists(queue + "/" + name, false, (rc, p, ctx, stat) -> reply.accept(Code.get(rc), stat), null),
                     Code.NONODE).thenApply(reply -> {
@@ -256,19 +266,45 @@ final class ZkQueueEntry implements QueueEntry {
         });
     }
 
-    private CompletableFuture<String> findOwnName() {
-        return connection.<List<String>>call(primitive, "listing " + queue, Retry.REPEATABLE,
-                (zk, reply) -> zk.getChildren(queue, false, (rc, p, ctx, children) -> reply.accept(Code.get(rc), children), null),
-                Code.NONODE).thenApply(reply -> {
-                    if (reply.ok()) {
-                        for (String c : reply.value()) {
-                            if (c.startsWith(prefix)) {
-                                return c;
-                            }
+    /**
+     * Every node carrying this entry's prefix, in queue order, read after a {@code sync}: the member we are
+     * connected to may be behind the leader, which executed a create whose reply we lost (after a reconnect
+     * to another member, a plain read could miss it, and we would create a second node).
+     */
+    private CompletableFuture<List<String>> ownNodes() {
+        return connection.<Void>call(primitive, "syncing " + queue, Retry.REPEATABLE,
+                (zk, reply) -> zk.sync(queue, (rc, p, ctx) -> reply.accept(Code.get(rc), null), null),
+                Code.NONODE).thenCompose(synced -> children()).thenApply(entries -> {
+                    List<String> ours = new ArrayList<>();
+                    for (String c : entries) {
+                        if (c.startsWith(prefix)) {
+                            ours.add(c);
                         }
                     }
-                    return null;
+                    return ours;
                 });
+    }
+
+    /**
+     * After an ambiguous create, a node of ours other than the adopted one is a stray: it is deleted before
+     * the position is decided, and left out of it. Until then it stood in the queue on our session's lease,
+     * so it blocked others exactly as our adopted node does; deleting it only lets them through sooner.
+     */
+    private CompletableFuture<List<String>> withoutStrays(List<String> entries) {
+        if (!ambiguous) {
+            return CompletableFuture.completedFuture(entries);
+        }
+        String adopted = nodeName;
+        List<String> strays = new ArrayList<>();
+        List<String> kept = new ArrayList<>(entries.size());
+        for (String c : entries) {
+            (c.startsWith(prefix) && !c.equals(adopted) ? strays : kept).add(c);
+        }
+        return strays.isEmpty() ? CompletableFuture.completedFuture(entries) : deleteAll(strays).thenApply(v -> kept);
+    }
+
+    private CompletableFuture<Void> deleteAll(List<String> names) {
+        return CompletableFuture.allOf(names.stream().map(this::delete).toArray(CompletableFuture[]::new));
     }
 
     private CompletableFuture<Void> delete(String name) {

@@ -212,8 +212,10 @@ public abstract class CoordinatorBuilder<B extends CoordinatorBuilder<B, C>, C e
         allowed.addAll(TLS_PARAMETERS);
         for (String key : parsed.parameters().keySet()) {
             if (!allowed.contains(key)) { // checked before anything is applied
-                throw new IllegalArgumentException("unknown " + backend + " URI parameter '" + key + "' in '"
-                        + CoordinatorUri.redacted(uri) + "'; allowed: " + String.join(", ", allowed));
+                // The URI is not shown: an unknown parameter may be a secret put in the wrong place (?password=…).
+                throw new IllegalArgumentException("unknown " + backend + " URI parameter '" + key + "'; allowed: "
+                        + String.join(", ", allowed) + " (credentials go in the user info: " + new TreeSet<>(schemes).first() + "://user:password@host:"
+                        + defaultPort + "/namespace)");
             }
         }
         endpoints(parsed.endpoints());

@@ -60,6 +60,10 @@ class CoordinatorBuilderTest {
         ProbeBuilder b = new ProbeBuilder();
         assertTrue(assertThrows(IllegalArgumentException.class, () -> b.uri("probe://a/ns?bogus=1")).getMessage()
                 .contains("allowed: caFile, certFile, connectTimeout, flavour, keyFile, operationTimeout, tls"));
+        String misplaced = assertThrows(IllegalArgumentException.class, () -> b.uri("probe://a/ns?password=s3cret")).getMessage();
+        assertTrue(misplaced.contains("unknown probe URI parameter 'password'"), misplaced);
+        assertTrue(misplaced.contains("probe://user:password@host:1234/namespace"), misplaced);
+        assertFalse(misplaced.contains("s3cret"), "a secret put in the query is never echoed: " + misplaced);
         assertTrue(assertThrows(IllegalArgumentException.class, () -> b.uri("other://a/ns")).getMessage()
                 .contains("expected probe://host:1234/namespace"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> b.endpoints(List.of())).getMessage()

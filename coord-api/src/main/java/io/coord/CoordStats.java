@@ -1,8 +1,9 @@
 package io.coord;
 
 /**
- * Counters of one coordinator, monotonically increasing, readable at any time (for tests of
- * round-trip and herd-freedom claims, and for export as metrics).
+ * Counters of one coordinator, readable at any time from any thread (for tests of round-trip and
+ * herd-freedom claims, and for export as metrics): {@link #roundTrips} and {@link #wakeups} only
+ * increase; {@link #held} is what is live right now.
  */
 public interface CoordStats {
     /**
@@ -21,4 +22,15 @@ public interface CoordStats {
      *         reconnect, safety-net timer) is not counted
      */
     long wakeups(Primitive primitive);
+
+    /**
+     * What this coordinator's sessions hold right now: for {@link Primitive#LOCK} and
+     * {@link Primitive#FAIR_LOCK} the grants acquired and not yet released or lost, for
+     * {@link Primitive#ELECTION} the leaderships won and not yet resigned or lost, for
+     * {@link Primitive#SESSION} the sessions open (ACTIVE or SUSPENDED).
+     *
+     * @param primitive which primitive
+     * @return the current number, never negative; it goes up and down
+     */
+    long held(Primitive primitive);
 }

@@ -144,6 +144,19 @@ public interface Coordinator extends AutoCloseable {
     CoordStats stats();
 
     /**
+     * Registers an observer of this coordinator's sessions, acquisitions, grants and leaderships (for
+     * metrics); see {@link CoordObserver} for what it is told and on which threads. The same observer
+     * may be added twice and is then told twice.
+     *
+     * @param observer the observer; it must be fast, non-blocking and thread-safe
+     * @return closing it (idempotent) removes the observer: no call to it starts after close returns, and a call
+     *         already running on another thread has finished by then (unless close is called from within it)
+     * @throws NullPointerException  if {@code observer} is null
+     * @throws IllegalStateException if this coordinator is closed
+     */
+    Subscription addObserver(CoordObserver observer);
+
+    /**
      * Closes every open session (revoking their leases), disconnects and stops all threads this
      * coordinator started. Idempotent. Any later call fails with {@link IllegalStateException}.
      */

@@ -25,13 +25,13 @@ final class Acquisitions {
     private Acquisitions() {
     }
 
-    /** What one primitive's acquisitions share: whose, which claim, which queue, which rule. */
-    record Target(SessionBase session, Primitive primitive, String claimKey, String description, GrantRule rule) {
+    /** What one primitive's acquisitions share: whose, which name, which claim, which queue, which rule. */
+    record Target(SessionBase session, Primitive primitive, String name, String claimKey, String description, GrantRule rule) {
     }
 
     static <H extends HeldBase> CompletableFuture<H> async(Target t, QueueEntry entry, LongFunction<H> holders) {
         t.session().claim(t.claimKey(), t.description());
-        return new Waiter<>(t.session(), t.primitive(), t.claimKey(), entry, t.rule(), Deadline.none(), holders, true).start();
+        return new Waiter<>(t.session(), t.primitive(), t.name(), t.claimKey(), entry, t.rule(), Deadline.none(), holders, true).start();
     }
 
     static <H extends HeldBase> H blocking(Target t, QueueEntry entry, LongFunction<H> holders) throws InterruptedException {
@@ -53,7 +53,7 @@ final class Acquisitions {
             throw new InterruptedException("interrupted before acquiring " + t.description());
         }
         t.session().claim(t.claimKey(), t.description());
-        Waiter<H> waiter = new Waiter<>(t.session(), t.primitive(), t.claimKey(), entry, t.rule(), deadline, holders, false);
+        Waiter<H> waiter = new Waiter<>(t.session(), t.primitive(), t.name(), t.claimKey(), entry, t.rule(), deadline, holders, false);
         CompletableFuture<H> result = waiter.start();
         try {
             // The waiter honours the deadline itself, and removes the entry before completing.

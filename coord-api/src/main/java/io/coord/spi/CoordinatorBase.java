@@ -1,9 +1,11 @@
 package io.coord.spi;
 
 import io.coord.Capability;
+import io.coord.CoordObserver;
 import io.coord.CoordStats;
 import io.coord.Coordinator;
 import io.coord.Session;
+import io.coord.Subscription;
 import io.coord.election.ElectionView;
 import java.time.Duration;
 import java.util.EnumSet;
@@ -46,11 +48,13 @@ public abstract class CoordinatorBase implements Coordinator {
     private final String namespace;
     private final Set<Capability> capabilities;
     private final Duration operationTimeout;
-    private final StatsRecorder stats = new StatsRecorder();
+    private final Set<SessionBase> sessions = ConcurrentHashMap.newKeySet();
+    private final StatsRecorder stats = new StatsRecorder(
+            () -> sessions.stream().filter(s -> !s.state().isTerminal()).count());
+    private final Observers observers = new Observers();
     private final ScheduledThreadPoolExecutor scheduler;
     private final ExecutorService events;
     private final ThreadPoolExecutor workers;
-    private final Set<SessionBase> sessions = ConcurrentHashMap.newKeySet();
     private volatile boolean closed;
 
     /**
@@ -105,6 +109,7 @@ public abstract class CoordinatorBase implements Coordinator {
             session.close();
             ensureOpen();
         }
+        observers.sessionOpened(session);
         session.start();
         return session;
     }
@@ -114,6 +119,13 @@ public abstract class CoordinatorBase implements Coordinator {
         Arguments.ttl(ttl);
         ensureOpen();
         return CompletableFuture.supplyAsync(() -> openSession(ttl), workers());
+    }
+
+    @Override
+    public final Subscription addObserver(CoordObserver observer) {
+        Arguments.notNull("coord observer", observer);
+        ensureOpen();
+        return observers.add(observer);
     }
 
     @Override
@@ -243,6 +255,11 @@ public abstract class CoordinatorBase implements Coordinator {
             throw new IllegalStateException("coordinator (" + backend + ", namespace '" + namespace
                     + "') is closed; open a new one");
         }
+    }
+
+    /** Every observer of this coordinator, told as one; call it holding no lock. */
+    final Observers observers() {
+        return observers;
     }
 
     final void sessionEnded(SessionBase session) {

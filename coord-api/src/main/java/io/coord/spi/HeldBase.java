@@ -3,6 +3,7 @@ package io.coord.spi;
 import io.coord.BackendUnavailableException;
 import io.coord.CoordException;
 import io.coord.LossReason;
+import io.coord.Primitive;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -26,6 +27,7 @@ public abstract class HeldBase {
 
     /** The session that holds this grant or leadership. */
     protected final SessionBase session;
+    private final Primitive primitive;
     private final String claimKey;
     private final String name;
     private final long token;
@@ -36,8 +38,9 @@ public abstract class HeldBase {
     private LossReason lossReason;
     private final CompletableFuture<LossReason> lost = new CompletableFuture<>();
 
-    HeldBase(SessionBase session, String claimKey, String name, long token, QueueEntry entry) {
+    HeldBase(SessionBase session, Primitive primitive, String claimKey, String name, long token, QueueEntry entry) {
         this.session = session;
+        this.primitive = primitive;
         this.claimKey = claimKey;
         this.name = name;
         this.token = token;
@@ -46,6 +49,11 @@ public abstract class HeldBase {
 
     final String name() {
         return name;
+    }
+
+    /** LOCK, FAIR_LOCK or ELECTION. */
+    final Primitive primitive() {
+        return primitive;
     }
 
     final long token() {
@@ -94,6 +102,7 @@ public abstract class HeldBase {
             lossReason = reason;
         }
         log.warn("{} '{}' (token {}) lost: {}", getClass().getSimpleName(), name, token, reason);
+        session.coordinator().observers().lost(primitive, name, reason);
         session.coordinator().events().execute(() -> lost.complete(reason));
         return true;
     }
@@ -188,6 +197,7 @@ public abstract class HeldBase {
                 state = State.LOST;
                 lossReason = reason;
             }
+            session.coordinator().observers().lost(primitive, name, reason);
             session.coordinator().events().execute(() -> lost.complete(reason));
             return lostError(reason);
         }

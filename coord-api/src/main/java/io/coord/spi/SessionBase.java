@@ -315,13 +315,16 @@ public abstract class SessionBase implements Session {
                 return false;
             }
             held.add(h);
+            stats().held(h.primitive(), 1);
             return true;
         }
     }
 
     final void forget(HeldBase h) {
         synchronized (mutex) {
-            held.remove(h);
+            if (held.remove(h)) {
+                stats().held(h.primitive(), -1);
+            }
         }
     }
 
@@ -381,12 +384,14 @@ public abstract class SessionBase implements Session {
     private void renewed(Round round, long sentAt, Boolean alive, Throwable error) {
         SessionState before;
         boolean sendNext = false;
+        Duration observed;
         synchronized (mutex) {
             if (state.isTerminal()) {
                 return;
             }
             before = state;
             long now = System.nanoTime();
+            observed = Duration.ofNanos(Math.max(0, now - sentAt));
             if (error == null && Boolean.TRUE.equals(alive)) {
                 if (sentAt + ttlNanos > validUntil) {
                     validUntil = sentAt + ttlNanos;
@@ -415,6 +420,12 @@ public abstract class SessionBase implements Session {
                     renewTimer = coordinator.scheduler().schedule(this::renew, retry, TimeUnit.NANOSECONDS);
                 }
             }
+        }
+        // Observers are told outside the mutex, on this (the scheduler) thread.
+        if (error == null && Boolean.TRUE.equals(alive)) {
+            coordinator.observers().renewed(this, observed);
+        } else {
+            coordinator.observers().renewalFailed(this, observed, error == null ? SessionExpiredException.class : failureType(error));
         }
         if (sendNext) {
             sendAttempt(round);
@@ -482,6 +493,9 @@ public abstract class SessionBase implements Session {
             aborted = new ArrayList<>(pending);
             lost = new ArrayList<>(held);
             pending.clear();
+            for (HeldBase h : held) {
+                stats().held(h.primitive(), -1);
+            }
             held.clear();
             claims.clear();
         }
@@ -501,7 +515,9 @@ public abstract class SessionBase implements Session {
         return true;
     }
 
+    /** Tells the coordinator's observers on this thread, then this session's listeners on the event thread. */
     private void notifyListeners(SessionState from, SessionState to) {
+        coordinator.observers().sessionStateChanged(this, from, to);
         coordinator.events().execute(() -> {
             for (SessionListener l : listeners) {
                 try {
@@ -511,6 +527,16 @@ public abstract class SessionBase implements Session {
                 }
             }
         });
+    }
+
+    /** The type of a renewal's failure, unwrapped from the future's wrappers. */
+    private static Class<? extends Throwable> failureType(Throwable error) {
+        Throwable t = error;
+        while ((t instanceof java.util.concurrent.CompletionException || t instanceof java.util.concurrent.ExecutionException)
+                && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getClass();
     }
 
     private static void cancel(ScheduledFuture<?> timer) {

@@ -32,7 +32,7 @@ final class SessionElection implements Election {
         this.session = session;
         this.view = view;
         this.candidates = candidates;
-        this.target = new Acquisitions.Target(session, Primitive.ELECTION, SessionLeadership.claimKey(view.name()),
+        this.target = new Acquisitions.Target(session, Primitive.ELECTION, view.name(), SessionLeadership.claimKey(view.name()),
                 "a candidacy in election '" + view.name() + "'", GrantRule.FIRST_IN_LINE);
     }
 

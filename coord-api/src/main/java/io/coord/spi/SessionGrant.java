@@ -3,14 +3,15 @@ package io.coord.spi;
 import io.coord.CoordException;
 import io.coord.LockLostException;
 import io.coord.LossReason;
+import io.coord.Primitive;
 import io.coord.lock.LockGrant;
 import java.util.concurrent.CompletableFuture;
 
 /** The {@link LockGrant} of every backend: a held {@link QueueEntry} and its token. */
 final class SessionGrant extends HeldBase implements LockGrant {
 
-    SessionGrant(SessionBase session, String claimKey, String name, long token, QueueEntry entry) {
-        super(session, claimKey, name, token, entry);
+    SessionGrant(SessionBase session, Primitive primitive, String claimKey, String name, long token, QueueEntry entry) {
+        super(session, primitive, claimKey, name, token, entry);
     }
 
     @Override

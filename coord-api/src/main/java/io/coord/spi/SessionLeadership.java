@@ -13,7 +13,7 @@ final class SessionLeadership extends HeldBase implements Leadership {
     private volatile String value;
 
     SessionLeadership(SessionBase session, String claimKey, String name, long term, QueueEntry entry, String value) {
-        super(session, claimKey, name, term, entry);
+        super(session, Primitive.ELECTION, claimKey, name, term, entry);
         this.value = value;
     }
 

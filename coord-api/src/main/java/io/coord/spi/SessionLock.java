@@ -30,7 +30,7 @@ class SessionLock implements FencedLock {
     SessionLock(SessionBase session, String name, Primitive primitive, Supplier<QueueEntry> entries) {
         this.session = session;
         this.name = name;
-        this.target = new Acquisitions.Target(session, primitive, primitive + ":" + name,
+        this.target = new Acquisitions.Target(session, primitive, name, primitive + ":" + name,
                 (this instanceof FairLock ? "fair lock '" : "lock '") + name + "'", GrantRule.FIRST_IN_LINE);
         this.entries = entries;
     }
@@ -72,7 +72,7 @@ class SessionLock implements FencedLock {
     }
 
     private SessionGrant grant(QueueEntry entry, long token) {
-        return new SessionGrant(session, target.claimKey(), name, token, entry);
+        return new SessionGrant(session, target.primitive(), target.claimKey(), name, token, entry);
     }
 
     @Override

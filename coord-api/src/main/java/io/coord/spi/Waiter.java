@@ -1,9 +1,11 @@
 package io.coord.spi;
 
+import io.coord.AcquisitionOutcome;
 import io.coord.BackendUnavailableException;
 import io.coord.CoordException;
 import io.coord.Primitive;
 import io.coord.SessionExpiredException;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -50,6 +52,11 @@ import org.slf4j.LoggerFactory;
  * step never blocks — it sends the next request or completes a future. Results of asynchronous calls
  * complete on the coordinator's event thread, so user code never runs on an I/O thread; a blocking
  * caller's result completes wherever the reply arrives and wakes the caller directly (no pool hop).
+ *
+ * <h2>Observers</h2>
+ * The attempt's one {@link AcquisitionOutcome} is reported once, by the step that ends it: a failure in
+ * {@link #report} (before the result completes), a grant where the result is completed (GRANTED if the caller
+ * took it, CANCELLED if the caller had given up at that moment and the grant is released at once).
  */
 final class Waiter<H extends HeldBase> {
 
@@ -59,6 +66,7 @@ final class Waiter<H extends HeldBase> {
 
     private final SessionBase session;
     private final Primitive primitive;
+    private final String name;
     private final String claimKey;
     private final QueueEntry entry;
     private final GrantRule rule;
@@ -68,6 +76,7 @@ final class Waiter<H extends HeldBase> {
     private final Executor completer;
     private final CompletableFuture<H> result = new CompletableFuture<>();
     private final CompletableFuture<Void> cleanedUp = new CompletableFuture<>();
+    private final long startedNanos = System.nanoTime();
 
     // ---- the serial step runner: any thread may post; one thread at a time drains ----
     private final ArrayDeque<Runnable> steps = new ArrayDeque<>();
@@ -80,10 +89,11 @@ final class Waiter<H extends HeldBase> {
     private ScheduledFuture<?> timer;
     private volatile boolean completingOurselves;
 
-    Waiter(SessionBase session, Primitive primitive, String claimKey, QueueEntry entry, GrantRule rule,
+    Waiter(SessionBase session, Primitive primitive, String name, String claimKey, QueueEntry entry, GrantRule rule,
            Deadline deadline, LongFunction<H> holders, boolean asynchronous) {
         this.session = session;
         this.primitive = primitive;
+        this.name = name;
         this.claimKey = claimKey;
         this.entry = entry;
         this.rule = rule;
@@ -102,6 +112,7 @@ final class Waiter<H extends HeldBase> {
     CompletableFuture<H> start() {
         if (!session.addPending(this)) {
             session.unclaim(claimKey);
+            ended(AcquisitionOutcome.SESSION_EXPIRED);
             return CompletableFuture.failedFuture(new SessionExpiredException(session.id(), session.state()));
         }
         if (deadline.isBounded()) {
@@ -204,7 +215,10 @@ final class Waiter<H extends HeldBase> {
         finish();
         completingOurselves = true;
         completer.execute(() -> {
-            if (!result.complete(holder)) {
+            if (result.complete(holder)) {
+                ended(AcquisitionOutcome.GRANTED);
+            } else {
+                ended(AcquisitionOutcome.CANCELLED);
                 holder.releaseQuietly(); // the caller gave up at the very moment we won
             }
         });
@@ -247,8 +261,28 @@ final class Waiter<H extends HeldBase> {
         finish();
         completingOurselves = true;
         Throwable reported = translate(cause);
+        ended(outcome(reported));
         completer.execute(() -> result.completeExceptionally(reported));
         cleanedUp.complete(null);
+    }
+
+    private static AcquisitionOutcome outcome(Throwable reported) {
+        if (reported instanceof TimeoutException) {
+            return AcquisitionOutcome.TIMED_OUT;
+        }
+        if (reported instanceof CancellationException) {
+            return AcquisitionOutcome.CANCELLED;
+        }
+        if (reported instanceof SessionExpiredException) {
+            return AcquisitionOutcome.SESSION_EXPIRED;
+        }
+        return AcquisitionOutcome.FAILED;
+    }
+
+    /** Reports this attempt's outcome to the coordinator's observers; called exactly once per attempt. */
+    private void ended(AcquisitionOutcome outcome) {
+        session.coordinator().observers().acquisitionEnded(primitive, name, outcome,
+                Duration.ofNanos(Math.max(0, System.nanoTime() - startedNanos)));
     }
 
     private void finish() {

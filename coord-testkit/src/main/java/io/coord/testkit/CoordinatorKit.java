@@ -25,6 +25,8 @@ import org.junit.jupiter.api.Nested;
  *       cancelling them all leaves only the holders' entries;</li>
  *   <li>{@link VirtualThreadRules} — the blocking API from many more virtual threads than carriers: every caller
  *       gets its turn, with the same exclusion, tokens and hygiene (Java 21+; CI runs them on Java 25);</li>
+ *   <li>{@link ObserverRules} — observers are told one outcome per acquisition, what is held, what was lost and
+ *       why, and nothing once removed;</li>
  *   <li>{@link BadInputRules} — a table of invalid calls, each with its error and message.</li>
  * </ul>
  *
@@ -80,6 +82,14 @@ public abstract class CoordinatorKit {
     @DisplayName("virtual threads")
     class VirtualThreads extends VirtualThreadRules {
         VirtualThreads() {
+            super(CoordinatorKit.this::backend);
+        }
+    }
+
+    @Nested
+    @DisplayName("observers")
+    class Observers extends ObserverRules {
+        Observers() {
             super(CoordinatorKit.this::backend);
         }
     }

@@ -1,0 +1,26 @@
+package io.coord;
+
+/**
+ * How one acquisition of a lock or fair lock, or one election campaign, ended, as told to
+ * {@link CoordObserver#acquisitionEnded}. Every acquisition that started ends in exactly one of these.
+ *
+ * <p>A call rejected before it starts (bad arguments, {@link AlreadyHeldException}, a session
+ * already ended at the call, a closed coordinator) is not an acquisition and has no outcome.
+ */
+public enum AcquisitionOutcome {
+    /** The caller got the grant or the leadership. */
+    GRANTED,
+    /** The timed form ran out of time; the queue entry was removed. */
+    TIMED_OUT,
+    /**
+     * The caller gave up: the future was cancelled (or completed by the caller), or the blocked
+     * thread was interrupted; the queue entry was removed. A grant that raced an asynchronous caller's
+     * cancellation and was released at once counts here too; a grant that completed just before a
+     * blocked caller's interrupt counts as GRANTED (and is released at once, the caller never sees it).
+     */
+    CANCELLED,
+    /** The session ended (expired or was closed) while waiting, or before the grant could be adopted. */
+    SESSION_EXPIRED,
+    /** The backend failed (unreachable, timed out, refused); the caller got that error. */
+    FAILED
+}

@@ -25,7 +25,9 @@ import java.util.concurrent.CompletableFuture;
  *   <li>{@link #close()} closes every session it opened (revoking them, so whatever they held is
  *       free at once), disconnects, and stops every thread it started.</li>
  *   <li>Listener callbacks run on one coordinator-owned thread, in order, never on a client
- *       library's I/O thread; a callback that blocks delays later callbacks but nothing else.</li>
+ *       library's I/O thread; a callback that blocks delays later callbacks but nothing else.
+ *       (Observers for metrics, {@link #addObserver(CoordObserver)}, are the one exception: they
+ *       run on the thread that saw the event and must not block.)</li>
  * </ul>
  *
  * <p>Names of locks and elections: any non-blank string of at most 256 UTF-8 bytes; '/', spaces,

@@ -54,9 +54,10 @@ import org.slf4j.LoggerFactory;
  * caller's result completes wherever the reply arrives and wakes the caller directly (no pool hop).
  *
  * <h2>Observers</h2>
- * The attempt's one {@link AcquisitionOutcome} is reported once, by the step that ends it: a failure in
- * {@link #report} (before the result completes), a grant where the result is completed (GRANTED if the caller
- * took it, CANCELLED if the caller had given up at that moment and the grant is released at once).
+ * The attempt's one {@link AcquisitionOutcome} is reported once, by the step that ends it, always before the
+ * result completes (so a caller who sees its result finds the outcome counted): a failure in {@link #report}, a
+ * grant where the result is completed — GRANTED, or CANCELLED if the caller had already given up (the grant is
+ * then released at once; a cancel landing between that check and the completion also releases it, counted GRANTED).
  */
 final class Waiter<H extends HeldBase> {
 
@@ -215,10 +216,10 @@ final class Waiter<H extends HeldBase> {
         finish();
         completingOurselves = true;
         completer.execute(() -> {
-            if (result.complete(holder)) {
-                ended(AcquisitionOutcome.GRANTED);
-            } else {
-                ended(AcquisitionOutcome.CANCELLED);
+            // Observers hear the outcome before the caller sees it, as with a failure (report).
+            boolean abandoned = result.isDone();
+            ended(abandoned ? AcquisitionOutcome.CANCELLED : AcquisitionOutcome.GRANTED);
+            if (abandoned || !result.complete(holder)) {
                 holder.releaseQuietly(); // the caller gave up at the very moment we won
             }
         });

@@ -97,6 +97,7 @@ public abstract class ObserverRules extends Scenario {
         try (Session s = session()) {
             assertThat(coord.stats().held(Primitive.SESSION)).isEqualTo(1);
             LockGrant grant = s.lock(name).acquire();
+            assertThat(r.outcomes).as("told before acquire() returned").containsExactly("LOCK " + name + " GRANTED");
             assertThat(coord.stats().held(Primitive.LOCK)).isEqualTo(1);
             assertThat(coord.stats().held(Primitive.FAIR_LOCK)).isZero();
             LockGrant fair = s.fairLock(name).tryAcquire(Duration.ofSeconds(30)).orElseThrow();
@@ -120,7 +121,7 @@ public abstract class ObserverRules extends Scenario {
         try (Session holder = session(); Session waiter = session()) {
             LockGrant held = holder.lock(name).acquire();
             assertThat(waiter.lock(name).tryAcquire(Duration.ofMillis(200))).isEmpty();
-            await().untilAsserted(() -> assertThat(r.outcomes).containsExactly("LOCK " + name + " GRANTED", "LOCK " + name + " TIMED_OUT"));
+            assertThat(r.outcomes).as("told before the caller saw the result").containsExactly("LOCK " + name + " GRANTED", "LOCK " + name + " TIMED_OUT");
 
             CompletableFuture<LockGrant> pending = waiter.lock(name).acquireAsync();
             await().untilAsserted(() -> assertThat(entries(Primitive.LOCK, name)).hasSize(2));
@@ -133,6 +134,22 @@ public abstract class ObserverRules extends Scenario {
         assertThat(r.outcomes).as("exactly one outcome per acquisition")
                 .containsExactly("LOCK " + name + " GRANTED", "LOCK " + name + " TIMED_OUT", "LOCK " + name + " CANCELLED");
         assertThat(r.negativeWaits).hasValue(0);
+    }
+
+    @Test
+    void anAsynchronousGrantIsToldBeforeItsFutureCompletes() throws Exception {
+        Recorder r = observe(coord);
+        String name = unique("obs-async");
+        try (Session s = session()) {
+            CompletableFuture<List<String>> seenOnCompletion = s.fairLock(name).acquireAsync()
+                    .thenApply(grant -> {
+                        List<String> seen = List.copyOf(r.outcomes);
+                        grant.release();
+                        return seen;
+                    });
+            assertThat(join(seenOnCompletion)).containsExactly("FAIR_LOCK " + name + " GRANTED");
+        }
+        assertThat(r.outcomes).hasSize(1);
     }
 
     @Test

@@ -1,10 +1,15 @@
 package io.coord.micrometer;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import io.coord.Coordinator;
+import io.coord.Session;
+import io.coord.SessionState;
 import io.coord.testkit.CrashableClient;
 import io.coord.testservers.RedisServer;
 import io.coord.testservers.RespConnection;
 import io.coord.testservers.TestServers;
+import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -14,6 +19,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
 
 /** {@link CoordMetrics} on one Redis server (the redis-server binary, or COORD_REDIS_URI). */
 @DisplayName("coord metrics on redis")
@@ -74,6 +80,25 @@ class RedisCoordMetricsTest extends CoordMetricsContract {
             }
         }
         return out;
+    }
+
+    /**
+     * Here a crash makes renewals fail well before the local expiry (the reconnect is refused, or the queued
+     * command times out after a third of the TTL, while expiry comes after four fifths): failures are counted.
+     */
+    @Test
+    void failingRenewalsAreTimedAsFailuresByExceptionType() throws Exception {
+        CrashableClient crashable = closeLater(openCrashable(namespace));
+        bound(CoordMetrics.of(crashable.coordinator()));
+        Session doomed = crashable.coordinator().openSession(shortTtl());
+        crashable.crash();
+        await().until(() -> doomed.state() == SessionState.EXPIRED);
+        List<Timer> failures = registry.find(CoordMetrics.SESSION_RENEWALS).tag("outcome", "failure").timers().stream().toList();
+        assertThat(failures).as("failed renewals, each type a series").isNotEmpty()
+                .allSatisfy(t -> assertThat(t.getId().getTag("exception")).isNotEqualTo("none").doesNotContain(" "));
+        assertThat(failures.stream().mapToLong(Timer::count).sum()).isPositive();
+        assertThat(transitions("active", "suspended")).isEqualTo(1);
+        assertThat(transitions("suspended", "expired")).isEqualTo(1);
     }
 
     @Override

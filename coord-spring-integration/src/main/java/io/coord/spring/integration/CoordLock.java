@@ -1,0 +1,348 @@
+package io.coord.spring.integration;
+
+import io.coord.AlreadyHeldException;
+import io.coord.BackendUnavailableException;
+import io.coord.CoordException;
+import io.coord.LockLostException;
+import io.coord.SessionExpiredException;
+import io.coord.lock.FencedLock;
+import io.coord.lock.LockGrant;
+import java.time.Duration;
+import java.util.ConcurrentModificationException;
+import java.util.Optional;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
+import org.springframework.dao.CannotAcquireLockException;
+
+/**
+ * A {@link Lock} of a {@link CoordLockRegistry}: a JVM-local {@link ReentrantLock} in front of one coord grant held by
+ * the registry's session, with the grant's {@linkplain #fencingToken() fencing token} at hand.
+ *
+ * <p>Guarantees, as Spring Integration's own distributed registries give them:
+ * <ul>
+ *   <li><b>Threads.</b> The local lock serialises the threads of this process: one thread at a time holds it. It is
+ *       re-entrant per thread; {@link #unlock()} by a thread that does not hold it throws
+ *       {@link IllegalStateException} and changes nothing.</li>
+ *   <li><b>Processes.</b> The outermost {@code lock} of a thread (hold count 0 → 1) acquires the coord grant
+ *       ({@code session.lock(name)}, or {@code session.fairLock(name)} for a fair registry); the last
+ *       {@link #unlock()} (hold count 1 → 0) releases it. Nested locks send nothing. While the session lives no other
+ *       session holds a grant of the same name, so no thread of another process holds this lock.</li>
+ *   <li><b>Waiting.</b> A pending acquisition holds no thread but the caller's. {@link #lock()} does not give up when
+ *       interrupted (the interrupt status is kept); {@link #lockInterruptibly()} and {@link #tryLock(long, TimeUnit)}
+ *       do, and coord removes their queue entry before they return. {@code tryLock} never waits longer than asked, for
+ *       both the local lock and the grant together.</li>
+ *   <li><b>Failures.</b> A grant that cannot be had for another reason than a timeout or an interrupt (the session has
+ *       ended, the server failed the request, the session already holds this name through another registry or an
+ *       evicted lock object) throws {@link CannotAcquireLockException} with coord's exception as the cause, and the
+ *       local lock is not held afterwards.</li>
+ *   <li><b>Loss.</b> A grant lost while held (its session expired or was closed, its entry deleted) makes
+ *       {@link #isHeld()} false at once, a nested {@code lock} throw {@link CannotAcquireLockException}, and the last
+ *       {@link #unlock()} throw {@link ConcurrentModificationException} (as Spring's Redis and JDBC registries do when
+ *       their key expired): the work done under the lock may have overlapped with another holder's. Only a resource
+ *       that checks {@link #fencingToken()} can have rejected the stale writes. The local lock is released all the
+ *       same.</li>
+ *   <li>{@link #newCondition()} is not supported.</li>
+ * </ul>
+ *
+ * <p>Threads: every method runs on the caller's thread; acquisition and release park only that thread while coord
+ * talks to the server (a release is one round trip bounded by the coordinator's operation timeout).
+ */
+public final class CoordLock implements Lock {
+
+    /** Beyond coord's longest timeout a timed wait is treated as unbounded. */
+    private static final long MAX_TIMEOUT_NANOS = Duration.ofHours(24).toNanos();
+
+    private final CoordLockRegistry registry;
+    private final String name;
+    private final ReentrantLock local;
+
+    /**
+     * The grant held while the local lock is held (written and read only by the thread holding the local lock, so the
+     * local lock orders every access); null when not held.
+     */
+    private LockGrant grant;
+    /**
+     * A grant whose release the server did not confirm: coord counts it as held again. The next outermost lock retries
+     * its release before acquiring anew. Guarded by the local lock, like {@link #grant}.
+     */
+    private LockGrant unreleased;
+    /** When the lock was last acquired, on {@link System#currentTimeMillis()}; for {@code expireUnusedOlderThan}. */
+    private volatile long lockedAtMillis = System.currentTimeMillis();
+
+    CoordLock(CoordLockRegistry registry, String name, boolean fair) {
+        this.registry = registry;
+        this.name = name;
+        this.local = new ReentrantLock(fair);
+    }
+
+    /**
+     * The coord lock name this lock maps to.
+     *
+     * @return the registry key, which is used as the coord lock name unchanged
+     */
+    public String name() {
+        return name;
+    }
+
+    /**
+     * The fencing token of the grant the current thread holds: strictly greater than every token granted before for
+     * this lock name on this backend. Send it with every write to the protected resource, and have the resource reject
+     * tokens lower than the highest it has seen.
+     *
+     * @return the token, {@code > 0}, fixed from the outermost {@code lock} to the last {@code unlock}
+     * @throws IllegalStateException if the current thread does not hold this lock
+     */
+    public long fencingToken() {
+        if (!local.isHeldByCurrentThread() || grant == null) {
+            throw new IllegalStateException("the current thread does not hold lock '" + name + "' of " + registry
+                    + ": a fencing token exists only between lock() and unlock() on the holding thread");
+        }
+        return grant.fencingToken();
+    }
+
+    /**
+     * Whether the current thread holds this lock and its coord grant is still held: false from the instant the
+     * session's validity deadline passes, even before the loss is signalled.
+     *
+     * @return true while the current thread may act as the holder
+     */
+    public boolean isHeld() {
+        return local.isHeldByCurrentThread() && grant != null && grant.isHeld();
+    }
+
+    /**
+     * Whether some thread of this process holds the local lock (the grant may have been lost meanwhile).
+     *
+     * @return true while locked in this process
+     */
+    boolean isLockedInThisProcess() {
+        return local.isLocked();
+    }
+
+    boolean isHeldByCurrentThread() {
+        return local.isHeldByCurrentThread();
+    }
+
+    long lockedAtMillis() {
+        return lockedAtMillis;
+    }
+
+    /**
+     * Blocks until this thread holds the lock; interrupts do not end the wait (the interrupt status is kept).
+     *
+     * @throws CannotAcquireLockException if the grant cannot be had (session ended, server failure, name already
+     *         held by this session elsewhere, lock evicted, grant lost under a nested lock)
+     */
+    @Override
+    public void lock() {
+        local.lock();
+        if (nested()) {
+            return;
+        }
+        try {
+            grantAcquired(start().acquireAsync().join()); // join() waits uninterruptibly
+        } catch (CompletionException e) {
+            local.unlock();
+            throw cannotAcquire(e.getCause() == null ? e : e.getCause());
+        } catch (RuntimeException e) {
+            local.unlock();
+            throw cannotAcquire(e);
+        }
+    }
+
+    /**
+     * Blocks until this thread holds the lock or is interrupted.
+     *
+     * @throws InterruptedException if interrupted while waiting; coord has removed the queue entry and the local lock
+     *         is not held
+     * @throws CannotAcquireLockException if the grant cannot be had (see {@link #lock()})
+     */
+    @Override
+    public void lockInterruptibly() throws InterruptedException {
+        local.lockInterruptibly();
+        if (nested()) {
+            return;
+        }
+        try {
+            grantAcquired(start().acquire());
+        } catch (InterruptedException e) {
+            local.unlock();
+            throw e;
+        } catch (RuntimeException e) {
+            local.unlock();
+            throw cannotAcquire(e);
+        }
+    }
+
+    /**
+     * Takes the lock only if both the local lock and the coord grant are free now (one server round trip for the
+     * grant).
+     *
+     * @return true if this thread now holds the lock; false if another thread or session holds it, or if the thread
+     *         is interrupted (its interrupt status is then kept)
+     * @throws CannotAcquireLockException if the grant cannot be had for another reason (see {@link #lock()})
+     */
+    @Override
+    public boolean tryLock() {
+        try {
+            return tryLock(0, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /**
+     * Waits at most {@code time} for the local lock and the coord grant together; zero or less tries once.
+     *
+     * @param time how long to wait at most; longer than 24 hours waits without bound
+     * @param unit the unit of {@code time}, not null
+     * @return true if this thread now holds the lock, false if the time ran out (coord has removed the queue entry)
+     * @throws InterruptedException if interrupted while waiting; the queue entry is removed and the local lock not held
+     * @throws CannotAcquireLockException if the grant cannot be had for another reason (see {@link #lock()})
+     */
+    @Override
+    public boolean tryLock(long time, TimeUnit unit) throws InterruptedException {
+        if (unit == null) {
+            throw new NullPointerException("time unit must not be null");
+        }
+        long timeout = Math.max(0, unit.toNanos(time));
+        long start = System.nanoTime();
+        if (!local.tryLock(timeout, TimeUnit.NANOSECONDS)) {
+            return false;
+        }
+        if (nested()) {
+            return true;
+        }
+        try {
+            FencedLock handle = start();
+            long left = Math.max(0, timeout - (System.nanoTime() - start));
+            Optional<LockGrant> got = left > MAX_TIMEOUT_NANOS ? Optional.of(handle.acquire())
+                    : handle.tryAcquire(Duration.ofNanos(left));
+            if (got.isEmpty()) {
+                local.unlock();
+                return false;
+            }
+            grantAcquired(got.get());
+            return true;
+        } catch (InterruptedException e) {
+            local.unlock();
+            throw e;
+        } catch (RuntimeException e) {
+            local.unlock();
+            throw cannotAcquire(e);
+        }
+    }
+
+    /**
+     * Releases one hold of the current thread; the last one releases the coord grant (one server round trip).
+     *
+     * @throws IllegalStateException if the current thread does not hold this lock
+     * @throws ConcurrentModificationException if the grant had been lost before this release (the local lock is
+     *         released all the same)
+     * @throws CannotAcquireLockException if the server did not confirm the release: the local lock is released, and
+     *         the next outermost lock of this object retries the release before acquiring anew
+     */
+    @Override
+    public void unlock() {
+        if (!local.isHeldByCurrentThread()) {
+            throw new IllegalStateException("the current thread does not hold lock '" + name + "' of " + registry
+                    + " (hold count 0): only the thread that locked it may unlock it");
+        }
+        if (local.getHoldCount() > 1) {
+            local.unlock();
+            return;
+        }
+        LockGrant held = grant;
+        grant = null;
+        try {
+            held.release();
+        } catch (LockLostException e) {
+            throw new ConcurrentModificationException("lock '" + name + "' of " + registry + " was lost before unlock ("
+                    + e.reason() + "): the work done under it may have overlapped with another holder's, "
+                    + "only a resource checking its fencing token " + held.fencingToken() + " can have rejected it", e);
+        } catch (BackendUnavailableException e) {
+            unreleased = held;
+            throw new CannotAcquireLockException("the release of lock '" + name + "' of " + registry
+                    + " was not confirmed by the server; it is retried by the next lock of this key", e);
+        } finally {
+            local.unlock();
+        }
+    }
+
+    /**
+     * Not supported: a coord grant has no condition queue.
+     *
+     * @return never
+     * @throws UnsupportedOperationException always
+     */
+    @Override
+    public Condition newCondition() {
+        throw new UnsupportedOperationException("conditions are not supported by coord locks (lock '" + name + "')");
+    }
+
+    /**
+     * With the local lock just taken: true if this is a nested hold (the grant is already there), after checking that
+     * the grant was not lost meanwhile.
+     */
+    private boolean nested() {
+        if (local.getHoldCount() == 1) {
+            return false;
+        }
+        if (!grant.isHeld()) {
+            local.unlock();
+            throw new CannotAcquireLockException("lock '" + name + "' of " + registry + " was lost while this thread "
+                    + "held it (fencing token " + grant.fencingToken() + "); unlock it (which reports the loss) and "
+                    + "lock again");
+        }
+        return true;
+    }
+
+    /**
+     * With the local lock just taken, outermost: checks that this object is still the registry's lock of its key,
+     * retries an unconfirmed release, and returns a fresh coord handle (which sends nothing).
+     */
+    private FencedLock start() {
+        registry.checkCurrent(this);
+        if (unreleased != null) {
+            try {
+                unreleased.release();
+            } catch (LockLostException e) {
+                // lost meanwhile: nothing of it is left on the server
+            }
+            unreleased = null;
+        }
+        return registry.handle(name);
+    }
+
+    private void grantAcquired(LockGrant acquired) {
+        grant = acquired;
+        lockedAtMillis = System.currentTimeMillis();
+    }
+
+    private CannotAcquireLockException cannotAcquire(Throwable cause) {
+        if (cause instanceof CannotAcquireLockException c) {
+            return c;
+        }
+        String why;
+        if (cause instanceof SessionExpiredException) {
+            why = "the session has ended";
+        } else if (cause instanceof AlreadyHeldException) {
+            why = "the session already holds or waits for this name (another registry on the same session, or an "
+                    + "evicted lock object)";
+        } else if (cause instanceof CoordException) {
+            why = "the server failed the request";
+        } else {
+            why = "unexpected failure";
+        }
+        return new CannotAcquireLockException("cannot lock '" + name + "' of " + registry + ": " + why, cause);
+    }
+
+    @Override
+    public String toString() {
+        return "CoordLock{name='" + name + "', registry=" + registry + ", lockedInThisProcess=" + local.isLocked() + "}";
+    }
+}

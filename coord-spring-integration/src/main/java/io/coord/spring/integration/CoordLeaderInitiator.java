@@ -1,5 +1,6 @@
 package io.coord.spring.integration;
 
+import io.coord.AlreadyHeldException;
 import io.coord.BackendUnavailableException;
 import io.coord.CoordException;
 import io.coord.LossReason;
@@ -50,8 +51,9 @@ import org.springframework.integration.leader.event.LeaderEventPublisher;
  *       else) the initiator campaigns again. <b>If the session has ended, the initiator stops</b> ({@link #isRunning()}
  *       turns false, one WARN): it is bound to that one session and never opens another. Open a new session and a new
  *       initiator to take part again.</li>
- *   <li>A campaign the server failed (not a session end) is logged at WARN and started again on the initiator's
- *       thread.</li>
+ *   <li>A campaign the server failed (not a session end) is logged at WARN and started again one second later on
+ *       the initiator's thread. After a {@link #stop()}, {@link #start()} campaigns again (once coord has withdrawn
+ *       the earlier candidacy).</li>
  *   <li>No {@code OnFailedToAcquireMutexEvent} is published: a coord campaign waits in the queue, it does not poll.</li>
  * </ul>
  *
@@ -65,6 +67,10 @@ public final class CoordLeaderInitiator implements SmartLifecycle, ApplicationEv
 
     private static final Logger log = LoggerFactory.getLogger(CoordLeaderInitiator.class);
     private static final int MAX_VALUE_BYTES = 4096;
+    /** Pause before campaigning again after the server failed a campaign. */
+    private static final long RETRY_AFTER_FAILURE_MS = 1000;
+    /** Pause before campaigning again while the previous candidacy is still being withdrawn. */
+    private static final long RETRY_ALREADY_HELD_MS = 100;
 
     private final Session session;
     private final String electionName;
@@ -327,6 +333,12 @@ public final class CoordLeaderInitiator implements SmartLifecycle, ApplicationEv
             } catch (SessionExpiredException e) {
                 sessionEnded(e);
                 return;
+            } catch (AlreadyHeldException e) {
+                // the candidacy withdrawn by an earlier stop() is still being removed (a stop/start restart)
+                log.debug("election '{}': the previous candidacy is still being withdrawn; campaigning in {} ms",
+                        electionName, RETRY_ALREADY_HELD_MS);
+                retryCampaign(RETRY_ALREADY_HELD_MS);
+                return;
             } catch (CoordException | IllegalStateException e) {
                 running = false;
                 log.warn("coord leader initiator for election '{}' cannot campaign and stops: {}", electionName,
@@ -339,32 +351,48 @@ public final class CoordLeaderInitiator implements SmartLifecycle, ApplicationEv
         started.whenComplete((l, e) -> thread.execute(() -> campaignDone(started, l, e)));
     }
 
+    /**
+     * The campaign {@code done} completed: if it is still the current one, lead (onGranted, OnGrantedEvent) or handle
+     * the failure; if stop() withdrew it meanwhile, give back a leadership that raced the withdrawal.
+     *
+     * @param done    the campaign's future
+     * @param elected the leadership, or null on failure
+     * @param failure the failure, or null
+     */
     private void campaignDone(CompletableFuture<Leadership> done, Leadership elected, Throwable failure) {
+        boolean withdrawn = false;
+        Throwable cause = null;
         synchronized (this) {
             if (campaign != done) {
-                // withdrawn by stop(): a leadership that raced the withdrawal is given back
-                if (elected != null) {
-                    resignQuietly(elected);
+                withdrawn = true;
+            } else {
+                campaign = null;
+                if (failure == null) {
+                    leadership = elected;
+                    inGranted = Thread.currentThread();
+                } else {
+                    cause = failure instanceof CompletionException && failure.getCause() != null
+                            ? failure.getCause() : failure;
+                    if (cause instanceof SessionExpiredException || session.state().isTerminal()) {
+                        sessionEnded(cause);
+                        return;
+                    }
                 }
-                return;
             }
-            campaign = null;
-            if (failure != null) {
-                Throwable cause = failure instanceof CompletionException && failure.getCause() != null
-                        ? failure.getCause() : failure;
-                if (cause instanceof CancellationException) {
-                    return;
-                }
-                if (cause instanceof SessionExpiredException || session.state().isTerminal()) {
-                    sessionEnded(cause);
-                    return;
-                }
-                log.warn("coord campaign in election '{}' failed ({}); campaigning again", electionName, cause.toString());
-                thread.execute(this::campaign);
-                return;
+        }
+        if (withdrawn) {
+            if (elected != null) {
+                resignQuietly(elected); // a round trip, on this thread, outside the monitor
             }
-            leadership = elected;
-            inGranted = Thread.currentThread();
+            return;
+        }
+        if (cause != null) {
+            if (!(cause instanceof CancellationException)) {
+                log.warn("coord campaign in election '{}' failed ({}); campaigning again in {} ms", electionName,
+                        cause.toString(), RETRY_AFTER_FAILURE_MS);
+                retryCampaign(RETRY_AFTER_FAILURE_MS);
+            }
+            return;
         }
         // Runs on coord's event thread: interrupts onGranted if running, then hands over.
         elected.whenLost().whenComplete((reason, x) -> {
@@ -476,6 +504,16 @@ public final class CoordLeaderInitiator implements SmartLifecycle, ApplicationEv
                 cause == null ? "" : " (" + cause + ")");
     }
 
+    /**
+     * Campaigns again on the initiator's thread after {@code delayMs}: the delay is kept by the JDK's shared delayer
+     * thread, which only hands the task over and holds no thread of ours meanwhile.
+     *
+     * @param delayMs the delay in milliseconds
+     */
+    private void retryCampaign(long delayMs) {
+        CompletableFuture.delayedExecutor(delayMs, TimeUnit.MILLISECONDS, thread).execute(this::campaign);
+    }
+
     private void resignQuietly(Leadership l) {
         try {
             l.resign();
@@ -485,7 +523,7 @@ public final class CoordLeaderInitiator implements SmartLifecycle, ApplicationEv
     }
 
     private synchronized void interruptGranted(Leadership l) {
-        if (leadership == l && inGranted != null) {
+        if (leadership == l && inGranted != null && inGranted != Thread.currentThread()) {
             inGranted.interrupt();
         }
     }

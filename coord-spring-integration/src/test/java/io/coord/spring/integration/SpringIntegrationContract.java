@@ -560,6 +560,65 @@ abstract class SpringIntegrationContract {
     }
 
     @Test
+    void startAfterStopCampaignsAgain() {
+        Recorder r1 = new Recorder("node-1");
+        CoordLeaderInitiator i1 = initiator(session(), r1);
+        i1.start();
+        await().atMost(WAIT).until(() -> i1.getContext().isLeader());
+        i1.stop();
+        i1.start();
+        await().atMost(WAIT).until(() -> i1.getContext().isLeader() && r1.count(OnGrantedEvent.class) == 2);
+        assertThat(r1.calls).containsExactly("granted", "revoked", "granted");
+        assertThat(r1.grantedTerms).isSorted().doesNotHaveDuplicates();
+    }
+
+    @Test
+    void leadershipWorkInsideOnGrantedIsInterruptedByYieldAndStop() {
+        List<String> calls = new CopyOnWriteArrayList<>();
+        Candidate worker = new Candidate() {
+            @Override
+            public String getRole() {
+                return "worker";
+            }
+
+            @Override
+            public String getId() {
+                return "busy-1";
+            }
+
+            @Override
+            public void onGranted(Context ctx) throws InterruptedException {
+                calls.add("working");
+                try {
+                    new java.util.concurrent.CountDownLatch(1).await(); // works until no longer leader
+                } finally {
+                    calls.add("interrupted");
+                }
+            }
+
+            @Override
+            public void onRevoked(Context ctx) {
+                calls.add("revoked");
+            }
+        };
+        List<ApplicationEvent> events = new CopyOnWriteArrayList<>();
+        CoordLeaderInitiator i1 = new CoordLeaderInitiator(session(), "worker-" + namespace, worker);
+        i1.setLeaderEventPublisher(new org.springframework.integration.leader.event.DefaultLeaderEventPublisher(
+                e -> events.add((ApplicationEvent) e)));
+        closeables.add(i1::stop);
+        i1.start();
+        await().atMost(WAIT).until(() -> calls.contains("working"));
+        assertThat(i1.getContext().isLeader()).isTrue();
+        i1.getContext().yield(); // from another thread: interrupts onGranted, resigns, campaigns again
+        await().atMost(WAIT).until(() -> calls.size() == 4 && i1.getContext().isLeader());
+        assertThat(calls).containsExactly("working", "interrupted", "revoked", "working");
+        i1.stop();
+        assertThat(calls).containsExactly("working", "interrupted", "revoked", "working", "interrupted", "revoked");
+        assertThat(events).extracting(e -> e.getClass().getSimpleName())
+                .containsExactly("OnGrantedEvent", "OnRevokedEvent", "OnGrantedEvent", "OnRevokedEvent");
+    }
+
+    @Test
     void badInitiatorArgumentsAreRefused() {
         Session s = session();
         Recorder r = new Recorder("node-1");

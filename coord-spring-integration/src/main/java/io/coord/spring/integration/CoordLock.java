@@ -72,6 +72,13 @@ public final class CoordLock implements Lock {
     /** When the lock was last acquired, on {@link System#currentTimeMillis()}; for {@code expireUnusedOlderThan}. */
     private volatile long lockedAtMillis = System.currentTimeMillis();
 
+    /**
+     * Made by {@link CoordLockRegistry#obtain(Object)} only.
+     *
+     * @param registry the registry whose session owns the grants
+     * @param name     the validated coord lock name
+     * @param fair     whether the local lock is fair (a fair registry)
+     */
     CoordLock(CoordLockRegistry registry, String name, boolean fair) {
         this.registry = registry;
         this.name = name;
@@ -122,10 +129,20 @@ public final class CoordLock implements Lock {
         return local.isLocked();
     }
 
+    /**
+     * Whether the current thread holds the local lock.
+     *
+     * @return {@link ReentrantLock#isHeldByCurrentThread()} of the local lock
+     */
     boolean isHeldByCurrentThread() {
         return local.isHeldByCurrentThread();
     }
 
+    /**
+     * When the grant was last acquired (or the object made).
+     *
+     * @return a {@link System#currentTimeMillis()} value
+     */
     long lockedAtMillis() {
         return lockedAtMillis;
     }

@@ -154,12 +154,21 @@ public final class CoordLockRegistry implements ExpirableLockRegistry<CoordLock>
                 + "call renewLock(key) to check that the grant is still held");
     }
 
-    /** The session that owns this registry's grants. */
+    /**
+     * The session that owns this registry's grants.
+     *
+     * @return the session given at construction
+     */
     Session session() {
         return session;
     }
 
-    /** A new coord handle for {@code name} (sends nothing). */
+    /**
+     * A new coord handle for {@code name} (sends nothing).
+     *
+     * @param name the lock name
+     * @return {@code session.fairLock(name)} for a fair registry, else {@code session.lock(name)}
+     */
     FencedLock handle(String name) {
         return fair ? session.fairLock(name) : session.lock(name);
     }
@@ -168,6 +177,9 @@ public final class CoordLockRegistry implements ExpirableLockRegistry<CoordLock>
      * Called by {@code lock} with its local lock held: refuses a lock object this registry has forgotten. Eviction
      * skips objects whose local lock is held, and both run under this monitor, so a check that passes stays true
      * until the local lock is released.
+     *
+     * @param lock the lock about to acquire its grant
+     * @throws CannotAcquireLockException if the registry no longer maps its key to {@code lock}
      */
     synchronized void checkCurrent(CoordLock lock) {
         if (locks.get(lock.name()) != lock) {

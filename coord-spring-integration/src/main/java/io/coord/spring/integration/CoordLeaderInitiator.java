@@ -249,7 +249,8 @@ public final class CoordLeaderInitiator implements SmartLifecycle, ApplicationEv
      * Stops taking part: withdraws the pending campaign, or resigns the leadership and then calls {@code onRevoked}
      * and publishes {@code OnRevokedEvent} on the initiator's thread. Waits until that is done, unless called on the
      * initiator's own thread (from a candidate callback), where it returns at once and the rest follows when the
-     * callback has returned. No-op if not running.
+     * callback has returned. No-op if not running. Do not call it on one of coord's threads (a session listener, a
+     * {@code whenLost} stage): the resignation's reply may need that thread; use {@link #stop(Runnable)} there.
      */
     @Override
     public void stop() {

@@ -34,6 +34,7 @@ import org.springframework.integration.leader.Context;
 import org.springframework.integration.leader.event.AbstractLeaderEvent;
 import org.springframework.integration.leader.event.OnGrantedEvent;
 import org.springframework.integration.leader.event.OnRevokedEvent;
+import org.springframework.integration.support.leader.LockRegistryLeaderInitiator;
 
 /**
  * The Spring Integration mapping, run against a real server per backend: the {@link Lock} contract of
@@ -381,10 +382,44 @@ abstract class SpringIntegrationContract {
         assertThat(a.obtain("é/ü:*").name()).isEqualTo("é/ü:*");
     }
 
+    @Test
+    void springsOwnLockRegistryLeaderInitiatorRunsOnTheRegistry() {
+        Recorder r1 = new Recorder("node-1") {
+            @Override
+            public void onGranted(Context ctx) {
+                calls.add("granted");
+            }
+        };
+        Recorder r2 = new Recorder("node-2") {
+            @Override
+            public void onGranted(Context ctx) {
+                calls.add("granted");
+            }
+        };
+        LockRegistryLeaderInitiator i1 = new LockRegistryLeaderInitiator(new CoordLockRegistry(session()), r1);
+        LockRegistryLeaderInitiator i2 = new LockRegistryLeaderInitiator(new CoordLockRegistry(session()), r2);
+        for (LockRegistryLeaderInitiator i : List.of(i1, i2)) {
+            i.setHeartBeatMillis(100);
+            i.setBusyWaitMillis(50);
+            closeables.add(i::destroy);
+        }
+        i1.start();
+        await().atMost(WAIT).until(() -> i1.getContext().isLeader());
+        i2.start();
+        assertThat(i2.getContext().isLeader()).isFalse();
+        i1.stop();
+        await().atMost(WAIT).until(() -> i2.getContext().isLeader() && r1.calls.contains("revoked"));
+        assertThat(i1.getContext().isLeader()).isFalse();
+        assertThat(r1.calls).containsExactly("granted", "revoked");
+        i2.stop();
+        await().atMost(WAIT).until(() -> r2.calls.contains("revoked"));
+        assertThat(r2.calls).containsExactly("granted", "revoked");
+    }
+
     // ---------------------------------------------------------------- leader initiator
 
     /** A candidate recording its callbacks and the events published for it. */
-    static final class Recorder implements Candidate {
+    static class Recorder implements Candidate {
         final String id;
         final List<String> calls = new CopyOnWriteArrayList<>();
         final List<ApplicationEvent> events = new CopyOnWriteArrayList<>();

@@ -16,6 +16,7 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
 import org.springframework.dao.CannotAcquireLockException;
+import org.springframework.dao.DataAccessResourceFailureException;
 
 /**
  * A {@link Lock} of a {@link CoordLockRegistry}: a JVM-local {@link ReentrantLock} in front of one coord grant held by
@@ -260,8 +261,9 @@ public final class CoordLock implements Lock {
      * @throws IllegalStateException if the current thread does not hold this lock
      * @throws ConcurrentModificationException if the grant had been lost before this release (the local lock is
      *         released all the same)
-     * @throws CannotAcquireLockException if the server did not confirm the release: the local lock is released, and
-     *         the next outermost lock of this object retries the release before acquiring anew
+     * @throws DataAccessResourceFailureException if the server did not confirm the release (as Spring's JDBC registry
+     *         reports a failed release): the local lock is released, and the next outermost lock of this object
+     *         retries the release before acquiring anew
      */
     @Override
     public void unlock() {
@@ -283,7 +285,7 @@ public final class CoordLock implements Lock {
                     + "only a resource checking its fencing token " + held.fencingToken() + " can have rejected it", e);
         } catch (BackendUnavailableException e) {
             unreleased = held;
-            throw new CannotAcquireLockException("the release of lock '" + name + "' of " + registry
+            throw new DataAccessResourceFailureException("the release of lock '" + name + "' of " + registry
                     + " was not confirmed by the server; it is retried by the next lock of this key", e);
         } finally {
             local.unlock();
@@ -353,7 +355,7 @@ public final class CoordLock implements Lock {
         } else if (cause instanceof CoordException) {
             why = "the server failed the request";
         } else {
-            why = "unexpected failure";
+            why = cause.toString();
         }
         return new CannotAcquireLockException("cannot lock '" + name + "' of " + registry + ": " + why, cause);
     }

@@ -227,15 +227,15 @@ public final class CoordLockProvider implements ExtensibleLockProvider, AutoClos
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        // Everything still in the map is held on the server: running tasks, deferred releases, and releases whose
+        // retry the timer's shutdown just dropped. A second release of a grant is a no-op.
         List<Held> toRelease = new ArrayList<>();
         for (Held h : held.values()) {
             synchronized (h) {
-                if (h.state != State.RELEASED) {
-                    h.state = State.RELEASED;
-                    cancelTimer(h);
-                    toRelease.add(h);
-                }
+                h.state = State.RELEASED;
+                cancelTimer(h);
             }
+            toRelease.add(h);
         }
         for (Held h : toRelease) {
             release(h, "the provider was closed");
@@ -345,7 +345,7 @@ public final class CoordLockProvider implements ExtensibleLockProvider, AutoClos
             log.warn("lock '{}' (fencing token {}) had been lost before its release ({}): {}", shorten(h.name),
                     h.grant.fencingToken(), why, e.reason());
         } catch (CoordException | IllegalStateException e) {
-            if (closed || !retryLater(h, why)) {
+            if (closed || session.state().isTerminal() || !retryLater(h, why)) {
                 held.remove(h.name, h);
                 log.warn("lock '{}' could not be released ({}); it stays held until its session ends: {}",
                         shorten(h.name), why, e.toString());

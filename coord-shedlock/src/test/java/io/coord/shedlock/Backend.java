@@ -25,6 +25,11 @@ interface Backend extends AutoCloseable {
         return Duration.ofSeconds(2);
     }
 
+    /** A session TTL long enough to ride out a short outage (ZooKeeper's test server grants at most 4 s). */
+    default Duration longTtl() {
+        return Duration.ofSeconds(10);
+    }
+
     /** A coordinator of {@code namespace} connected straight to the server. */
     default Coordinator open(String namespace) {
         return Coordinator.open(uri(hostPorts(), namespace));

@@ -13,6 +13,7 @@ import io.coord.SessionExpiredException;
 import io.coord.SessionState;
 import io.coord.lock.LockGrant;
 import io.coord.testkit.CrashableClient;
+import io.coord.testservers.TcpFaultProxy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -147,9 +148,9 @@ abstract class CoordLockProviderContract {
 
     @Test
     void lockAtMostForReleasesTheLockForAnotherNodeWhileTheTaskStillRuns() {
-        Optional<SimpleLock> lock1 = providerA.lock(config(lockName, ofMillis(300), ZERO));
+        Optional<SimpleLock> lock1 = providerA.lock(config(lockName, ofSeconds(2), ZERO));
         assertThat(lock1).isNotEmpty();
-        long first = providerA.currentToken(lockName).orElseThrow();
+        long first = providerA.currentToken(lockName).orElseThrow(); // read well inside the 2 s
 
         // the task "still runs" (nobody unlocks); the provider's timer releases the grant at lockAtMostFor
         SimpleLock lock2 = awaitLock(providerB, config(lockName));
@@ -342,6 +343,39 @@ abstract class CoordLockProviderContract {
         assertThat(crashed.currentToken(lockName)).as("the cut-off holder knows it lost the lock").isEmpty();
         next.unlock();
         assertUnlocked(lockName);
+    }
+
+    /**
+     * The server cannot be reached when the task unlocks: the release is not confirmed, so the provider keeps the
+     * name (its own lock() gets empty, nobody else can take it either) and retries from its timer; once the server
+     * is reachable again the lock ends free while the session lives on.
+     */
+    @Test
+    void anUnconfirmedReleaseIsRetriedUntilTheServerConfirmsIt() {
+        List<TcpFaultProxy> proxies = new ArrayList<>();
+        for (String hp : backend().hostPorts()) {
+            int colon = hp.lastIndexOf(':');
+            proxies.add(TcpFaultProxy.start(hp.substring(0, colon), Integer.parseInt(hp.substring(colon + 1)), 64));
+        }
+        extra.addAll(proxies);
+        Coordinator flaky = Coordinator.open(backend().uri(proxies.stream().map(TcpFaultProxy::hostPort).toList(), namespace)
+                + "?operationTimeout=500ms");
+        extra.add(0, flaky);
+        Session session = flaky.openSession(backend().longTtl());
+        CoordLockProvider provider = new CoordLockProvider(session);
+        extra.add(0, provider);
+        SimpleLock lock = provider.lock(config(lockName)).orElseThrow();
+
+        proxies.forEach(TcpFaultProxy::drop); // every connection reset, new ones too: nothing reaches the server
+        lock.unlock();                        // not confirmed: logged, retried later, not thrown
+        assertThat(provider.lock(config(lockName))).as("the release is still pending").isEmpty();
+        assertLocked(lockName);
+        proxies.forEach(TcpFaultProxy::heal);
+
+        await().atMost(WAIT).untilAsserted(() -> assertUnlocked(lockName));
+        assertThat(session.state()).as("the lock was released, not lost with its session").isIn(SessionState.ACTIVE, SessionState.SUSPENDED);
+        SimpleLock again = awaitLock(provider, config(lockName));
+        again.unlock();
     }
 
     @Test

@@ -37,6 +37,12 @@ final class ZooKeeperBackend implements Backend {
         return "zookeeper://" + String.join(",", hostPorts) + "/" + namespace;
     }
 
+    /** The in-process server's tickTime is 200 ms: session timeouts are clamped to [0.4 s, 4 s]. */
+    @Override
+    public Duration longTtl() {
+        return Duration.ofSeconds(4);
+    }
+
     @Override
     public List<String> hostPorts() {
         return List.of(server.connectString());

@@ -193,16 +193,16 @@ abstract class CoordLockProviderContract {
     }
 
     /**
-     * ShedLock's FuzzTester, smaller: 6 threads on two nodes (3 per provider, so both the same session and other
+     * ShedLock's FuzzTester, smaller: 8 threads on two nodes (4 per provider, so both the same session and other
      * sessions compete) increment two unsynchronized counters under two locks with lockAtLeastFor 5 ms (the
      * deferred release is exercised too). Not one increment may be lost, no two critical sections may overlap,
      * and each lock's fencing tokens must strictly increase in the order the sections ran.
      */
     @Test
     void fuzz() throws Exception {
-        int threads = 6;
-        int iterations = 15;
-        int shortIterations = 5;
+        int threads = 8;
+        int iterations = 40;
+        int shortIterations = 10;
         Job[] jobs = {new Job("lock1"), new Job("lock2")};
         LockingTaskExecutor onA = new DefaultLockingTaskExecutor(providerA);
         LockingTaskExecutor onB = new DefaultLockingTaskExecutor(providerB);
@@ -241,19 +241,19 @@ abstract class CoordLockProviderContract {
 
     @Test
     void extendsALockPastItsOriginalLockAtMostFor() {
-        SimpleLock lock = lockA(ofSeconds(1));
+        SimpleLock lock = lockA(ofSeconds(2));
         SimpleLock extended = extend(lock, ZERO);
-        assertStaysLockedPast(ofSeconds(1), lockName);
+        assertStaysLockedPast(ofSeconds(2), lockName);
         extended.unlock();
         assertUnlocked(lockName);
     }
 
     @Test
     void extendsALockMultipleTimes() {
-        SimpleLock lock = lockA(ofSeconds(1));
+        SimpleLock lock = lockA(ofSeconds(2));
         long token = providerA.currentToken(lockName).orElseThrow();
         SimpleLock extended = extend(extend(extend(lock, ZERO), ZERO), ZERO);
-        assertStaysLockedPast(ofSeconds(1), lockName);
+        assertStaysLockedPast(ofSeconds(2), lockName);
         assertThat(providerA.currentToken(lockName)).as("extending keeps the grant").hasValue(token);
         extended.unlock();
         assertUnlocked(lockName);

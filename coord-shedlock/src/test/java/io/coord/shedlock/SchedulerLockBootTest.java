@@ -7,6 +7,7 @@ import io.coord.Coordinator;
 import io.coord.Session;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -17,7 +18,8 @@ import net.javacrumbs.shedlock.spring.annotation.EnableSchedulerLock;
 import net.javacrumbs.shedlock.spring.annotation.SchedulerLock;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.WebApplicationType;
@@ -30,30 +32,34 @@ import org.springframework.scheduling.annotation.Scheduled;
 
 /**
  * {@code @SchedulerLock} on a {@code @Scheduled} method in two real Spring Boot contexts ("nodes"), each with its own
- * coordinator, session and {@link CoordLockProvider}, on one ZooKeeper: the runs never overlap, both nodes' runs are
+ * coordinator, session and {@link CoordLockProvider}, on each backend: the runs never overlap, both nodes' runs are
  * counted, ShedLock's {@link LockAssert} sees the lock inside the method, and the fencing tokens the method reads
  * strictly increase in run order.
  */
 class SchedulerLockBootTest {
-    private static ZooKeeperBackend backend;
+    private static final Map<String, Backend> backends = new LinkedHashMap<>();
 
     @BeforeAll
     static void start() {
-        backend = new ZooKeeperBackend();
+        backends.put("zookeeper", new ZooKeeperBackend());
+        backends.put("etcd", new EtcdBackend());
+        backends.put("redis", new RedisBackend());
     }
 
     @AfterAll
     static void stop() {
-        backend.close();
+        backends.values().forEach(Backend::close);
     }
 
-    @Test
-    void scheduledRunsOnTwoNodesNeverOverlapAndBothNodesRun() throws Exception {
+    @ParameterizedTest(name = "on {0}")
+    @ValueSource(strings = {"zookeeper", "etcd", "redis"})
+    void scheduledRunsOnTwoNodesNeverOverlapAndBothNodesRun(String label) throws Exception {
+        Backend backend = backends.get(label);
         String namespace = "shedlock-boot-" + UUID.randomUUID().toString().substring(0, 8);
         Runs.reset();
         Runs.Snapshot seen;
-        try (ConfigurableApplicationContext a = node("node-a", namespace);
-             ConfigurableApplicationContext b = node("node-b", namespace)) {
+        try (ConfigurableApplicationContext a = node(backend, "node-a", namespace);
+             ConfigurableApplicationContext b = node(backend, "node-b", namespace)) {
             assertThat(a.getBean(CoordLockProvider.class)).isNotSameAs(b.getBean(CoordLockProvider.class));
             await().atMost(Duration.ofSeconds(90)).until(() -> Runs.count("node-a") >= 5 && Runs.count("node-b") >= 5);
             seen = Runs.snapshot(); // before the contexts close: a run cut short by the shutdown proves nothing
@@ -65,12 +71,12 @@ class SchedulerLockBootTest {
         assertThat(seen.tokens()).as("fencing tokens in run order").isSorted().doesNotHaveDuplicates();
 
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(backend.leftovers(namespace))
-                .as("what the two nodes left on ZooKeeper after their contexts closed").isEmpty());
+                .as("what the two nodes left on %s after their contexts closed", label).isEmpty());
         await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(Thread.getAllStackTraces().keySet())
                 .noneMatch(t -> t.getName().startsWith("coord-shedlock-timer-") && t.isAlive()));
     }
 
-    private static ConfigurableApplicationContext node(String name, String namespace) {
+    private static ConfigurableApplicationContext node(Backend backend, String name, String namespace) {
         return new SpringApplicationBuilder(App.class)
                 .web(WebApplicationType.NONE)
                 .properties("coord.uri=" + backend.uri(backend.hostPorts(), namespace), "coord.node=" + name,

@@ -137,7 +137,7 @@ public final class CoordLockProvider implements ExtensibleLockProvider, AutoClos
      *         included
      * @throws NullPointerException if {@code configuration} is null
      * @throws IllegalArgumentException if the name is blank or longer than 256 UTF-8 bytes
-     * @throws IllegalStateException if this provider is closed
+     * @throws IllegalStateException if this provider, or the session's coordinator, is closed
      * @throws io.coord.SessionExpiredException if the session has ended
      * @throws io.coord.BackendUnavailableException if the server fails the request
      */

@@ -135,13 +135,24 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
      * token: its node's czxid). coord-zookeeper keeps this layout stable (see {@link ZkPaths}; tested against
      * Curator).
      *
+     * @param namespace the coordinator's namespace, as given to {@link ZooKeeperCoordinatorBuilder#namespace}
+     * @param name      the lock's name, as given to {@link io.coord.Session#lock}
+     * @return the absolute path of the lock's queue node (its children are the waiters' sequential nodes)
      * @throws IllegalArgumentException when {@code namespace} or {@code name} would be refused by a coordinator
      */
     public static String lockPath(String namespace, String name) {
         return path(namespace, Primitive.LOCK, name);
     }
 
-    /** Same as {@link #lockPath(String, String)} for the fair lock {@code name} (a different lock). */
+    /**
+     * Same as {@link #lockPath(String, String)} for the fair lock {@code name}: a different lock from the plain
+     * lock of the same name, with a path of its own.
+     *
+     * @param namespace the coordinator's namespace, as given to {@link ZooKeeperCoordinatorBuilder#namespace}
+     * @param name      the fair lock's name, as given to {@link io.coord.Session#fairLock}
+     * @return the absolute path of the fair lock's queue node
+     * @throws IllegalArgumentException when {@code namespace} or {@code name} would be refused by a coordinator
+     */
     public static String fairLockPath(String namespace, String name) {
         return path(namespace, Primitive.FAIR_LOCK, name);
     }
@@ -152,6 +163,9 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
      * the first node in sequence order, its value the node's data (a Curator participant's id). Curator's
      * {@code LeaderLatch} sorts by another marker and does not interoperate.
      *
+     * @param namespace the coordinator's namespace, as given to {@link ZooKeeperCoordinatorBuilder#namespace}
+     * @param name      the election's name, as given to {@link io.coord.Session#election}
+     * @return the absolute path of the election's queue node (its children are the candidates' sequential nodes)
      * @throws IllegalArgumentException when {@code namespace} or {@code name} would be refused by a coordinator
      */
     public static String electionPath(String namespace, String name) {
@@ -163,7 +177,12 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
                 ? "election" : primitive == Primitive.FAIR_LOCK ? "fair lock" : "lock", name));
     }
 
-    /** A builder: endpoints (the ensemble), namespace, timeouts. */
+    /**
+     * A new builder with the defaults of {@link ZooKeeperCoordinatorBuilder}: endpoints (the ensemble),
+     * namespace, timeouts, TLS and credentials are set on it before {@link ZooKeeperCoordinatorBuilder#build()}.
+     *
+     * @return a new, independent builder; nothing connects until {@code build()}
+     */
     public static ZooKeeperCoordinatorBuilder builder() {
         return new ZooKeeperCoordinatorBuilder();
     }

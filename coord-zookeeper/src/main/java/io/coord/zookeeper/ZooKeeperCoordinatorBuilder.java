@@ -37,6 +37,9 @@ public final class ZooKeeperCoordinatorBuilder extends CoordinatorBuilder<ZooKee
      *
      * @param user     the digest user name: not empty, no ':' (ZooKeeper splits {@code user:password} at the first ':')
      * @param password not empty
+     * @return this builder
+     * @throws IllegalArgumentException if {@code user} is null, empty or contains ':', or {@code password} is empty
+     * @throws NullPointerException     if {@code password} is null
      */
     public ZooKeeperCoordinatorBuilder credentials(String user, char[] password) {
         if (user == null || user.isEmpty() || user.contains(":")) {
@@ -63,7 +66,15 @@ public final class ZooKeeperCoordinatorBuilder extends CoordinatorBuilder<ZooKee
         credentials.ifPresent(c -> credentials(c[0], c[1].toCharArray()));
     }
 
-    /** The ensemble as ZooKeeper writes it, {@code host:port[,host:port…]}; the same as {@link #endpoints(String...)}. */
+    /**
+     * The ensemble as ZooKeeper writes it, {@code host:port[,host:port…]}; the same as {@link #endpoints(String...)}
+     * with the comma-separated parts (replacing any endpoints set before).
+     *
+     * @param connectString {@code host:port} pairs separated by commas, not blank (no chroot suffix: the
+     *                      namespace is set with {@link #namespace})
+     * @return this builder
+     * @throws IllegalArgumentException if {@code connectString} is null, blank or one of its parts is malformed
+     */
     public ZooKeeperCoordinatorBuilder connectString(String connectString) {
         if (connectString == null || connectString.isBlank()) {
             throw new IllegalArgumentException("bad ZooKeeper connect string '" + connectString + "'; expected host:port[,host:port]");

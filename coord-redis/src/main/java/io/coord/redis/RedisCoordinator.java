@@ -208,7 +208,12 @@ public final class RedisCoordinator extends CoordinatorBase {
         return uri.getHost() + ":" + uri.getPort();
     }
 
-    /** A builder for a coordinator on one Redis server or a Redis Cluster. */
+    /**
+     * A new builder for a coordinator on one Redis server or a Redis Cluster, with the defaults of
+     * {@link RedisCoordinatorBuilder}.
+     *
+     * @return a new, independent builder; nothing connects until {@link RedisCoordinatorBuilder#build()}
+     */
     public static RedisCoordinatorBuilder builder() {
         return new RedisCoordinatorBuilder();
     }
@@ -344,7 +349,12 @@ public final class RedisCoordinator extends CoordinatorBase {
         return link;
     }
 
-    /** Whether the connected server is a Redis Cluster. */
+    /**
+     * Whether this coordinator talks to a Redis Cluster (as detected when it connected, or as forced with
+     * {@link RedisCoordinatorBuilder#cluster(boolean)}); fixed for the coordinator's life.
+     *
+     * @return true for a Redis Cluster, false for a single server
+     */
     public boolean isCluster() {
         return link.isCluster();
     }
@@ -387,7 +397,13 @@ public final class RedisCoordinator extends CoordinatorBase {
         }
     }
 
-    /** How many orphaned entries of this coordinator were removed after an ownership question (diagnostics). */
+    /**
+     * How many orphaned entries of this coordinator were removed after an ownership question (diagnostics):
+     * queue entries this coordinator had released but the server still held (a removal lost, e.g. in a
+     * failover), found when a successor asked about them and deleted.
+     *
+     * @return the count since the coordinator was built; never decreases
+     */
     public long orphansRemoved() {
         return orphans.removed();
     }
@@ -407,12 +423,24 @@ public final class RedisCoordinator extends CoordinatorBase {
         return replication.confirm(link, primitive, name, slotKey, token);
     }
 
-    /** The latest {@code WAIT} answer, or null if none yet (or the knob is off). */
+    /**
+     * The latest {@code WAIT} answer after a grant (see
+     * {@link RedisCoordinatorBuilder#replicaAcknowledgement(int, java.time.Duration)}).
+     *
+     * @return the latest answer, or null if there was none yet or the knob is off
+     */
     public ReplicaAcknowledgement lastReplicaAcknowledgement() {
         return replication.last();
     }
 
-    /** Tells {@code listener} (on the event thread) of every {@code WAIT} answer after a grant. */
+    /**
+     * Tells {@code listener} of every {@code WAIT} answer after a grant, on the coordinator's event thread (so
+     * the listener must not block). Never called while the durability knob is off.
+     *
+     * @param listener called once per answer
+     * @return closing it stops further calls
+     * @throws NullPointerException if {@code listener} is null
+     */
     public Subscription onReplicaAcknowledgement(Consumer<ReplicaAcknowledgement> listener) {
         return replication.onAcknowledgement(listener);
     }

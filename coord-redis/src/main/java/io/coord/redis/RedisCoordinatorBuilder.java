@@ -43,7 +43,13 @@ public final class RedisCoordinatorBuilder extends CoordinatorBuilder<RedisCoord
         super("redis", Set.of("redis", "rediss"), 6379, Duration.ofSeconds(5), Duration.ofSeconds(5));
     }
 
-    /** Forces Redis Cluster mode on or off instead of detecting it. */
+    /**
+     * Forces Redis Cluster mode on or off instead of detecting it when connecting (by default the first
+     * server is asked with {@code INFO cluster}).
+     *
+     * @param cluster true to talk to the endpoints as Redis Cluster seeds, false as a single server
+     * @return this builder
+     */
     public RedisCoordinatorBuilder cluster(boolean cluster) {
         this.cluster = cluster;
         return this;
@@ -58,7 +64,10 @@ public final class RedisCoordinatorBuilder extends CoordinatorBuilder<RedisCoord
      * up to {@code timeout} per grant.
      *
      * @param replicas 1..100, or 0 to turn the knob off
-     * @param timeout  1 ms .. half the operation timeout
+     * @param timeout  1 ms .. half the operation timeout (checked against the operation timeout by {@link #build()})
+     * @return this builder
+     * @throws IllegalArgumentException if {@code replicas} is out of 0..100, or {@code replicas > 0} and
+     *                                  {@code timeout} is null or under 1 ms
      */
     public RedisCoordinatorBuilder replicaAcknowledgement(int replicas, Duration timeout) {
         if (replicas < 0 || replicas > 100) {
@@ -72,7 +81,15 @@ public final class RedisCoordinatorBuilder extends CoordinatorBuilder<RedisCoord
         return this;
     }
 
-    /** AUTH credentials (username null for the default user); the password array is copied. */
+    /**
+     * AUTH credentials, sent on every connection. The password array is copied; it never appears in a message,
+     * a log line or a {@code toString}. Wrong credentials make {@link #build()} fail with
+     * {@link io.coord.AuthenticationException}.
+     *
+     * @param username the ACL user, or null for the {@code default} user ({@code AUTH password})
+     * @param password the password, or null for no AUTH at all (the username is then ignored)
+     * @return this builder
+     */
     public RedisCoordinatorBuilder credentials(String username, char[] password) {
         this.username = username;
         this.password = password == null ? null : password.clone();

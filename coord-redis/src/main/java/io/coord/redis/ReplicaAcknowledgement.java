@@ -20,7 +20,11 @@ import io.coord.Primitive;
  */
 public record ReplicaAcknowledgement(Primitive primitive, String name, long token, int requested, long acknowledged) {
 
-    /** True if at least the requested number of replicas acknowledged. */
+    /**
+     * Whether at least the requested number of replicas acknowledged the grant.
+     *
+     * @return true if {@code acknowledged >= requested}; false when fewer did or WAIT failed ({@code -1})
+     */
     public boolean complete() {
         return acknowledged >= requested;
     }

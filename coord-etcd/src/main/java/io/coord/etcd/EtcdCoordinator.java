@@ -205,7 +205,12 @@ public final class EtcdCoordinator extends CoordinatorBase {
         }
     }
 
-    /** A builder: endpoints, namespace, timeouts, TLS, credentials, and a hook to configure jetcd. */
+    /**
+     * A new builder with the defaults of {@link EtcdCoordinatorBuilder}: endpoints, namespace, timeouts, TLS,
+     * credentials, and a hook to configure jetcd are set on it before {@link EtcdCoordinatorBuilder#build()}.
+     *
+     * @return a new, independent builder
+     */
     public static EtcdCoordinatorBuilder builder() {
         return new EtcdCoordinatorBuilder();
     }
@@ -220,13 +225,24 @@ public final class EtcdCoordinator extends CoordinatorBase {
      * revision). Every key of this lock is {@code <prefix>/<lease id in lower-case hex>}, the Go recipe's shape;
      * coord-etcd keeps this mapping stable (it is a declared compatibility, tested against etcdctl).
      *
+     * @param namespace the coordinator's namespace, as given to {@link EtcdCoordinatorBuilder#namespace}
+     * @param name      the lock's name, as given to {@link Session#lock}
+     * @return the absolute key prefix (namespace included), without the trailing '/'
      * @throws IllegalArgumentException when {@code namespace} or {@code name} would be refused by a coordinator
      */
     public static String lockPrefix(String namespace, String name) {
         return prefix(namespace, Primitive.LOCK, name);
     }
 
-    /** Same as {@link #lockPrefix(String, String)} for the {@link FairLock} {@code name} (a different lock). */
+    /**
+     * Same as {@link #lockPrefix(String, String)} for the {@link FairLock} {@code name}: a different lock from the
+     * plain lock of the same name, under a prefix of its own.
+     *
+     * @param namespace the coordinator's namespace, as given to {@link EtcdCoordinatorBuilder#namespace}
+     * @param name      the fair lock's name, as given to {@link Session#fairLock}
+     * @return the absolute key prefix (namespace included), without the trailing '/'
+     * @throws IllegalArgumentException when {@code namespace} or {@code name} would be refused by a coordinator
+     */
     public static String fairLockPrefix(String namespace, String name) {
         return prefix(namespace, Primitive.FAIR_LOCK, name);
     }
@@ -237,6 +253,9 @@ public final class EtcdCoordinator extends CoordinatorBase {
      * {@code etcdctl elect}. Go candidates and coord candidates on it share one election (leader = smallest
      * create revision; its value = the leader's proposal; coord's term = that create revision).
      *
+     * @param namespace the coordinator's namespace, as given to {@link EtcdCoordinatorBuilder#namespace}
+     * @param name      the election's name, as given to {@link Session#election}
+     * @return the absolute key prefix (namespace included), without the trailing '/'
      * @throws IllegalArgumentException when {@code namespace} or {@code name} would be refused by a coordinator
      */
     public static String electionPrefix(String namespace, String name) {
@@ -257,7 +276,12 @@ public final class EtcdCoordinator extends CoordinatorBase {
         return etcd.keys();
     }
 
-    /** The underlying jetcd client (for fenced writes of your own and for inspection); closed with this coordinator. */
+    /**
+     * The underlying jetcd client, for fenced writes of your own (with {@link #stillHeld}) and for inspection.
+     * It belongs to this coordinator: do not close it; it is closed with this coordinator.
+     *
+     * @return the client this coordinator sends its requests with
+     */
     public Client client() {
         return etcd.client();
     }
@@ -346,7 +370,13 @@ public final class EtcdCoordinator extends CoordinatorBase {
 
     /**
      * The etcd comparison "the key behind {@code grant} still exists with the grant's create revision":
-     * add it to your own transaction to make any write conditional on still holding the lock.
+     * add it to your own transaction to make any write conditional on still holding the lock. The comparison
+     * fails (the transaction's else branch runs) once the grant is released, expired or its key deleted, and
+     * never holds for a later grant of the same lock (a new key has a new create revision).
+     *
+     * @param lock  a lock (plain or fair) of a session of this coordinator
+     * @param grant a grant of {@code lock}
+     * @return the comparison, ready for {@code txn().If(...)}; building it sends nothing
      */
     public Cmp stillHeld(FencedLock lock, LockGrant grant) {
         ByteSequence queue = etcd.keys().lockQueue(lock.name(), lock instanceof FairLock);
@@ -354,7 +384,14 @@ public final class EtcdCoordinator extends CoordinatorBase {
         return new Cmp(key, Cmp.Op.EQUAL, CmpTarget.createRevision(grant.fencingToken()));
     }
 
-    /** Same as {@link #stillHeld(FencedLock, LockGrant)} for a leadership of {@code election} won by {@code session}. */
+    /**
+     * Same as {@link #stillHeld(FencedLock, LockGrant)} for a leadership won by {@code session}: the comparison
+     * holds only while that leadership's key exists with the leadership's term as its create revision.
+     *
+     * @param session    the session of this coordinator that campaigned
+     * @param leadership the leadership {@code session} won
+     * @return the comparison, ready for {@code txn().If(...)}; building it sends nothing
+     */
     public Cmp stillLeading(Session session, Leadership leadership) {
         ByteSequence queue = etcd.keys().electionQueue(leadership.electionName());
         ByteSequence key = EtcdKeys.entry(queue, Long.parseUnsignedLong(session.id(), 16));
@@ -366,6 +403,15 @@ public final class EtcdCoordinator extends CoordinatorBase {
      * still held by {@code grant}, in ONE etcd transaction: the strongest fencing there is, since the check and
      * the write are one atomic step on the server. Returns false, writing nothing, if the grant is no longer
      * the holder (released, expired, deleted).
+     *
+     * @param lock  a lock (plain or fair) of a session of this coordinator
+     * @param grant a grant of {@code lock}
+     * @param key   the absolute etcd key to write
+     * @param value the value to put
+     * @return true if the put was applied, false if {@code grant} no longer held the lock (nothing written)
+     * @throws io.coord.BackendUnavailableException if etcd did not answer within the operation timeout, or the
+     *                                              calling thread was interrupted (its interrupt flag is set again);
+     *                                              the put may or may not have been applied
      */
     public boolean fencedPut(FencedLock lock, LockGrant grant, ByteSequence key, ByteSequence value) {
         Cmp guard = stillHeld(lock, grant);

@@ -44,14 +44,30 @@ public final class EtcdCoordinatorBuilder extends CoordinatorBuilder<EtcdCoordin
         super("etcd", Set.of("etcd"), 2379, Duration.ofSeconds(5), Duration.ofSeconds(3));
     }
 
-    /** HTTP/2 keep-alive ping interval (5 s, etcd's default minimum, to 1 h) and its timeout (100 ms to 10 min). */
+    /**
+     * The HTTP/2 keep-alive of the client's connections: a connection whose ping is not answered within
+     * {@code timeout} is dropped (and the next request reconnects, possibly to another member). Defaults 6 s
+     * and 2 s.
+     *
+     * @param time    the ping interval, 5 s (etcd's default minimum; more often is refused by etcd) to 1 h
+     * @param timeout how long a ping may go unanswered, 100 ms to 10 min
+     * @return this builder
+     * @throws IllegalArgumentException if either is null or out of its range
+     */
     public EtcdCoordinatorBuilder keepalive(Duration time, Duration timeout) {
         this.keepaliveTime = Arguments.duration("keep-alive time", time, Duration.ofSeconds(5), Duration.ofHours(1));
         this.keepaliveTimeout = Arguments.duration("keep-alive timeout", timeout, Duration.ofMillis(100), Duration.ofMinutes(10));
         return this;
     }
 
-    /** How long a waiter trusts its watch before re-reading its queue anyway (100 ms to 1 h). */
+    /**
+     * How long a waiter trusts its watch before re-reading its queue anyway: a safety net bounding how late a
+     * wake-up can be if a watch event were lost. Default 10 s.
+     *
+     * @param interval 100 ms to 1 h
+     * @return this builder
+     * @throws IllegalArgumentException if {@code interval} is null or out of range
+     */
     public EtcdCoordinatorBuilder recheckInterval(Duration interval) {
         this.recheckInterval = Arguments.duration("re-check interval", interval, Duration.ofMillis(100), Duration.ofHours(1));
         return this;
@@ -62,6 +78,12 @@ public final class EtcdCoordinatorBuilder extends CoordinatorBuilder<EtcdCoordin
      * expires). The password array is copied; it never appears in a message, a log line or a {@code toString}.
      * Against an etcd with auth enabled, wrong or missing credentials make the first session fail with
      * {@link io.coord.AuthenticationException}. The least RBAC coord needs: coord-etcd's README.
+     *
+     * @param user     the etcd user name, not empty
+     * @param password the user's password (copied)
+     * @return this builder
+     * @throws IllegalArgumentException if {@code user} is null or empty
+     * @throws NullPointerException     if {@code password} is null
      */
     public EtcdCoordinatorBuilder credentials(String user, char[] password) {
         if (user == null || user.isEmpty()) {
@@ -89,7 +111,17 @@ public final class EtcdCoordinatorBuilder extends CoordinatorBuilder<EtcdCoordin
                 + (user == null ? "" : ", user=" + user + ", password=***") + "]";
     }
 
-    /** Last word on the jetcd {@link ClientBuilder}: TLS ({@code sslContext}), authentication ({@code user}/{@code password}), … */
+    /**
+     * Last word on the jetcd {@link ClientBuilder}: called by {@link #build()} after coord has set endpoints, TLS
+     * ({@code sslContext}), authentication ({@code user}/{@code password}), keep-alive and deadlines, so whatever
+     * it sets wins; replaces any customizer given before. Changing what coord relies on (the deadline interceptor,
+     * the executor) voids coord's guarantees.
+     *
+     * @param customizer called on the building thread for the coordinator's jetcd client, and again for its
+     *                   replacement if etcd turns out to have auth disabled while credentials were given
+     * @return this builder
+     * @throws NullPointerException if {@code customizer} is null
+     */
     public EtcdCoordinatorBuilder configureClient(Consumer<ClientBuilder> customizer) {
         this.customizer = Arguments.notNull("jetcd client customizer", customizer);
         return this;

@@ -51,22 +51,49 @@ public final class EtcdFence implements Fence<byte[]> {
         }
     }
 
-    /** A fence with keys under {@code coord/fence/} and a 10 s request timeout. */
+    /**
+     * A fence with keys under {@code coord/fence/} and a 10 s request timeout.
+     *
+     * @param kv the KV client of a jetcd {@code Client} ({@code client.getKVClient()}); not owned by the fence
+     * @return a fence; creating it sends nothing
+     * @throws NullPointerException if {@code kv} is null
+     */
     public static EtcdFence of(KV kv) {
         return new EtcdFence(kv, FenceKeys.ETCD_PREFIX, DEFAULT_TIMEOUT);
     }
 
-    /** A fence with keys under {@code prefix} (may be empty) and {@code timeout} per request. */
+    /**
+     * A fence with keys under {@code prefix} and {@code timeout} per request.
+     *
+     * @param kv      the KV client of a jetcd {@code Client} ({@code client.getKVClient()}); not owned by the fence
+     * @param prefix  prepended to every key as is (may be empty; end it with '/' to keep a directory shape)
+     * @param timeout how long each request may take, {@code > 0}
+     * @return a fence; creating it sends nothing
+     * @throws NullPointerException     if an argument is null
+     * @throws IllegalArgumentException if {@code timeout} is zero or negative
+     */
     public static EtcdFence of(KV kv, String prefix, Duration timeout) {
         return new EtcdFence(kv, prefix, timeout);
     }
 
-    /** The key holding {@code resource}'s highest token ({@code <prefix>token/<resource>}). */
+    /**
+     * The key holding {@code resource}'s highest token ({@code <prefix>token/<resource>}, 19 zero-padded digits).
+     *
+     * @param resource the fenced resource: not blank, at most 256 UTF-8 bytes
+     * @return the key, UTF-8
+     * @throws IllegalArgumentException if {@code resource} is blank or longer than 256 UTF-8 bytes
+     */
     public ByteSequence tokenKey(String resource) {
         return ByteSequence.from(FenceKeys.etcdToken(prefix, Tokens.resource(resource)));
     }
 
-    /** The key the accepted writes of {@code resource} put ({@code <prefix>value/<resource>}). */
+    /**
+     * The key the accepted writes of {@code resource} put ({@code <prefix>value/<resource>}).
+     *
+     * @param resource the fenced resource: not blank, at most 256 UTF-8 bytes
+     * @return the key, UTF-8
+     * @throws IllegalArgumentException if {@code resource} is blank or longer than 256 UTF-8 bytes
+     */
     public ByteSequence valueKey(String resource) {
         return ByteSequence.from(FenceKeys.etcdValue(prefix, Tokens.resource(resource)));
     }

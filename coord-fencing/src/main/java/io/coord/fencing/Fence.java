@@ -31,20 +31,42 @@ public interface Fence<O> {
      *
      * @param resource the fenced resource: not blank, at most 256 UTF-8 bytes
      * @param token the writer's fencing token, {@code > 0}
+     * @param operation what to apply to the store if the token is accepted (its meaning is the implementation's)
      * @return {@link FenceResult#accepted()} true if applied, else the highest token seen
      * @throws IllegalArgumentException on a blank resource or a token {@code <= 0}
      */
     FenceResult write(String resource, long token, O operation);
 
-    /** The highest token recorded for {@code resource}, empty if nothing was ever accepted for it. */
+    /**
+     * The highest token recorded for {@code resource}: the token of the latest accepted write, as the store
+     * holds it when read (a concurrent write may raise it at once).
+     *
+     * @param resource the fenced resource: not blank, at most 256 UTF-8 bytes
+     * @return the highest token, or empty if no write was ever accepted for {@code resource}
+     * @throws IllegalArgumentException if {@code resource} is blank or longer than 256 UTF-8 bytes
+     */
     OptionalLong highestToken(String resource);
 
-    /** {@link #write} with the lock's name as resource and the grant's fencing token. */
+    /**
+     * {@link #write(String, long, Object)} with the lock's name as resource and the grant's fencing token: once
+     * a later holder of the lock has written, this grant's writes are stale.
+     *
+     * @param grant     the writer's grant
+     * @param operation what to apply if the grant's token is accepted
+     * @return as {@link #write(String, long, Object)}
+     */
     default FenceResult write(LockGrant grant, O operation) {
         return write(grant.lockName(), grant.fencingToken(), operation);
     }
 
-    /** {@link #write} with the election's name as resource and the leadership's term as token. */
+    /**
+     * {@link #write(String, long, Object)} with the election's name as resource and the leadership's term as
+     * token: once a later leader has written, this leadership's writes are stale.
+     *
+     * @param leadership the writer's leadership
+     * @param operation  what to apply if the term is accepted
+     * @return as {@link #write(String, long, Object)}
+     */
     default FenceResult write(Leadership leadership, O operation) {
         return write(leadership.electionName(), leadership.term(), operation);
     }

@@ -53,7 +53,13 @@ public final class JdbcFence implements Fence<JdbcFence.SqlWork> {
     /** The caller's statements of one fenced write, run on the fence's connection inside its transaction. */
     @FunctionalInterface
     public interface SqlWork {
-        /** Runs the caller's statements on {@code connection}; do not commit, roll back or close it. */
+        /**
+         * Runs the caller's statements on {@code connection}, after the fence accepted the token and before the
+         * commit; do not commit, roll back or close it.
+         *
+         * @param connection the fence's connection, in its open transaction (auto-commit off)
+         * @throws SQLException to roll the whole write back, the token included
+         */
         void run(Connection connection) throws SQLException;
     }
 
@@ -76,22 +82,46 @@ public final class JdbcFence implements Fence<JdbcFence.SqlWork> {
         this.readSql = "SELECT token FROM " + table + " WHERE resource = ?";
     }
 
-    /** A fence in table {@value #DEFAULT_TABLE} of {@code dataSource}'s database. */
+    /**
+     * A fence in table {@value #DEFAULT_TABLE} of {@code dataSource}'s database.
+     *
+     * @param dataSource where {@link #write(String, long, SqlWork)} and {@link #highestToken(String)} take connections
+     * @return a fence; creating it opens no connection
+     * @throws NullPointerException if {@code dataSource} is null
+     */
     public static JdbcFence of(DataSource dataSource) {
         return new JdbcFence(dataSource, DEFAULT_TABLE);
     }
 
-    /** A fence in {@code table} (an unquoted identifier, optionally {@code schema.table}). */
+    /**
+     * A fence in {@code table} of {@code dataSource}'s database.
+     *
+     * @param dataSource where {@link #write(String, long, SqlWork)} and {@link #highestToken(String)} take connections
+     * @param table      an unquoted SQL identifier ({@code [A-Za-z_][A-Za-z0-9_]*}, at most 63 characters),
+     *                   optionally {@code schema.table}
+     * @return a fence; creating it opens no connection
+     * @throws NullPointerException     if an argument is null
+     * @throws IllegalArgumentException if {@code table} is not such an identifier
+     */
     public static JdbcFence of(DataSource dataSource, String table) {
         return new JdbcFence(dataSource, table);
     }
 
-    /** The fence table's DDL (idempotent: {@code CREATE TABLE IF NOT EXISTS}). */
+    /**
+     * The fence table's DDL, for your own schema migrations.
+     *
+     * @return one PostgreSQL statement, idempotent ({@code CREATE TABLE IF NOT EXISTS})
+     */
     public String ddl() {
         return "CREATE TABLE IF NOT EXISTS " + table + " (resource TEXT PRIMARY KEY, token BIGINT NOT NULL CHECK (token > 0))";
     }
 
-    /** Runs {@link #ddl()} in its own transaction. */
+    /**
+     * Runs {@link #ddl()} on a connection of the data source, in auto-commit mode (its own transaction);
+     * does nothing if the table exists.
+     *
+     * @throws BackendUnavailableException if the database refuses it (the SQLException is the cause)
+     */
     public void createTableIfMissing() {
         try (Connection c = dataSource.getConnection(); Statement s = c.createStatement()) {
             boolean auto = c.getAutoCommit();
@@ -109,6 +139,12 @@ public final class JdbcFence implements Fence<JdbcFence.SqlWork> {
      * own statements only if the result is accepted; your commit makes the token and your
      * statements visible together, your rollback undoes both.
      *
+     * @param connection a connection with auto-commit off, in the transaction that will carry your statements
+     * @param resource the fenced resource: not blank, at most 256 UTF-8 bytes
+     * @param token      the writer's fencing token, {@code > 0}
+     * @return accepted (the row now holds {@code token}, locked until the transaction ends), or stale with the
+     *     highest token recorded
+     * @throws IllegalArgumentException if {@code resource} is blank or too long, or {@code token <= 0}
      * @throws IllegalStateException if {@code connection} is in auto-commit mode (the token would
      *     commit on its own, apart from your statements)
      * @throws SQLException as the driver reports it; the transaction is then the caller's to roll back
@@ -178,7 +214,16 @@ public final class JdbcFence implements Fence<JdbcFence.SqlWork> {
         }
     }
 
-    /** The highest token recorded for {@code resource} as {@code connection}'s transaction sees it. */
+    /**
+     * The highest token recorded for {@code resource} as {@code connection}'s transaction sees it (a plain read:
+     * it takes no row lock).
+     *
+     * @param connection any connection to the fence's database, in the caller's transaction or auto-commit
+     * @param resource the fenced resource: not blank, at most 256 UTF-8 bytes
+     * @return the highest token, or empty if no write was ever committed for {@code resource} (as seen)
+     * @throws IllegalArgumentException if {@code resource} is blank or longer than 256 UTF-8 bytes
+     * @throws SQLException as the driver reports it
+     */
     public OptionalLong highestToken(Connection connection, String resource) throws SQLException {
         return read(connection, Tokens.resource(resource));
     }

@@ -51,22 +51,47 @@ public final class RedisFence implements Fence<byte[]> {
         this.sha = redis.digest(WRITE);
     }
 
-    /** A fence with keys under {@code coord:fence:}. */
+    /**
+     * A fence with keys under {@code coord:fence:}.
+     *
+     * @param redis synchronous commands of a byte-array connection (single server or Cluster); not owned by the fence
+     * @return a fence; creating it sends nothing (the script is loaded on first use)
+     * @throws NullPointerException if {@code redis} is null
+     */
     public static RedisFence of(RedisScriptingCommands<byte[], byte[]> redis) {
         return new RedisFence(redis, FenceKeys.REDIS_PREFIX);
     }
 
-    /** A fence with keys under {@code prefix} (may be empty). */
+    /**
+     * A fence with keys under {@code prefix}.
+     *
+     * @param redis  synchronous commands of a byte-array connection (single server or Cluster); not owned by the fence
+     * @param prefix prepended to every key as is (may be empty)
+     * @return a fence; creating it sends nothing (the script is loaded on first use)
+     * @throws NullPointerException if an argument is null
+     */
     public static RedisFence of(RedisScriptingCommands<byte[], byte[]> redis, String prefix) {
         return new RedisFence(redis, prefix);
     }
 
-    /** The key holding {@code resource}'s highest token ({@code <prefix>{resource}:token}). */
+    /**
+     * The key holding {@code resource}'s highest token ({@code <prefix>{resource}:token}, 19 zero-padded digits).
+     *
+     * @param resource the fenced resource: not blank, at most 256 UTF-8 bytes
+     * @return the key, UTF-8; in the same Cluster slot as {@link #valueKey}
+     * @throws IllegalArgumentException if {@code resource} is blank or longer than 256 UTF-8 bytes
+     */
     public byte[] tokenKey(String resource) {
         return FenceKeys.redisToken(prefix, Tokens.resource(resource));
     }
 
-    /** The key the accepted writes of {@code resource} SET ({@code <prefix>{resource}:value}). */
+    /**
+     * The key the accepted writes of {@code resource} SET ({@code <prefix>{resource}:value}).
+     *
+     * @param resource the fenced resource: not blank, at most 256 UTF-8 bytes
+     * @return the key, UTF-8; in the same Cluster slot as {@link #tokenKey}
+     * @throws IllegalArgumentException if {@code resource} is blank or longer than 256 UTF-8 bytes
+     */
     public byte[] valueKey(String resource) {
         return FenceKeys.redisValue(prefix, Tokens.resource(resource));
     }

@@ -55,22 +55,50 @@ public final class ZooKeeperFence implements Fence<byte[]> {
         }
     }
 
-    /** A fence under {@code /coord/fence} with open ACLs. */
+    /**
+     * A fence under {@code /coord/fence} whose nodes get open ACLs ({@code OPEN_ACL_UNSAFE}).
+     *
+     * @param zk a connected ZooKeeper handle; not owned by the fence
+     * @return a fence; creating it sends nothing (the root is created by the first write)
+     * @throws NullPointerException if {@code zk} is null
+     */
     public static ZooKeeperFence of(ZooKeeper zk) {
         return new ZooKeeperFence(zk, FenceKeys.ZOOKEEPER_ROOT, ZooDefs.Ids.OPEN_ACL_UNSAFE);
     }
 
-    /** A fence under {@code root} whose nodes get {@code acl}. */
+    /**
+     * A fence under {@code root} whose nodes (the root's missing ancestors included) get {@code acl}.
+     *
+     * @param zk   a connected ZooKeeper handle; not owned by the fence
+     * @param root an absolute path: leading '/', no trailing or double '/'
+     * @param acl  at least one ACL, no null (copied)
+     * @return a fence; creating it sends nothing (the root is created by the first write)
+     * @throws NullPointerException     if an argument is null
+     * @throws IllegalArgumentException if {@code root} is not such a path, or {@code acl} is empty or holds a null
+     */
     public static ZooKeeperFence of(ZooKeeper zk, String root, List<ACL> acl) {
         return new ZooKeeperFence(zk, root, acl);
     }
 
-    /** The node holding {@code resource}'s highest token ({@code <root>/<encoded resource>}). */
+    /**
+     * The node holding {@code resource}'s highest token ({@code <root>/<encoded resource>}, 19 zero-padded
+     * digits), the resource name encoded as coord encodes node names ({@code io.coord.spi.NameEncoding}).
+     *
+     * @param resource the fenced resource: not blank, at most 256 UTF-8 bytes
+     * @return the absolute path
+     * @throws IllegalArgumentException if {@code resource} is blank or longer than 256 UTF-8 bytes
+     */
     public String tokenNode(String resource) {
         return FenceKeys.zkToken(root, Tokens.resource(resource));
     }
 
-    /** The node whose data the accepted writes of {@code resource} set ({@code <tokenNode>/value}). */
+    /**
+     * The node whose data the accepted writes of {@code resource} set ({@code <tokenNode>/value}).
+     *
+     * @param resource the fenced resource: not blank, at most 256 UTF-8 bytes
+     * @return the absolute path
+     * @throws IllegalArgumentException if {@code resource} is blank or longer than 256 UTF-8 bytes
+     */
     public String valueNode(String resource) {
         return FenceKeys.zkValue(root, Tokens.resource(resource));
     }

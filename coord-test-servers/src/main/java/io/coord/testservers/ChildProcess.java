@@ -54,6 +54,11 @@ public final class ChildProcess implements AutoCloseable {
     /**
      * Starts {@code command} in {@code workDir}, output appended to {@code logFile}.
      *
+     * @param name a short name for logs and thread names
+     * @param command the program and its arguments (copied)
+     * @param workDir the working directory, which must exist
+     * @param logFile where stdout and stderr are appended (created if missing)
+     * @return the running process, registered for killing at JVM exit; close it when done
      * @throws UncheckedIOException when the process cannot be started
      */
     public static ChildProcess start(String name, List<String> command, Path workDir, Path logFile) {
@@ -64,6 +69,12 @@ public final class ChildProcess implements AutoCloseable {
      * Starts {@code command} in {@code workDir} with {@code environment} added to this JVM's
      * environment, output appended to {@code logFile}.
      *
+     * @param name a short name for logs and thread names
+     * @param command the program and its arguments (copied)
+     * @param workDir the working directory, which must exist
+     * @param logFile where stdout and stderr are appended (created if missing)
+     * @param environment variables added to (or replacing) this JVM's environment (copied)
+     * @return the running process, registered for killing at JVM exit; close it when done
      * @throws UncheckedIOException when the process cannot be started
      */
     public static ChildProcess start(String name, List<String> command, Path workDir, Path logFile,
@@ -83,6 +94,11 @@ public final class ChildProcess implements AutoCloseable {
      * A command line running {@code mainClass} in a new JVM with this JVM's java binary and class
      * path (works under surefire's manifest-only jar), for fault tests whose lock holder must live
      * in another process (SIGSTOP / kill -9 of the holder).
+     *
+     * @param mainClass the class whose {@code main} the new JVM runs
+     * @param jvmArgs options placed before {@code -cp}, e.g. {@code -Xmx64m}
+     * @param args the arguments of {@code main}
+     * @return the command line, for {@link #start}
      */
     public static List<String> javaCommand(String mainClass, List<String> jvmArgs, List<String> args) {
         List<String> cmd = new ArrayList<>();
@@ -95,33 +111,58 @@ public final class ChildProcess implements AutoCloseable {
         return cmd;
     }
 
-    /** A short name used in logs and thread names. */
+    /**
+     * A short name used in logs and thread names.
+     *
+     * @return the name given to {@link #start}
+     */
     public String name() {
         return name;
     }
 
-    /** The command line, unchanged across restarts. */
+    /**
+     * The command line, unchanged across restarts.
+     *
+     * @return the command line (immutable)
+     */
     public List<String> command() {
         return command;
     }
 
-    /** Where stdout and stderr go. */
+    /**
+     * Where stdout and stderr go.
+     *
+     * @return the log file given to {@link #start}
+     */
     public Path logFile() {
         return logFile;
     }
 
-    /** The operating-system pid of the current incarnation. */
+    /**
+     * The operating-system pid of the current incarnation.
+     *
+     * @return the pid (also of an incarnation that has exited)
+     * @throws IllegalStateException if the process was never started
+     */
     public synchronized long pid() {
         requireStarted();
         return process.pid();
     }
 
-    /** True while the current incarnation has not exited (a paused process is alive). */
+    /**
+     * True while the current incarnation has not exited (a paused process is alive).
+     *
+     * @return true while the current incarnation runs or is paused
+     */
     public synchronized boolean isAlive() {
         return process != null && process.isAlive();
     }
 
-    /** True between {@link #pause()} and {@link #resume()} / kill. */
+    /**
+     * True between {@link #pause()} and {@link #resume()} / kill.
+     *
+     * @return true while the process is alive and stopped by {@link #pause()}
+     */
     public synchronized boolean isPaused() {
         return paused && isAlive();
     }
@@ -140,6 +181,8 @@ public final class ChildProcess implements AutoCloseable {
     /**
      * Sends SIGTERM (after SIGCONT if paused), waits up to {@code grace}, then SIGKILL; returns once
      * the process has exited.
+     *
+     * @param grace how long to wait for the exit after SIGTERM
      */
     public synchronized void stop(Duration grace) {
         if (!isAlive()) {
@@ -161,7 +204,11 @@ public final class ChildProcess implements AutoCloseable {
         kill();
     }
 
-    /** Sends SIGSTOP and returns once the process is stopped. */
+    /**
+     * Sends SIGSTOP and returns once the process is stopped.
+     *
+     * @throws IllegalStateException if the process is not running (the message carries the log's tail)
+     */
     public synchronized void pause() {
         requireAlive("pause");
         signal("STOP");
@@ -169,7 +216,11 @@ public final class ChildProcess implements AutoCloseable {
         awaitProcState(true);
     }
 
-    /** Sends SIGCONT and returns once the process runs again. */
+    /**
+     * Sends SIGCONT and returns once the process runs again.
+     *
+     * @throws IllegalStateException if the process is not running (the message carries the log's tail)
+     */
     public synchronized void resume() {
         requireAlive("resume");
         signal("CONT");
@@ -177,7 +228,11 @@ public final class ChildProcess implements AutoCloseable {
         awaitProcState(false);
     }
 
-    /** Kills the current incarnation if alive and starts the same command again (same log file). */
+    /**
+     * Kills the current incarnation if alive and starts the same command again (same log file).
+     *
+     * @throws IllegalStateException if this process handle is closed
+     */
     public synchronized void restart() {
         if (closed) {
             throw new IllegalStateException(name + " is closed");
@@ -186,12 +241,21 @@ public final class ChildProcess implements AutoCloseable {
         launch();
     }
 
-    /** The exit code of the current incarnation, or -1 while it runs or before the first start. */
+    /**
+     * The exit code of the current incarnation, or -1 while it runs or before the first start.
+     *
+     * @return the exit code, or -1
+     */
     public synchronized int exitCode() {
         return process == null || process.isAlive() ? -1 : process.exitValue();
     }
 
-    /** The last {@code maxLines} lines of the log file (for failure messages); never throws. */
+    /**
+     * The last {@code maxLines} lines of the log file (for failure messages); never throws.
+     *
+     * @param maxLines how many lines at most, from the end
+     * @return the lines joined by newlines, or a note saying why the file cannot be read
+     */
     public String logTail(int maxLines) {
         try {
             List<String> lines = Files.readAllLines(logFile, StandardCharsets.UTF_8);

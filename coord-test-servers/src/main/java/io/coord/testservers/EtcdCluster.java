@@ -47,6 +47,14 @@ public final class EtcdCluster implements EtcdServer {
      * client authentication, as {@code TestCertificates.server()} does).
      */
     public record Tls(Path trustedCa, Path certificate, Path key) {
+        /**
+         * Checks that every file is given (existence is checked by etcd when it starts).
+         *
+         * @param trustedCa the CA certificate that signed the client and member certificates
+         * @param certificate the certificate every member presents
+         * @param key the certificate's PKCS#8 private key
+         * @throws NullPointerException if a path is null
+         */
         public Tls {
             Objects.requireNonNull(trustedCa, "trustedCa");
             Objects.requireNonNull(certificate, "certificate");
@@ -64,6 +72,10 @@ public final class EtcdCluster implements EtcdServer {
     /**
      * Starts {@code size} members (1 for a single node, 3 for a cluster) from {@code binary}.
      *
+     * @param binary the etcd executable
+     * @param size the number of members, 1 to 7
+     * @return the running cluster, every member healthy; close it when done
+     * @throws IllegalArgumentException if {@code size} is out of [1, 7]
      * @throws IllegalStateException when the members do not become healthy in time
      */
     public static EtcdCluster start(Path binary, int size) {
@@ -73,6 +85,13 @@ public final class EtcdCluster implements EtcdServer {
     /**
      * Same as {@link #start(Path, int)} with {@code extraFlags} appended to every member's command line
      * (e.g. {@code --auth-token-ttl=2}).
+     *
+     * @param binary the etcd executable
+     * @param size the number of members, 1 to 7
+     * @param extraFlags etcd flags appended to every member's command line (copied)
+     * @return the running cluster, every member healthy; close it when done
+     * @throws IllegalArgumentException if {@code size} is out of [1, 7]
+     * @throws IllegalStateException when the members do not become healthy in time
      */
     public static EtcdCluster start(Path binary, int size, List<String> extraFlags) {
         return start(binary, size, extraFlags, null);
@@ -81,6 +100,14 @@ public final class EtcdCluster implements EtcdServer {
     /**
      * Same as {@link #start(Path, int, List)}, over TLS when {@code tls} is not null (see the class comment): client
      * URLs {@code https://127.0.0.1:port}, client certificates required.
+     *
+     * @param binary the etcd executable
+     * @param size the number of members, 1 to 7
+     * @param extraFlags etcd flags appended to every member's command line (copied)
+     * @param tls the members' certificate files, or null for plain text
+     * @return the running cluster, every member healthy; close it when done
+     * @throws IllegalArgumentException if {@code size} is out of [1, 7]
+     * @throws IllegalStateException when the members do not become healthy in time
      */
     public static EtcdCluster start(Path binary, int size, List<String> extraFlags, Tls tls) {
         Objects.requireNonNull(binary, "binary");
@@ -175,7 +202,11 @@ public final class EtcdCluster implements EtcdServer {
         return new EtcdCluster(binary, tmp, members, tls);
     }
 
-    /** The TLS files the members use, or empty for a plain-text cluster. */
+    /**
+     * The TLS files the members use, or empty for a plain-text cluster.
+     *
+     * @return the TLS files given to {@link #start(Path, int, List, Tls)}, or empty
+     */
     public java.util.Optional<Tls> tls() {
         return java.util.Optional.ofNullable(tls);
     }
@@ -224,22 +255,40 @@ public final class EtcdCluster implements EtcdServer {
         return members;
     }
 
-    /** Number of members. */
+    /**
+     * Number of members.
+     *
+     * @return the number of members, fixed at start
+     */
     public int size() {
         return members.size();
     }
 
-    /** The current leader member; polls at most {@code timeout}. */
+    /**
+     * The current leader member; polls at most {@code timeout}.
+     *
+     * @param timeout how long to poll
+     * @return the member that is leader
+     * @throws IllegalStateException when no leader appears in time
+     */
     public EtcdMember awaitLeaderMember(Duration timeout) {
         return members.get(awaitLeader(timeout));
     }
 
-    /** The binary the members run. */
+    /**
+     * The binary the members run.
+     *
+     * @return the etcd executable given to {@code start}
+     */
     public Path binary() {
         return binary;
     }
 
-    /** The temporary directory holding data directories and logs. */
+    /**
+     * The temporary directory holding data directories and logs.
+     *
+     * @return the directory, deleted by {@link #close()} unless {@code -Dcoord.keep.server.dirs=true}
+     */
     public Path tempDir() {
         return tempDir;
     }

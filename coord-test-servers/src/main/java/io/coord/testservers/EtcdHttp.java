@@ -33,12 +33,20 @@ public final class EtcdHttp {
      * @param revision the store revision
      */
     public record Status(String memberId, String leaderId, long raftTerm, long revision) {
-        /** True when this member currently is the leader. */
+        /**
+         * True when this member currently is the leader.
+         *
+         * @return true if this member knows a leader and it is this member
+         */
         public boolean isLeader() {
             return !"0".equals(leaderId) && leaderId.equals(memberId);
         }
 
-        /** True when this member knows a leader. */
+        /**
+         * True when this member knows a leader.
+         *
+         * @return true if {@code leaderId} is not {@code "0"}
+         */
         public boolean hasLeader() {
             return !"0".equals(leaderId);
         }
@@ -47,7 +55,13 @@ public final class EtcdHttp {
     private EtcdHttp() {
     }
 
-    /** True when {@code GET /health} answers {@code "health":"true"} within {@code timeout}. */
+    /**
+     * True when {@code GET /health} answers {@code "health":"true"} within {@code timeout}.
+     *
+     * @param endpoint a client URL, e.g. {@code http://127.0.0.1:23790}
+     * @param timeout bound of the whole request
+     * @return true if healthy; false on any other answer, an error or a timeout (never throws)
+     */
     public static boolean isHealthy(String endpoint, Duration timeout) {
         try {
             LoopbackHttp.Response r = LoopbackHttp.request("GET", uri(endpoint, "/health"), null, timeout);
@@ -60,6 +74,10 @@ public final class EtcdHttp {
     /**
      * True when the member's {@code GET /metrics} (plain HTTP: a client URL without TLS, or a metrics URL) reports
      * {@code etcd_server_is_leader 1} within {@code timeout}; false otherwise, never throws.
+     *
+     * @param endpoint a plain-HTTP client URL or metrics URL of one member
+     * @param timeout bound of the whole request
+     * @return true if the member reports itself leader
      */
     public static boolean isLeaderByMetrics(String endpoint, Duration timeout) {
         try {
@@ -70,7 +88,13 @@ public final class EtcdHttp {
         }
     }
 
-    /** The member's status, or empty when it does not answer within {@code timeout}. */
+    /**
+     * The member's status, or empty when it does not answer within {@code timeout}.
+     *
+     * @param endpoint a client URL, e.g. {@code http://127.0.0.1:23790}
+     * @param timeout bound of the whole request
+     * @return the status, or empty on an error, a timeout or an answer without a member id (never throws)
+     */
     public static Optional<Status> status(String endpoint, Duration timeout) {
         try {
             LoopbackHttp.Response r = LoopbackHttp.request("POST", uri(endpoint, "/v3/maintenance/status"), "{}", timeout);
@@ -89,19 +113,43 @@ public final class EtcdHttp {
         }
     }
 
-    /** Puts {@code key = value} (UTF-8); throws {@link UncheckedIOException} on any failure. */
+    /**
+     * Puts {@code key = value} (UTF-8); throws {@link UncheckedIOException} on any failure.
+     *
+     * @param endpoint a client URL, e.g. {@code http://127.0.0.1:23790}
+     * @param key the key (UTF-8)
+     * @param value the value (UTF-8)
+     * @param timeout bound of the whole request
+     * @throws UncheckedIOException if the request fails, times out or etcd answers other than HTTP 200
+     */
     public static void put(String endpoint, String key, String value, Duration timeout) {
         String body = "{\"key\":\"" + b64(key) + "\",\"value\":\"" + b64(value) + "\"}";
         call(endpoint, "/v3/kv/put", body, timeout);
     }
 
-    /** Reads {@code key} (linearizable); empty when absent; throws {@link UncheckedIOException} on failure. */
+    /**
+     * Reads {@code key} (linearizable); empty when absent; throws {@link UncheckedIOException} on failure.
+     *
+     * @param endpoint a client URL, e.g. {@code http://127.0.0.1:23790}
+     * @param key the key (UTF-8)
+     * @param timeout bound of the whole request
+     * @return the value decoded as UTF-8, or empty if the key is absent
+     * @throws UncheckedIOException if the request fails, times out or etcd answers other than HTTP 200
+     */
     public static Optional<String> get(String endpoint, String key, Duration timeout) {
         String resp = call(endpoint, "/v3/kv/range", "{\"key\":\"" + b64(key) + "\"}", timeout);
         return find(VALUE, resp).map(v -> new String(Base64.getDecoder().decode(v), StandardCharsets.UTF_8));
     }
 
-    /** Counts keys starting with {@code prefix} (an empty prefix counts every key). */
+    /**
+     * Counts keys starting with {@code prefix} (an empty prefix counts every key).
+     *
+     * @param endpoint a client URL, e.g. {@code http://127.0.0.1:23790}
+     * @param prefix the key prefix (UTF-8), or empty for the whole keyspace
+     * @param timeout bound of the whole request
+     * @return how many keys the range holds (a count-only read: values are not transferred)
+     * @throws UncheckedIOException if the request fails, times out or etcd answers other than HTTP 200
+     */
     public static long countPrefix(String endpoint, String prefix, Duration timeout) {
         byte[] start = prefix.isEmpty() ? new byte[] {0} : prefix.getBytes(StandardCharsets.UTF_8);
         String end = prefix.isEmpty() ? b64(new byte[] {0}) : b64(prefixEnd(start));

@@ -38,7 +38,11 @@ public final class EtcdMember {
         this.metricsPort = metricsPort;
     }
 
-    /** True when the member serves clients (and peers) over TLS with client certificates required. */
+    /**
+     * True when the member serves clients (and peers) over TLS with client certificates required.
+     *
+     * @return true for a member of a TLS cluster, fixed for its life
+     */
     public boolean isTls() {
         return tls;
     }
@@ -46,42 +50,72 @@ public final class EtcdMember {
     /**
      * The plain-HTTP URL answering {@code /health} and {@code /metrics}: the metrics URL of a TLS member, else
      * {@link #endpoint()}.
+     *
+     * @return a plain-HTTP URL on 127.0.0.1
      */
     public String probeEndpoint() {
         return metricsPort > 0 ? "http://127.0.0.1:" + metricsPort : endpoint();
     }
 
-    /** The member name ({@code --name}). */
+    /**
+     * The member name ({@code --name}).
+     *
+     * @return the name, e.g. {@code m0}; stable across restarts
+     */
     public String name() {
         return name;
     }
 
-    /** Client URL {@code http://127.0.0.1:<clientPort>}, or {@code https://} for a TLS member. */
+    /**
+     * Client URL {@code http://127.0.0.1:<clientPort>}, or {@code https://} for a TLS member.
+     *
+     * @return the client URL; stable across restarts
+     */
     public String endpoint() {
         return (tls ? "https" : "http") + "://127.0.0.1:" + clientPort;
     }
 
-    /** Client port. */
+    /**
+     * Client port.
+     *
+     * @return the loopback port clients connect to; stable across restarts
+     */
     public int clientPort() {
         return clientPort;
     }
 
-    /** Peer port. */
+    /**
+     * Peer port.
+     *
+     * @return the loopback port the other members connect to; stable across restarts
+     */
     public int peerPort() {
         return peerPort;
     }
 
-    /** The member's data directory (kept across restarts). */
+    /**
+     * The member's data directory (kept across restarts).
+     *
+     * @return the directory (deleted with the cluster's temporary directory)
+     */
     public Path dataDir() {
         return dataDir;
     }
 
-    /** The member's stdout/stderr log. */
+    /**
+     * The member's stdout/stderr log.
+     *
+     * @return the log file, appended across restarts
+     */
     public Path logFile() {
         return process.logFile();
     }
 
-    /** The underlying process (pid, log tail). */
+    /**
+     * The underlying process (pid, log tail).
+     *
+     * @return the process; prefer this member's own fault methods to signal it
+     */
     public ChildProcess process() {
         return process;
     }
@@ -111,17 +145,30 @@ public final class EtcdMember {
         process.restart();
     }
 
-    /** True while the process exists (paused counts as alive). */
+    /**
+     * True while the process exists (paused counts as alive).
+     *
+     * @return true unless killed, stopped or exited
+     */
     public boolean isAlive() {
         return process.isAlive();
     }
 
-    /** True while paused. */
+    /**
+     * True while paused.
+     *
+     * @return true between {@link #pause()} and {@link #resume()} (or a kill)
+     */
     public boolean isPaused() {
         return process.isPaused();
     }
 
-    /** True when {@code /health} answers healthy within {@code timeout}. */
+    /**
+     * True when {@code /health} answers healthy within {@code timeout}.
+     *
+     * @param timeout the probe's bound
+     * @return true if healthy; false on any failure (never throws)
+     */
     public boolean isHealthy(Duration timeout) {
         return EtcdHttp.isHealthy(probeEndpoint(), timeout);
     }
@@ -129,6 +176,7 @@ public final class EtcdMember {
     /**
      * Polls {@code /health} until healthy, at most {@code timeout}.
      *
+     * @param timeout how long to poll (every 50 ms)
      * @throws IllegalStateException (with the log path and tail) when the member is not healthy in time
      */
     public void awaitHealthy(Duration timeout) {
@@ -147,7 +195,12 @@ public final class EtcdMember {
                 + logFile() + ":\n" + process.logTail(30));
     }
 
-    /** True when this member's metrics say it is the raft leader ({@code etcd_server_is_leader 1}); false if it does not answer. */
+    /**
+     * True when this member's metrics say it is the raft leader ({@code etcd_server_is_leader 1}); false if it does not answer.
+     *
+     * @param timeout the probe's bound
+     * @return true if this member is the leader
+     */
     public boolean isLeaderByMetrics(Duration timeout) {
         return EtcdHttp.isLeaderByMetrics(probeEndpoint(), timeout);
     }

@@ -19,15 +19,28 @@ public interface EtcdServer extends TestServer {
     /** Probe timeout used by {@link #leaderIndex()}. */
     Duration PROBE_TIMEOUT = Duration.ofMillis(500);
 
-    /** Client URLs, e.g. {@code http://127.0.0.1:23790} ({@code https://} over TLS). */
+    /**
+     * Client URLs, e.g. {@code http://127.0.0.1:23790} ({@code https://} over TLS).
+     *
+     * @return the client URLs, at least one, in member order
+     */
     List<String> endpoints();
 
-    /** The endpoints joined with commas (the form jetcd and {@code etcd://} URIs take). */
+    /**
+     * The endpoints joined with commas (the form jetcd and {@code etcd://} URIs take).
+     *
+     * @return {@link #endpoints()} joined with {@code ,}
+     */
     default String endpointsCsv() {
         return String.join(",", endpoints());
     }
 
-    /** An {@code etcd://host:port[,host:port]/namespace} URI for the coord backend. */
+    /**
+     * An {@code etcd://host:port[,host:port]/namespace} URI for the coord backend.
+     *
+     * @param namespace the coord namespace, appended as the URI's path
+     * @return the URI with the endpoints' host:port (scheme dropped); TLS settings are not in it
+     */
     default String coordUri(String namespace) {
         StringBuilder hosts = new StringBuilder();
         for (String e : endpoints()) {
@@ -39,10 +52,21 @@ public interface EtcdServer extends TestServer {
         return "etcd://" + hosts + "/" + namespace;
     }
 
-    /** The members the kit controls (kill, pause, restart); empty unless {@link #supportsFaults()}. */
+    /**
+     * The members the kit controls (kill, pause, restart); empty unless {@link #supportsFaults()}.
+     *
+     * @return the members in endpoint order, or an empty list
+     */
     List<EtcdMember> members();
 
-    /** Member {@code i}; calls {@link #requireFaults()} first. */
+    /**
+     * Member {@code i}; calls {@link #requireFaults()} first.
+     *
+     * @param i the member's index, as in {@link #endpoints()}
+     * @return the member serving {@code endpoints().get(i)}
+     * @throws org.opentest4j.TestAbortedException if faults are not supported (see {@link #requireFaults()})
+     * @throws IndexOutOfBoundsException if there is no member {@code i}
+     */
     default EtcdMember member(int i) {
         requireFaults();
         return members().get(i);
@@ -51,6 +75,8 @@ public interface EtcdServer extends TestServer {
     /**
      * The index (into {@link #endpoints()}) of the current leader as reported by the reachable
      * members, or empty when no reachable member knows a leader that is itself reachable.
+     *
+     * @return the leader's index, or empty
      */
     default OptionalInt leaderIndex() {
         List<String> eps = endpoints();
@@ -76,6 +102,8 @@ public interface EtcdServer extends TestServer {
     /**
      * Polls {@link #leaderIndex()} until a leader is found, at most {@code timeout}.
      *
+     * @param timeout how long to poll (every 50 ms)
+     * @return the leader's index into {@link #endpoints()}
      * @throws IllegalStateException when no leader appears in time
      */
     default int awaitLeader(Duration timeout) {
@@ -90,7 +118,12 @@ public interface EtcdServer extends TestServer {
         throw new IllegalStateException("no etcd leader among " + endpoints() + " within " + timeout);
     }
 
-    /** True when every endpoint answers {@code /health} within {@code timeout}. */
+    /**
+     * True when every endpoint answers {@code /health} within {@code timeout}.
+     *
+     * @param timeout the probe timeout of each endpoint
+     * @return true if every endpoint reported healthy
+     */
     default boolean allHealthy(Duration timeout) {
         for (String e : endpoints()) {
             if (!EtcdHttp.isHealthy(e, timeout)) {

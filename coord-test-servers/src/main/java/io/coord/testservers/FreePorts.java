@@ -21,7 +21,14 @@ public final class FreePorts {
     private FreePorts() {
     }
 
-    /** Returns {@code count} distinct free loopback ports. */
+    /**
+     * Returns {@code count} distinct free loopback ports.
+     *
+     * @param count how many ports, 1 to 64
+     * @return {@code count} distinct ports, none handed out before by this JVM
+     * @throws IllegalArgumentException if {@code count} is out of [1, 64]
+     * @throws IllegalStateException if not enough free ports were found
+     */
     public static synchronized int[] allocate(int count) {
         if (count < 1 || count > 64) {
             throw new IllegalArgumentException("count must be in [1, 64], was " + count);
@@ -55,7 +62,11 @@ public final class FreePorts {
         }
     }
 
-    /** Returns one free loopback port. */
+    /**
+     * Returns one free loopback port.
+     *
+     * @return a port not handed out before by this JVM
+     */
     public static int allocate() {
         return allocate(1)[0];
     }

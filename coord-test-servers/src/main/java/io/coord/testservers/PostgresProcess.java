@@ -64,6 +64,7 @@ public final class PostgresProcess implements TestServer {
     /**
      * Starts a server from the binaries found as the class comment says.
      *
+     * @return the running server, accepting connections; close it when done
      * @throws TestServerUnavailableException when no PostgreSQL binaries are installed
      */
     public static PostgresProcess start() {
@@ -73,7 +74,13 @@ public final class PostgresProcess implements TestServer {
                         + " (or: apt-get install postgresql; the tests start their own server).")));
     }
 
-    /** Starts a server from the {@code initdb}/{@code postgres}/{@code pg_ctl}/{@code pg_isready} in {@code bin}. */
+    /**
+     * Starts a server from the {@code initdb}/{@code postgres}/{@code pg_ctl}/{@code pg_isready} in {@code bin}.
+     *
+     * @param bin the PostgreSQL binary directory
+     * @return the running server, accepting connections; close it when done
+     * @throws IllegalStateException when the server does not become ready in time (with its log's tail)
+     */
     public static PostgresProcess start(Path bin) {
         RuntimeException last = null;
         for (int attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
@@ -163,32 +170,57 @@ public final class PostgresProcess implements TestServer {
         return ServerSource.BINARY;
     }
 
-    /** Always {@code 127.0.0.1}. */
+    /**
+     * Always {@code 127.0.0.1}.
+     *
+     * @return the loopback address the server listens on
+     */
     public String host() {
         return "127.0.0.1";
     }
 
-    /** The TCP port. */
+    /**
+     * The TCP port.
+     *
+     * @return the loopback port the server listens on
+     */
     public int port() {
         return port;
     }
 
-    /** {@code jdbc:postgresql://127.0.0.1:<port>/postgres?user=coord} (no password: trust). */
+    /**
+     * {@code jdbc:postgresql://127.0.0.1:<port>/postgres?user=coord} (no password: trust).
+     *
+     * @return a JDBC URL of the {@code postgres} database as user {@code coord}
+     */
     public String jdbcUrl() {
         return "jdbc:postgresql://" + host() + ":" + port + "/" + DATABASE + "?user=" + USER;
     }
 
-    /** The temporary directory (data directory, socket directory and logs). */
+    /**
+     * The temporary directory (data directory, socket directory and logs).
+     *
+     * @return the directory, deleted by {@link #close()}
+     */
     public Path dir() {
         return dir;
     }
 
-    /** The server's log. */
+    /**
+     * The server's log.
+     *
+     * @return the server's stdout/stderr log
+     */
     public Path logFile() {
         return process.logFile();
     }
 
-    /** True when {@code pg_isready} reports the server accepting connections within {@code timeout}. */
+    /**
+     * True when {@code pg_isready} reports the server accepting connections within {@code timeout}.
+     *
+     * @param timeout the probe's bound (at least 1 s)
+     * @return true if ready; false on any failure (never throws)
+     */
     public boolean isReady(Duration timeout) {
         List<String> cmd = List.of(bin.resolve("pg_isready").toString(), "-q", "-h", host(), "-p", Integer.toString(port),
                 "-U", USER, "-d", DATABASE, "-t", Long.toString(Math.max(1, timeout.toSeconds())));

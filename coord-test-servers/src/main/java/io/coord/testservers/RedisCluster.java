@@ -49,12 +49,24 @@ public final class RedisCluster implements RedisClusterServer {
      * Starts {@code masters} (at least 3) cluster-enabled nodes from {@code redisServer} and joins them.
      *
      * @param redisCli the {@code redis-cli} binary, or empty to assign slots over RESP
+     * @param redisServer the {@code redis-server} binary
+     * @param masters the number of masters, 3 to 16 (no replicas)
+     * @return the running cluster, {@code cluster_state:ok} on every node; close it when done
+     * @throws IllegalArgumentException if {@code masters} is out of [3, 16]
+     * @throws IllegalStateException when the cluster does not converge in time
      */
     public static RedisCluster start(Path redisServer, Optional<Path> redisCli, int masters) {
         return start(redisServer, redisCli, masters, Optional.empty());
     }
 
-    /** Starts a 3-master cluster serving TLS only, its bus and replication over TLS too (see the class comment). */
+    /**
+     * Starts a 3-master cluster serving TLS only, its bus and replication over TLS too (see the class comment).
+     *
+     * @param redisServer the {@code redis-server} binary
+     * @param tls the certificates every node serves and requires
+     * @return the running cluster, {@code cluster_state:ok} on every node; close it when done
+     * @throws IllegalStateException when the cluster does not converge in time
+     */
     public static RedisCluster start(Path redisServer, RedisTls tls) {
         return start(redisServer, Optional.empty(), 3, Optional.of(Objects.requireNonNull(tls, "tls")));
     }
@@ -97,7 +109,13 @@ public final class RedisCluster implements RedisClusterServer {
         }
     }
 
-    /** Starts a 3-master cluster, using {@code redis-cli} from PATH when present. */
+    /**
+     * Starts a 3-master cluster, using {@code redis-cli} from PATH when present.
+     *
+     * @param redisServer the {@code redis-server} binary
+     * @return the running cluster, {@code cluster_state:ok} on every node; close it when done
+     * @throws IllegalStateException when the cluster does not converge in time
+     */
     public static RedisCluster start(Path redisServer) {
         return start(redisServer, TestServerPolicy.findOnPath("redis-cli", System.getenv("PATH")), 3);
     }
@@ -156,6 +174,7 @@ public final class RedisCluster implements RedisClusterServer {
     /**
      * Polls every node until {@code cluster_state:ok}, all slots ok and all nodes known, at most {@code timeout}.
      *
+     * @param timeout how long to poll (every 50 ms)
      * @throws IllegalStateException with the last CLUSTER INFO seen when the cluster does not converge
      */
     public void awaitClusterOk(Duration timeout) {
@@ -190,7 +209,13 @@ public final class RedisCluster implements RedisClusterServer {
                 && Integer.toString(nodes.size()).equals(RespConnection.field(info, "cluster_known_nodes"));
     }
 
-    /** The index of the node that serves {@code key}'s hash slot (asks the cluster). */
+    /**
+     * The index of the node that serves {@code key}'s hash slot (asks the cluster).
+     *
+     * @param key any key
+     * @return the index into {@link #nodes()} of the master owning the key's slot now
+     * @throws IllegalStateException if no node of this cluster serves the slot
+     */
     public int nodeIndexForKey(String key) {
         try (RespConnection c = nodes.get(0).connect()) {
             long slot = (Long) c.command("CLUSTER", "KEYSLOT", key);

@@ -11,10 +11,18 @@ import java.util.Optional;
  */
 public interface RedisClusterServer extends TestServer {
 
-    /** One {@code redis://host:port} URI per master (any of them is a valid seed). */
+    /**
+     * One {@code redis://host:port} URI per master (any of them is a valid seed).
+     *
+     * @return the URIs ({@code rediss://} over TLS), at least one, in node order
+     */
     List<String> seedUris();
 
-    /** {@code host:port,host:port,...} of the seeds. */
+    /**
+     * {@code host:port,host:port,...} of the seeds.
+     *
+     * @return the seeds' {@code host:port} joined with {@code ,}, the scheme dropped
+     */
     default String seedsCsv() {
         StringBuilder b = new StringBuilder();
         for (String u : seedUris()) {
@@ -29,21 +37,38 @@ public interface RedisClusterServer extends TestServer {
     /**
      * A {@code redis://host:port[,host:port]/namespace} URI for the coord backend; over TLS
      * {@code rediss://…/namespace?} followed by {@link RedisTls#coordParameters()}.
+     *
+     * @param namespace the coord namespace, appended as the URI's path
+     * @return the URI
      */
     default String coordUri(String namespace) {
         return (tls().isPresent() ? "rediss://" : "redis://") + seedsCsv() + "/" + namespace
                 + tls().map(t -> "?" + t.coordParameters()).orElse("");
     }
 
-    /** The TLS setting every node was started with; empty for plain text (the default). */
+    /**
+     * The TLS setting every node was started with; empty for plain text (the default).
+     *
+     * @return the TLS setting, or empty
+     */
     default Optional<RedisTls> tls() {
         return Optional.empty();
     }
 
-    /** The master processes the kit controls; empty unless {@link #supportsFaults()}. */
+    /**
+     * The master processes the kit controls; empty unless {@link #supportsFaults()}.
+     *
+     * @return the masters in seed order, or an empty list
+     */
     List<RedisProcess> nodes();
 
-    /** Node {@code i}; calls {@link #requireFaults()} first. */
+    /**
+     * Node {@code i}; calls {@link #requireFaults()} first.
+     *
+     * @param i the node's index, as in {@link #seedUris()}
+     * @return the master serving {@code seedUris().get(i)}
+     * @throws org.opentest4j.TestAbortedException if faults are not supported (see {@link #requireFaults()})
+     */
     default RedisProcess node(int i) {
         requireFaults();
         return nodes().get(i);

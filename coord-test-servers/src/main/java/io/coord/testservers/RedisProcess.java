@@ -55,6 +55,11 @@ public final class RedisProcess implements RedisServer {
      * Starts {@code redis-server} from {@code binary} with {@code extraArgs} appended (for example
      * {@code --cluster-enabled yes} or {@code --replicaof 127.0.0.1 6379}); the extra arguments may
      * contain {@code {dir}} and {@code {port}}, replaced by the server's directory and port.
+     *
+     * @param binary the {@code redis-server} executable
+     * @param extraArgs arguments appended to the command line (copied)
+     * @return the running server, answering PING; close it when done
+     * @throws IllegalStateException when the server does not answer PING in time (with its log's tail)
      */
     public static RedisProcess start(Path binary, List<String> extraArgs) {
         return start(binary, extraArgs, Optional.empty());
@@ -63,6 +68,12 @@ public final class RedisProcess implements RedisServer {
     /**
      * Like {@link #start(Path, List)}, serving TLS only with {@code tls} (see the class comment); add
      * {@link RedisTls#clusterArgs()} or {@link RedisTls#replicationArgs()} for a TLS cluster bus or replication link.
+     *
+     * @param binary the {@code redis-server} executable
+     * @param extraArgs arguments appended to the command line (copied)
+     * @param tls the certificates the server serves and requires
+     * @return the running server, answering PING; close it when done
+     * @throws IllegalStateException when the server does not answer PING in time (with its log's tail)
      */
     public static RedisProcess start(Path binary, List<String> extraArgs, RedisTls tls) {
         return start(binary, extraArgs, Optional.of(Objects.requireNonNull(tls, "tls")));
@@ -91,7 +102,13 @@ public final class RedisProcess implements RedisServer {
         throw last;
     }
 
-    /** Starts a plain single Redis. */
+    /**
+     * Starts a plain single Redis.
+     *
+     * @param binary the {@code redis-server} executable
+     * @return the running server, answering PING; close it when done
+     * @throws IllegalStateException when the server does not answer PING in time (with its log's tail)
+     */
     public static RedisProcess start(Path binary) {
         return start(binary, List.of());
     }
@@ -156,6 +173,8 @@ public final class RedisProcess implements RedisServer {
      * protected the same way); from then on the kit's own connections ({@link #connect()}, the PING probe) log in as
      * the default user. Not persisted: a restart forgets it (the kit's connections still work: Redis accepts any
      * password for a user without one).
+     *
+     * @param password the default user's new password
      */
     public void requirePassword(String password) {
         try (RespConnection c = connect()) {
@@ -185,17 +204,29 @@ public final class RedisProcess implements RedisServer {
         return c;
     }
 
-    /** The server's temporary directory (also its {@code --dir}). */
+    /**
+     * The server's temporary directory (also its {@code --dir}).
+     *
+     * @return the directory, deleted by {@link #close()} unless {@code -Dcoord.keep.server.dirs=true}
+     */
     public Path dir() {
         return dir;
     }
 
-    /** The server's stdout log. */
+    /**
+     * The server's stdout log.
+     *
+     * @return the log file, appended across restarts
+     */
     public Path logFile() {
         return process.logFile();
     }
 
-    /** The underlying process (pid, log tail). */
+    /**
+     * The underlying process (pid, log tail).
+     *
+     * @return the process; prefer this server's own fault methods to signal it
+     */
     public ChildProcess childProcess() {
         return process;
     }
@@ -215,12 +246,20 @@ public final class RedisProcess implements RedisServer {
         process.resume();
     }
 
-    /** True while paused. */
+    /**
+     * True while paused.
+     *
+     * @return true between {@link #pause()} and {@link #resume()} (or a kill)
+     */
     public boolean isPaused() {
         return process.isPaused();
     }
 
-    /** True while the process exists (paused counts as alive). */
+    /**
+     * True while the process exists (paused counts as alive).
+     *
+     * @return true unless killed or exited
+     */
     public boolean isAlive() {
         return process.isAlive();
     }
@@ -231,7 +270,12 @@ public final class RedisProcess implements RedisServer {
         awaitReady(START_TIMEOUT);
     }
 
-    /** True when PING answers PONG within {@code timeout}. */
+    /**
+     * True when PING answers PONG within {@code timeout}.
+     *
+     * @param timeout bound of the connect and the reply
+     * @return true on PONG; false on any failure (never throws)
+     */
     public boolean ping(Duration timeout) {
         try (RespConnection c = open(timeout)) {
             return "PONG".equals(c.commandString("PING"));
@@ -243,6 +287,7 @@ public final class RedisProcess implements RedisServer {
     /**
      * Polls PING until PONG, at most {@code timeout}.
      *
+     * @param timeout how long to poll (every 20 ms)
      * @throws IllegalStateException with the log path and tail when not ready in time or exited
      */
     public void awaitReady(Duration timeout) {

@@ -32,12 +32,25 @@ public final class RedisReplicaPair implements TestServer {
         this.replica = replica;
     }
 
-    /** Starts a primary and a replica of it from {@code binary}. */
+    /**
+     * Starts a primary and a replica of it from {@code binary}.
+     *
+     * @param binary the {@code redis-server} executable
+     * @return the pair, the replica's link to the primary up; close it when done
+     * @throws IllegalStateException when a server does not start or the link does not come up in time
+     */
     public static RedisReplicaPair start(Path binary) {
         return start(binary, Optional.empty());
     }
 
-    /** Starts a primary and a replica of it from {@code binary}, both serving TLS only, replicating over TLS. */
+    /**
+     * Starts a primary and a replica of it from {@code binary}, both serving TLS only, replicating over TLS.
+     *
+     * @param binary the {@code redis-server} executable
+     * @param tls the certificates both servers serve and require
+     * @return the pair, the replica's link to the primary up; close it when done
+     * @throws IllegalStateException when a server does not start or the link does not come up in time
+     */
     public static RedisReplicaPair start(Path binary, RedisTls tls) {
         return start(binary, Optional.of(Objects.requireNonNull(tls, "tls")));
     }
@@ -69,12 +82,20 @@ public final class RedisReplicaPair implements TestServer {
         }
     }
 
-    /** The primary at start (it stays "the primary process" after {@link #promote()}). */
+    /**
+     * The primary at start (it stays "the primary process" after {@link #promote()}).
+     *
+     * @return the primary's process
+     */
     public RedisProcess primary() {
         return primary;
     }
 
-    /** The replica at start. */
+    /**
+     * The replica at start.
+     *
+     * @return the replica's process (a master after {@link #promote()})
+     */
     public RedisProcess replica() {
         return replica;
     }
@@ -90,6 +111,7 @@ public final class RedisReplicaPair implements TestServer {
     /**
      * Waits until the replica's replication offset reached the primary's offset at call time.
      *
+     * @param timeout how long to poll
      * @throws IllegalStateException when it does not within {@code timeout}
      */
     public void awaitReplicated(Duration timeout) {

@@ -44,27 +44,49 @@ public final class RedisTls {
         this.sockets = socketFactory(certificates.caCertificate(), admin);
     }
 
-    /** TLS with the CA and server certificate of {@code certificates} (made by the caller, under its temp dir). */
+    /**
+     * TLS with the CA and server certificate of {@code certificates} (made by the caller, under its temp dir).
+     *
+     * @param certificates the test CA and certificates; client certificates for the kit and for coordinators are made from them now
+     * @return the TLS setting
+     * @throws NullPointerException if {@code certificates} is null
+     */
     public static RedisTls of(TestCertificates certificates) {
         return new RedisTls(certificates);
     }
 
-    /** The certificates behind this setting. */
+    /**
+     * The certificates behind this setting.
+     *
+     * @return the certificates given to {@link #of}
+     */
     public TestCertificates certificates() {
         return certificates;
     }
 
-    /** The client certificate the kit's RESP connections present. */
+    /**
+     * The client certificate the kit's RESP connections present.
+     *
+     * @return the kit's client certificate and key (PEM paths)
+     */
     public TestCertificates.Pair adminClient() {
         return admin;
     }
 
-    /** The client certificate {@link #coordParameters()} names, for coordinators. */
+    /**
+     * The client certificate {@link #coordParameters()} names, for coordinators.
+     *
+     * @return the coordinators' client certificate and key (PEM paths)
+     */
     public TestCertificates.Pair coordClient() {
         return coord;
     }
 
-    /** {@code caFile=…&certFile=…&keyFile=…}: the coord URI parameters trusting the test CA and presenting {@link #coordClient()}. */
+    /**
+     * {@code caFile=…&certFile=…&keyFile=…}: the coord URI parameters trusting the test CA and presenting {@link #coordClient()}.
+     *
+     * @return the query parameters, without the leading {@code ?}; file paths only, no key text
+     */
     public String coordParameters() {
         return "caFile=" + certificates.caCertificate() + "&certFile=" + coord.certificate() + "&keyFile=" + coord.key();
     }

@@ -46,7 +46,15 @@ public final class RespConnection implements AutoCloseable {
         this.out = socket.getOutputStream();
     }
 
-    /** Connects to {@code host:port} in plain text; connect and every read time out after {@code timeout}. */
+    /**
+     * Connects to {@code host:port} in plain text; connect and every read time out after {@code timeout}.
+     *
+     * @param host the server's host name or address
+     * @param port the server's port
+     * @param timeout bound of the connect and of every later read
+     * @return an open connection; close it when done
+     * @throws java.io.UncheckedIOException if the connection (or the TLS handshake) fails or times out
+     */
     public static RespConnection open(String host, int port, Duration timeout) {
         return open(host, port, timeout, (SSLSocketFactory) null);
     }
@@ -54,6 +62,13 @@ public final class RespConnection implements AutoCloseable {
     /**
      * Connects to {@code host:port} over TLS when {@code tls} is given (trusting the test CA, verifying that the
      * server's certificate names {@code host}, presenting the kit's admin client certificate), else in plain text.
+     *
+     * @param host the server's host name or address
+     * @param port the server's port
+     * @param timeout bound of the connect and of every later read
+     * @param tls the test certificates, or empty for plain text
+     * @return an open connection; close it when done
+     * @throws java.io.UncheckedIOException if the connection (or the TLS handshake) fails or times out
      */
     public static RespConnection open(String host, int port, Duration timeout, Optional<RedisTls> tls) {
         return open(host, port, timeout, tls.map(RedisTls::socketFactory).orElse(null));
@@ -86,7 +101,14 @@ public final class RespConnection implements AutoCloseable {
         }
     }
 
-    /** Sends one command and returns its reply (see the class comment for the mapping). */
+    /**
+     * Sends one command and returns its reply (see the class comment for the mapping).
+     *
+     * @param args the command and its arguments, sent as UTF-8 bulk strings
+     * @return the reply
+     * @throws RespError if the server answers with an error reply
+     * @throws java.io.UncheckedIOException if the connection fails or a read times out
+     */
     public Object command(String... args) {
         try {
             ByteArrayOutputStream req = new ByteArrayOutputStream();
@@ -106,19 +128,37 @@ public final class RespConnection implements AutoCloseable {
         }
     }
 
-    /** {@link #command} whose reply is expected to be a string (or nil). */
+    /**
+     * {@link #command} whose reply is expected to be a string (or nil).
+     *
+     * @param args the command and its arguments, sent as UTF-8 bulk strings
+     * @return the reply's text, or null for nil
+     * @throws RespError if the server answers with an error reply
+     */
     public String commandString(String... args) {
         Object r = command(args);
         return r == null ? null : r.toString();
     }
 
-    /** {@code INFO <section>} parsed into "field:value" lookups: returns the value of {@code field}, or null. */
+    /**
+     * {@code INFO <section>} parsed into "field:value" lookups: returns the value of {@code field}, or null.
+     *
+     * @param section the INFO section, e.g. {@code replication}
+     * @param field the field name, e.g. {@code role}
+     * @return the field's value, trimmed, or null if absent
+     */
     public String infoField(String section, String field) {
         String info = commandString("INFO", section);
         return field(info, field);
     }
 
-    /** Returns the value of {@code field} in an INFO / CLUSTER INFO text, or null. */
+    /**
+     * Returns the value of {@code field} in an INFO / CLUSTER INFO text, or null.
+     *
+     * @param info the text, or null
+     * @param field the field name
+     * @return the value of the first line {@code field:value}, trimmed, or null if absent
+     */
     public static String field(String info, String field) {
         if (info == null) {
             return null;

@@ -88,12 +88,28 @@ public final class TcpFaultProxy implements AutoCloseable {
         acceptor.setDaemon(true);
     }
 
-    /** Starts a proxy to {@code targetHost:targetPort} in {@link Mode#PASS}, at most 32 connections. */
+    /**
+     * Starts a proxy to {@code targetHost:targetPort} in {@link Mode#PASS}, at most 32 connections.
+     *
+     * @param targetHost the server's host
+     * @param targetPort the server's port, 1 to 65535
+     * @return the running proxy on a free 127.0.0.1 port; close it when done
+     * @throws IllegalArgumentException if {@code targetPort} is out of range
+     */
     public static TcpFaultProxy start(String targetHost, int targetPort) {
         return start(targetHost, targetPort, 32);
     }
 
-    /** Starts a proxy in {@link Mode#PASS} serving at most {@code maxConnections} (1..256) at once. */
+    /**
+     * Starts a proxy in {@link Mode#PASS} serving at most {@code maxConnections} (1..256) at once.
+     *
+     * @param targetHost the server's host
+     * @param targetPort the server's port, 1 to 65535
+     * @param maxConnections connections served at once, 1 to 256 (further ones are reset)
+     * @return the running proxy on a free 127.0.0.1 port; close it when done
+     * @throws IllegalArgumentException if {@code targetPort} or {@code maxConnections} is out of range
+     * @throws java.io.UncheckedIOException if no listener can be opened
+     */
     public static TcpFaultProxy start(String targetHost, int targetPort, int maxConnections) {
         Objects.requireNonNull(targetHost, "targetHost");
         if (targetPort < 1 || targetPort > 65535) {
@@ -112,30 +128,48 @@ public final class TcpFaultProxy implements AutoCloseable {
         }
     }
 
-    /** The port the proxy listens on (127.0.0.1). */
+    /**
+     * The port the proxy listens on (127.0.0.1).
+     *
+     * @return the listening port, fixed for the proxy's life
+     */
     public int port() {
         return server.getLocalPort();
     }
 
-    /** {@code 127.0.0.1:port} of the proxy. */
+    /**
+     * {@code 127.0.0.1:port} of the proxy.
+     *
+     * @return the address clients should connect to
+     */
     public String hostPort() {
         return "127.0.0.1:" + port();
     }
 
-    /** The current mode. */
+    /**
+     * The current mode.
+     *
+     * @return the mode set last
+     */
     public synchronized Mode mode() {
         return mode;
     }
 
-    /** The added one-way latency in {@link Mode#DELAY}, zero otherwise. */
+    /**
+     * The added one-way latency in {@link Mode#DELAY}, zero otherwise.
+     *
+     * @return the one-way latency, or zero
+     */
     public synchronized Duration delay() {
         return mode == Mode.DELAY ? Duration.ofNanos(delayNanos) : Duration.ZERO;
     }
 
-    /** Back to {@link Mode#PASS}; held (black-holed) bytes are delivered. */
     /**
      * Sends new connections to another target (for a failover: clients keep their address while
      * the server behind it changes), and resets the current ones so that clients reconnect there.
+     *
+     * @param host the new target's host
+     * @param port the new target's port
      */
     public void retarget(String host, int port) {
         Objects.requireNonNull(host, "host");
@@ -147,6 +181,7 @@ public final class TcpFaultProxy implements AutoCloseable {
         heal();
     }
 
+    /** Back to {@link Mode#PASS}; held (black-holed) bytes are delivered. */
     public void heal() {
         setMode(Mode.PASS, 0);
     }
@@ -169,7 +204,12 @@ public final class TcpFaultProxy implements AutoCloseable {
         setMode(Mode.BLACKHOLE, 0);
     }
 
-    /** {@link Mode#DELAY} with {@code oneWay} latency per direction (0 < oneWay ≤ 60 s). */
+    /**
+     * {@link Mode#DELAY} with {@code oneWay} latency per direction ({@code 0 < oneWay <= 60 s}).
+     *
+     * @param oneWay the latency added in each direction
+     * @throws IllegalArgumentException if {@code oneWay} is out of (0, 60 s]
+     */
     public void delay(Duration oneWay) {
         if (oneWay.isNegative() || oneWay.isZero() || oneWay.compareTo(Duration.ofSeconds(60)) > 0) {
             throw new IllegalArgumentException("delay must be in (0, 60 s], was " + oneWay);
@@ -177,12 +217,20 @@ public final class TcpFaultProxy implements AutoCloseable {
         setMode(Mode.DELAY, oneWay.toNanos());
     }
 
-    /** Connections currently open through the proxy. */
+    /**
+     * Connections currently open through the proxy.
+     *
+     * @return the number of open client connections
+     */
     public int activeConnections() {
         return connections.size();
     }
 
-    /** Connections accepted since start (including reset ones). */
+    /**
+     * Connections accepted since start (including reset ones).
+     *
+     * @return the number accepted, never decreasing
+     */
     public long acceptedConnections() {
         return accepted.get();
     }

@@ -61,7 +61,13 @@ public final class TestCertificates {
         this.caName = caName;
     }
 
-    /** Makes a new CA (and a second, unrelated one) in {@code dir}, created if absent. */
+    /**
+     * Makes a new CA (and a second, unrelated one) in {@code dir}, created if absent.
+     *
+     * @param dir the directory the files are written to (the test's own temporary directory)
+     * @return the certificates, the CA and server certificate already written
+     * @throws java.io.UncheckedIOException if the files cannot be written
+     */
     public static TestCertificates create(Path dir) {
         try {
             Files.createDirectories(dir);
@@ -81,32 +87,58 @@ public final class TestCertificates {
 
     private Pair server;
 
-    /** The CA's certificate (PEM): trust it to verify the servers, and servers trust it to verify clients. */
+    /**
+     * The CA's certificate (PEM): trust it to verify the servers, and servers trust it to verify clients.
+     *
+     * @return the path of {@code ca.pem}
+     */
     public Path caCertificate() {
         return dir.resolve("ca.pem");
     }
 
-    /** A CA certificate that signed nothing here: a client trusting only it must refuse every server. */
+    /**
+     * A CA certificate that signed nothing here: a client trusting only it must refuse every server.
+     *
+     * @return the path of {@code other-ca.pem}
+     */
     public Path unrelatedCaCertificate() {
         return dir.resolve("other-ca.pem");
     }
 
-    /** The servers' certificate (also usable as a client certificate between cluster members): {@code 127.0.0.1}, {@code localhost}. */
+    /**
+     * The servers' certificate (also usable as a client certificate between cluster members): {@code 127.0.0.1}, {@code localhost}.
+     *
+     * @return the server certificate's files, made by {@link #create}
+     */
     public Pair server() {
         return server;
     }
 
-    /** A new client certificate with common name {@code commonName}, valid for a day. */
+    /**
+     * A new client certificate with common name {@code commonName}, valid for a day.
+     *
+     * @param commonName the certificate's subject common name (etcd's user name for certificate logins)
+     * @return the new files (each call makes a new key)
+     */
     public Pair client(String commonName) {
         return issue(commonName, null, Instant.now(), KeyPurposeId.id_kp_clientAuth);
     }
 
-    /** A client certificate with common name {@code commonName} whose validity ended yesterday. */
+    /**
+     * A client certificate with common name {@code commonName} whose validity ended yesterday.
+     *
+     * @param commonName the certificate's subject common name (etcd's user name for certificate logins)
+     * @return the new files (each call makes a new key)
+     */
     public Pair expiredClient(String commonName) {
         return issue(commonName, null, Instant.now().minus(VALIDITY.multipliedBy(2)), KeyPurposeId.id_kp_clientAuth);
     }
 
-    /** The PEM text of every private key made so far: none may appear in a message or a log line. */
+    /**
+     * The PEM text of every private key made so far: none may appear in a message or a log line.
+     *
+     * @return the PEM texts, for asserting that logs and messages never contain one
+     */
     public synchronized List<String> privateKeyTexts() {
         return List.copyOf(privateKeys);
     }

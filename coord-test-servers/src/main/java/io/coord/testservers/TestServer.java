@@ -9,12 +9,18 @@ import org.opentest4j.TestAbortedException;
  */
 public interface TestServer extends AutoCloseable {
 
-    /** Where this server came from. */
+    /**
+     * Where this server came from.
+     *
+     * @return how the kit obtained this server: started itself, in-process, external or a container
+     */
     ServerSource source();
 
     /**
      * Whether the test may inject server faults (kill, pause, restart, promote). True only for
      * servers the kit started itself.
+     *
+     * @return true for {@link ServerSource#BINARY} and {@link ServerSource#IN_PROCESS} servers
      */
     default boolean supportsFaults() {
         return source() == ServerSource.BINARY || source() == ServerSource.IN_PROCESS;
@@ -24,6 +30,9 @@ public interface TestServer extends AutoCloseable {
      * Guard for fault tests. Returns normally when {@link #supportsFaults()}; otherwise, outside CI,
      * aborts the calling test with a visible reason ({@link TestAbortedException}); under
      * {@code CI=true} (where nothing may be skipped) throws {@link IllegalStateException}.
+     *
+     * @throws TestAbortedException if faults are not supported and {@code CI} is not {@code true}
+     * @throws IllegalStateException if faults are not supported and {@code CI=true}
      */
     default void requireFaults() {
         if (supportsFaults()) {

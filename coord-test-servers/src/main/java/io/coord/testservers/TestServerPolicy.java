@@ -51,22 +51,38 @@ public final class TestServerPolicy {
             this.externalExample = externalExample;
         }
 
-        /** Name of the executable looked up on PATH. */
+        /**
+         * Name of the executable looked up on PATH.
+         *
+         * @return the executable's file name, e.g. {@code redis-server}
+         */
         public String binaryName() {
             return binary;
         }
 
-        /** Environment variable naming an external server. */
+        /**
+         * Environment variable naming an external server.
+         *
+         * @return the variable's name, e.g. {@code COORD_ETCD_ENDPOINTS}
+         */
         public String externalEnv() {
             return externalEnv;
         }
 
-        /** System property a developer sets to {@code true} to opt out (ignored under CI). */
+        /**
+         * System property a developer sets to {@code true} to opt out (ignored under CI).
+         *
+         * @return the property's name, {@code coord.skip.<kind>}
+         */
         public String skipProperty() {
             return "coord.skip." + id;
         }
 
-        /** System property overriding the binary's path. */
+        /**
+         * System property overriding the binary's path.
+         *
+         * @return the property's name, {@code coord.<kind>.binary}
+         */
         public String binaryProperty() {
             return "coord." + id + ".binary";
         }
@@ -77,7 +93,14 @@ public final class TestServerPolicy {
      * {@code external} (for {@link ServerSource#EXTERNAL}) is present; neither for Testcontainers.
      */
     public record Decision(ServerSource source, Optional<Path> binary, Optional<String> external) {
-        /** Validates that the optional parts match the source. */
+        /**
+         * Checks that every part is given (as an {@code Optional}, possibly empty).
+         *
+         * @param source   where the server comes from
+         * @param binary   the executable to start, present for {@link ServerSource#BINARY}
+         * @param external the external server's address, present for {@link ServerSource#EXTERNAL}
+         * @throws NullPointerException if a part is null
+         */
         public Decision {
             Objects.requireNonNull(source, "source");
             Objects.requireNonNull(binary, "binary");
@@ -101,12 +124,20 @@ public final class TestServerPolicy {
         this.dockerProbe = Objects.requireNonNull(dockerProbe, "dockerProbe");
     }
 
-    /** The policy over the real environment, system properties and Docker probe. */
+    /**
+     * The policy over the real environment, system properties and Docker probe.
+     *
+     * @return a policy reading {@link System#getenv}, {@link System#getProperty} and probing Docker through Testcontainers
+     */
     public static TestServerPolicy fromEnvironment() {
         return new TestServerPolicy(System::getenv, System::getProperty, TestServerPolicy::dockerAvailable);
     }
 
-    /** True when the {@code CI} environment variable is {@code "true"} (case-insensitive). */
+    /**
+     * True when the {@code CI} environment variable is {@code "true"} (case-insensitive).
+     *
+     * @return true under {@code CI=true}, where nothing may be skipped
+     */
     public boolean isCi() {
         return "true".equalsIgnoreCase(trim(env.apply("CI")));
     }
@@ -114,6 +145,8 @@ public final class TestServerPolicy {
     /**
      * Chooses the source of a server of {@code kind}, following the order in the class comment.
      *
+     * @param kind the server kind
+     * @return the chosen source: an external server, else a binary, else Testcontainers
      * @throws TestAbortedException when a developer opted out outside CI
      * @throws TestServerUnavailableException when no source is available
      */
@@ -137,6 +170,7 @@ public final class TestServerPolicy {
      * Step 1 of {@link #decide} alone: aborts the calling test when a developer opted out of
      * {@code kind} outside CI; returns normally otherwise (always under {@code CI=true}).
      *
+     * @param kind the server kind
      * @throws TestAbortedException on an explicit opt-out outside CI
      */
     public void checkOptOut(Kind kind) {
@@ -147,7 +181,12 @@ public final class TestServerPolicy {
         }
     }
 
-    /** The message used when no source is available: what to install or set. */
+    /**
+     * The message used when no source is available: what to install or set.
+     *
+     * @param kind the server kind
+     * @return the message: what is missing and how to get it (and, outside CI, how to opt out)
+     */
     public String unavailableMessage(Kind kind) {
         return "No " + kind.id + " server available for the tests: '" + kind.binary + "' is not on PATH"
                 + " (nor set with -D" + kind.binaryProperty() + "), no Docker engine is reachable for Testcontainers,"
@@ -157,7 +196,12 @@ public final class TestServerPolicy {
                 + (isCi() ? "" : " To skip these tests locally (never under CI=true): -D" + kind.skipProperty() + "=true");
     }
 
-    /** The binary for {@code kind}: the {@code -Dcoord.<kind>.binary} path if set, else a PATH lookup. */
+    /**
+     * The binary for {@code kind}: the {@code -Dcoord.<kind>.binary} path if set, else a PATH lookup.
+     *
+     * @param kind the server kind
+     * @return the executable, or empty when the override is not executable or nothing is on PATH
+     */
     public Optional<Path> findBinary(Kind kind) {
         String override = trim(props.apply(kind.binaryProperty()));
         if (override != null && !override.isEmpty()) {
@@ -167,7 +211,13 @@ public final class TestServerPolicy {
         return findOnPath(kind.binary, env.apply("PATH"));
     }
 
-    /** Looks {@code name} up in a PATH-style string; empty when not found or not executable. */
+    /**
+     * Looks {@code name} up in a PATH-style string; empty when not found or not executable.
+     *
+     * @param name the executable's file name
+     * @param path directories separated by the platform's path separator, or null
+     * @return the first executable regular file of that name, or empty
+     */
     public static Optional<Path> findOnPath(String name, String path) {
         if (path == null) {
             return Optional.empty();
@@ -187,6 +237,8 @@ public final class TestServerPolicy {
     /**
      * True when Testcontainers is on the classpath and reports a usable Docker engine. Never throws:
      * a missing optional dependency or any probe failure means "no Docker".
+     *
+     * @return true only if a Docker engine answered
      */
     public static boolean dockerAvailable() {
         try {

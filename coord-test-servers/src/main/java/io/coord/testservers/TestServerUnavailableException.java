@@ -7,12 +7,21 @@ package io.coord.testservers;
 public final class TestServerUnavailableException extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
-    /** @param message what is missing and how to install or point at it */
+    /**
+     * An exception whose message is the whole explanation.
+     *
+     * @param message what is missing and how to install or point at it
+     */
     public TestServerUnavailableException(String message) {
         super(message);
     }
 
-    /** @param message what failed and how to fix it; @param cause the underlying failure */
+    /**
+     * An exception explaining a failed start.
+     *
+     * @param message what failed and how to fix it
+     * @param cause   the underlying failure
+     */
     public TestServerUnavailableException(String message, Throwable cause) {
         super(message, cause);
     }

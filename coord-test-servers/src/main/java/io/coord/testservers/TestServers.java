@@ -25,27 +25,52 @@ public final class TestServers {
     private TestServers() {
     }
 
-    /** In-process ZooKeeper, tick 200 ms (always available). */
+    /**
+     * In-process ZooKeeper, tick 200 ms (always available).
+     *
+     * @return a started server; close it when done
+     */
     public static ZooKeeperTestServer zookeeper() {
         return ZooKeeperTestServer.start();
     }
 
-    /** In-process 3-member ZooKeeper ensemble, tick 200 ms (always available). */
+    /**
+     * In-process 3-member ZooKeeper ensemble, tick 200 ms (always available).
+     *
+     * @return a started ensemble with a quorum; close it when done
+     */
     public static ZooKeeperTestEnsemble zookeeperEnsemble() {
         return ZooKeeperTestEnsemble.start();
     }
 
-    /** A throwaway PostgreSQL on a loopback port, started from the installed binaries ({@link PostgresProcess}). */
+    /**
+     * A throwaway PostgreSQL on a loopback port, started from the installed binaries ({@link PostgresProcess}).
+     *
+     * @return a started server accepting connections; close it when done
+     * @throws TestServerUnavailableException when no PostgreSQL binaries are installed
+     */
     public static PostgresProcess postgres() {
         return PostgresProcess.start();
     }
 
-    /** A single etcd node (or the external cluster). */
+    /**
+     * A single etcd node (or the external cluster).
+     *
+     * @return a healthy server; close it when done
+     * @throws TestServerUnavailableException when no source is available (the message says what to install or set)
+     * @throws org.opentest4j.TestAbortedException when a developer opted out outside CI
+     */
     public static EtcdServer etcd() {
         return etcd(1, TestServerPolicy.fromEnvironment());
     }
 
-    /** A 3-member etcd cluster (or the external cluster). */
+    /**
+     * A 3-member etcd cluster (or the external cluster).
+     *
+     * @return a healthy cluster; close it when done
+     * @throws TestServerUnavailableException when no source is available (the message says what to install or set)
+     * @throws org.opentest4j.TestAbortedException when a developer opted out outside CI
+     */
     public static EtcdServer etcdCluster() {
         return etcd(3, TestServerPolicy.fromEnvironment());
     }
@@ -53,6 +78,12 @@ public final class TestServers {
     /**
      * An etcd of {@code members} members chosen by {@code policy}. Testcontainers provides single
      * nodes only: a cluster request without the binary fails with install instructions.
+     *
+     * @param members the number of members the kit starts from a binary (an external server is used as it is)
+     * @param policy the source policy
+     * @return a healthy server or cluster; close it when done
+     * @throws TestServerUnavailableException when no source is available (the message says what to install or set)
+     * @throws org.opentest4j.TestAbortedException when a developer opted out outside CI
      */
     public static EtcdServer etcd(int members, TestServerPolicy policy) {
         TestServerPolicy.Decision d = policy.decide(TestServerPolicy.Kind.ETCD);
@@ -82,12 +113,25 @@ public final class TestServers {
         }
     }
 
-    /** A single Redis (or the external one). */
+    /**
+     * A single Redis (or the external one).
+     *
+     * @return a server answering PING; close it when done
+     * @throws TestServerUnavailableException when no source is available (the message says what to install or set)
+     * @throws org.opentest4j.TestAbortedException when a developer opted out outside CI
+     */
     public static RedisServer redis() {
         return redis(TestServerPolicy.fromEnvironment());
     }
 
-    /** A single Redis chosen by {@code policy}. */
+    /**
+     * A single Redis chosen by {@code policy}.
+     *
+     * @param policy the source policy
+     * @return a server answering PING; close it when done
+     * @throws TestServerUnavailableException when no source is available (the message says what to install or set)
+     * @throws org.opentest4j.TestAbortedException when a developer opted out outside CI
+     */
     public static RedisServer redis(TestServerPolicy policy) {
         TestServerPolicy.Decision d = policy.decide(TestServerPolicy.Kind.REDIS);
         switch (d.source()) {
@@ -115,6 +159,10 @@ public final class TestServers {
      * (comma-separated {@code redis://host:port}) if set, else started from the binary. The same
      * opt-out rules as {@link #redis()} apply; without a binary it fails with install instructions
      * (no Testcontainers cluster).
+     *
+     * @return a cluster whose every node reported {@code cluster_state:ok}; close it when done
+     * @throws TestServerUnavailableException when no source is available (the message says what to install or set)
+     * @throws org.opentest4j.TestAbortedException when a developer opted out outside CI
      */
     public static RedisClusterServer redisCluster() {
         return redisCluster(TestServerPolicy.fromEnvironment(), System.getenv("COORD_REDIS_CLUSTER_URIS"));
@@ -136,22 +184,45 @@ public final class TestServers {
         return RedisCluster.start(requireRedisBinary(policy, "a Redis Cluster"));
     }
 
-    /** A single Redis started from the binary, serving TLS only with {@code tls} (needs the binary: the kit owns its certificates). */
+    /**
+     * A single Redis started from the binary, serving TLS only with {@code tls} (needs the binary: the kit owns its certificates).
+     *
+     * @param tls the certificates the servers serve and require
+     * @return a TLS-only server answering PING; close it when done
+     * @throws TestServerUnavailableException when the {@code redis-server} binary is not available
+     */
     public static RedisProcess redis(RedisTls tls) {
         return RedisProcess.start(requireRedisBinary(TestServerPolicy.fromEnvironment(), "a Redis with TLS"), List.of(), tls);
     }
 
-    /** A 3-master Redis Cluster started from the binary, serving TLS only, its bus and replication over TLS. */
+    /**
+     * A 3-master Redis Cluster started from the binary, serving TLS only, its bus and replication over TLS.
+     *
+     * @param tls the certificates the servers serve and require
+     * @return a TLS-only cluster, {@code cluster_state:ok} on every node; close it when done
+     * @throws TestServerUnavailableException when the {@code redis-server} binary is not available
+     */
     public static RedisCluster redisCluster(RedisTls tls) {
         return RedisCluster.start(requireRedisBinary(TestServerPolicy.fromEnvironment(), "a Redis Cluster with TLS"), tls);
     }
 
-    /** A Redis primary with one replica, both serving TLS only and replicating over TLS. */
+    /**
+     * A Redis primary with one replica, both serving TLS only and replicating over TLS.
+     *
+     * @param tls the certificates the servers serve and require
+     * @return the pair, the replica linked; close it when done
+     * @throws TestServerUnavailableException when the {@code redis-server} binary is not available
+     */
     public static RedisReplicaPair redisReplicaPair(RedisTls tls) {
         return RedisReplicaPair.start(requireRedisBinary(TestServerPolicy.fromEnvironment(), "a Redis primary/replica pair with TLS"), tls);
     }
 
-    /** A Redis primary with one replica (needs the binary: replication and promotion are faults). */
+    /**
+     * A Redis primary with one replica (needs the binary: replication and promotion are faults).
+     *
+     * @return the pair, the replica linked; close it when done
+     * @throws TestServerUnavailableException when the {@code redis-server} binary is not available
+     */
     public static RedisReplicaPair redisReplicaPair() {
         return RedisReplicaPair.start(requireRedisBinary(TestServerPolicy.fromEnvironment(), "a Redis primary/replica pair"));
     }

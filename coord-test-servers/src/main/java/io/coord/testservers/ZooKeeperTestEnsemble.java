@@ -60,12 +60,23 @@ public final class ZooKeeperTestEnsemble implements ZooKeeperServer {
         java.util.Arrays.fill(running, true);
     }
 
-    /** Starts 3 members with the default tick time. */
+    /**
+     * Starts 3 members with the default tick time.
+     *
+     * @return a started ensemble with a leader; close it when done
+     */
     public static ZooKeeperTestEnsemble start() {
         return start(3, ZooKeeperTestServer.DEFAULT_TICK_MS);
     }
 
-    /** Starts {@code size} (3..7) members with {@code tickTimeMs}. */
+    /**
+     * Starts {@code size} (3..7) members with {@code tickTimeMs}.
+     *
+     * @param size the number of members, 3 to 7
+     * @param tickTimeMs the tick time, 50 to 3000 ms
+     * @return a started ensemble with a leader; close it when done
+     * @throws IllegalArgumentException if {@code size} or {@code tickTimeMs} is out of range
+     */
     public static ZooKeeperTestEnsemble start(int size, int tickTimeMs) {
         return start(size, tickTimeMs, null);
     }
@@ -73,6 +84,9 @@ public final class ZooKeeperTestEnsemble implements ZooKeeperServer {
     /**
      * Starts 3 secure members (see the class comment) with the default tick time, TLS with
      * {@code certificates.server().bundle()} as key store and {@code certificates.caCertificate()} as trust store.
+     *
+     * @param certificates the test CA and the server certificate every member presents
+     * @return a started ensemble with a leader; close it when done
      */
     public static ZooKeeperTestEnsemble startSecure(TestCertificates certificates) {
         return start(3, ZooKeeperTestServer.DEFAULT_TICK_MS, certificates);
@@ -149,12 +163,21 @@ public final class ZooKeeperTestEnsemble implements ZooKeeperServer {
         return Optional.of(String.join(",", out));
     }
 
-    /** {@code 127.0.0.1:port} of member {@code i}. */
+    /**
+     * {@code 127.0.0.1:port} of member {@code i}.
+     *
+     * @param i the member's index, 0 to {@code size() - 1}
+     * @return the member's plain client address
+     */
     public String connectString(int i) {
         return "127.0.0.1:" + specs.get(i).getPort();
     }
 
-    /** Number of members. */
+    /**
+     * Number of members.
+     *
+     * @return the number of members, fixed at start
+     */
     public int size() {
         return specs.size();
     }
@@ -165,19 +188,33 @@ public final class ZooKeeperTestEnsemble implements ZooKeeperServer {
         return tickTimeMs;
     }
 
-    /** True unless member {@code i} was killed and not restarted. */
+    /**
+     * True unless member {@code i} was killed and not restarted.
+     *
+     * @param i the member's index, 0 to {@code size() - 1}
+     * @return false between {@link #kill(int)} and {@link #restart(int)}
+     */
     public synchronized boolean isRunning(int i) {
         return running[i];
     }
 
-    /** Stops member {@code i} abruptly; data is kept for {@link #restart(int)}. */
+    /**
+     * Stops member {@code i} abruptly; data is kept for {@link #restart(int)}.
+     *
+     * @param i the member's index, 0 to {@code size() - 1}
+     */
     public synchronized void kill(int i) {
         requireOpen();
         servers.get(i).kill();
         running[i] = false;
     }
 
-    /** Restarts member {@code i} on its ports and data directory; returns once it serves again. */
+    /**
+     * Restarts member {@code i} on its ports and data directory; returns once it serves again.
+     *
+     * @param i the member's index, 0 to {@code size() - 1}
+     * @throws IllegalStateException if the member cannot be restarted or does not serve in time
+     */
     public synchronized void restart(int i) {
         requireOpen();
         try {
@@ -189,12 +226,21 @@ public final class ZooKeeperTestEnsemble implements ZooKeeperServer {
         awaitServing(i, READY_TIMEOUT);
     }
 
-    /** Member {@code i}'s {@code srvr} mode ("leader", "follower") or empty if it does not answer or has no quorum. */
+    /**
+     * Member {@code i}'s {@code srvr} mode ("leader", "follower") or empty if it does not answer or has no quorum.
+     *
+     * @param i the member's index, 0 to {@code size() - 1}
+     * @return the mode, or empty
+     */
     public Optional<String> mode(int i) {
         return ZooKeeperProbe.mode(specs.get(i).getPort(), Duration.ofMillis(500));
     }
 
-    /** The index of the member that reports itself leader, if any. */
+    /**
+     * The index of the member that reports itself leader, if any.
+     *
+     * @return the leader's index, or empty
+     */
     public OptionalInt leaderIndex() {
         for (int i = 0; i < specs.size(); i++) {
             if (isRunning(i) && mode(i).filter("leader"::equals).isPresent()) {
@@ -207,6 +253,8 @@ public final class ZooKeeperTestEnsemble implements ZooKeeperServer {
     /**
      * Polls {@link #leaderIndex()} at most {@code timeout}.
      *
+     * @param timeout how long to poll
+     * @return the leader's index
      * @throws IllegalStateException when no leader appears in time
      */
     public int awaitLeader(Duration timeout) {

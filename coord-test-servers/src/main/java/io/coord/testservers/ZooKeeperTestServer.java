@@ -79,12 +79,20 @@ public final class ZooKeeperTestServer implements ZooKeeperServer {
         this.running = true;
     }
 
-    /** The super user's name, {@value ZooKeeperSecureMode#SUPER_USER}: digest-authenticated as it, a client may do anything. */
+    /**
+     * The super user's name, {@value ZooKeeperSecureMode#SUPER_USER}: digest-authenticated as it, a client may do anything.
+     *
+     * @return the super user's digest user name
+     */
     public static String superUser() {
         return ZooKeeperSecureMode.SUPER_USER;
     }
 
-    /** A copy of the super user's password: random, made for this JVM (nothing secret is committed). */
+    /**
+     * A copy of the super user's password: random, made for this JVM (nothing secret is committed).
+     *
+     * @return a new copy of the password (the same password for the whole JVM); clear it when done
+     */
     public static char[] superPassword() {
         return ZooKeeperSecureMode.superPassword();
     }
@@ -93,6 +101,10 @@ public final class ZooKeeperTestServer implements ZooKeeperServer {
      * The settings of a raw ZooKeeper client (not coord) for a secure server: TLS over the Netty socket, trusting
      * {@code certificates.caCertificate()}, presenting {@code client} (its key-and-certificate bundle), host names
      * verified, SASL off. Every key is set here because the in-process server's own settings are System properties.
+     *
+     * @param certificates the certificates the server was started with
+     * @param client the client certificate to present
+     * @return a new client configuration for {@code new ZooKeeper(connectString, timeout, watcher, config)}
      */
     public static ZKClientConfig tlsClientConfig(TestCertificates certificates, TestCertificates.Pair client) {
         ZKClientConfig c = new ZKClientConfig();
@@ -110,6 +122,10 @@ public final class ZooKeeperTestServer implements ZooKeeperServer {
     /**
      * Starts a secure server (see the class comment) with the default tick time: TLS with
      * {@code certificates.server().bundle()} as key store and {@code certificates.caCertificate()} as trust store.
+     *
+     * @param certificates the test CA and the server certificate
+     * @return a started server serving its plain and TLS client ports; close it when done
+     * @throws IllegalStateException if the server does not start
      */
     public static ZooKeeperTestServer startSecure(TestCertificates certificates) {
         Path dir;
@@ -168,12 +184,22 @@ public final class ZooKeeperTestServer implements ZooKeeperServer {
         }
     }
 
-    /** Starts a server with the default tick time. */
+    /**
+     * Starts a server with the default tick time.
+     *
+     * @return a started server; close it when done
+     */
     public static ZooKeeperTestServer start() {
         return start(DEFAULT_TICK_MS);
     }
 
-    /** Starts a server with {@code tickTimeMs} (50..3000). */
+    /**
+     * Starts a server with {@code tickTimeMs} (50..3000).
+     *
+     * @param tickTimeMs the tick time, 50 to 3000 ms
+     * @return a started server; close it when done
+     * @throws IllegalArgumentException if {@code tickTimeMs} is out of range
+     */
     public static ZooKeeperTestServer start(int tickTimeMs) {
         if (tickTimeMs < 50 || tickTimeMs > 3000) {
             throw new IllegalArgumentException("tickTime must be in [50, 3000] ms, was " + tickTimeMs);
@@ -241,7 +267,11 @@ public final class ZooKeeperTestServer implements ZooKeeperServer {
         return securePort < 0 ? Optional.empty() : Optional.of("127.0.0.1:" + securePort);
     }
 
-    /** The plain client port. */
+    /**
+     * The plain client port.
+     *
+     * @return the port, stable across stop/restart
+     */
     public int port() {
         return plainPort;
     }
@@ -252,12 +282,20 @@ public final class ZooKeeperTestServer implements ZooKeeperServer {
         return tickTimeMs;
     }
 
-    /** The data directory (kept across stop/restart). */
+    /**
+     * The data directory (kept across stop/restart).
+     *
+     * @return the directory, deleted by {@link #close()}
+     */
     public Path dataDir() {
         return dataDir;
     }
 
-    /** True between start/restart and stop/close. */
+    /**
+     * True between start/restart and stop/close.
+     *
+     * @return true while the server runs
+     */
     public synchronized boolean isRunning() {
         return running;
     }
@@ -297,7 +335,11 @@ public final class ZooKeeperTestServer implements ZooKeeperServer {
         awaitServing(READY_TIMEOUT);
     }
 
-    /** The server's {@code srvr} mode ("standalone") or empty when it does not answer. */
+    /**
+     * The server's {@code srvr} mode ("standalone") or empty when it does not answer.
+     *
+     * @return the mode, or empty
+     */
     public Optional<String> mode() {
         return ZooKeeperProbe.mode(port(), Duration.ofMillis(500));
     }

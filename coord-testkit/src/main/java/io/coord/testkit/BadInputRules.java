@@ -19,6 +19,11 @@ import org.junit.jupiter.api.function.Executable;
  */
 public abstract class BadInputRules extends Scenario {
 
+    /**
+     * These rules against the backend {@code backend} supplies (see {@link Scenario#Scenario}).
+     *
+     * @param backend called before each scenario
+     */
     protected BadInputRules(Supplier<KitBackend> backend) {
         super(backend);
     }

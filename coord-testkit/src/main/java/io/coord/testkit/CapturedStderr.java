@@ -20,14 +20,22 @@ public final class CapturedStderr implements AutoCloseable {
         this.original = original;
     }
 
-    /** Starts capturing; slf4j-simple looks {@code System.err} up on every line, so it is captured from now on. */
+    /**
+     * Starts capturing; slf4j-simple looks {@code System.err} up on every line, so it is captured from now on.
+     *
+     * @return the capture, to close when done
+     */
     public static CapturedStderr install() {
         CapturedStderr captured = new CapturedStderr(System.err);
         System.setErr(new PrintStream(captured.new Tee(), true, StandardCharsets.UTF_8));
         return captured;
     }
 
-    /** What was written since {@link #install()}. */
+    /**
+     * What was written since {@link #install()}.
+     *
+     * @return everything written so far, decoded as UTF-8
+     */
     public String text() {
         synchronized (copy) {
             return copy.toString(StandardCharsets.UTF_8);

@@ -35,7 +35,11 @@ import org.junit.jupiter.api.Nested;
  */
 public abstract class CoordinatorKit {
 
-    /** The backend under test; called once per scenario, usually returning a shared instance. */
+    /**
+     * The backend under test; called once per scenario, usually returning a shared instance.
+     *
+     * @return the backend
+     */
     protected abstract KitBackend backend();
 
     @Nested

@@ -23,6 +23,8 @@ public final class CrashableClient implements AutoCloseable {
     private final Runnable dispose;
 
     /**
+     * A client with its own way to be cut off; closing this object closes the coordinator, then disposes.
+     *
      * @param coordinator the client to crash
      * @param crash       cuts it off from the server, at once, without closing anything
      * @param dispose     undoes the cut's resources after the coordinator is closed (proxies, users)
@@ -37,6 +39,11 @@ public final class CrashableClient implements AutoCloseable {
      * Starts one proxy per {@code host:port} in {@code endpoints} and opens a coordinator through them with
      * {@code open} (given the proxies' {@code host:port}s, in the same order). A crash black-holes them all:
      * connections stay open, nothing is delivered either way, new connections are accepted and hang.
+     *
+     * @param endpoints the servers' {@code host:port}s
+     * @param open opens the coordinator on the given proxy addresses
+     * @return the client; closing it also closes the proxies
+     * @throws RuntimeException whatever {@code open} throws, after closing the proxies
      */
     public static CrashableClient throughProxies(List<String> endpoints, Function<List<String>, Coordinator> open) {
         List<TcpFaultProxy> proxies = new ArrayList<>();
@@ -53,7 +60,11 @@ public final class CrashableClient implements AutoCloseable {
         }
     }
 
-    /** The crashable client; close this object, not the coordinator. */
+    /**
+     * The crashable client; close this object, not the coordinator.
+     *
+     * @return the coordinator, for the scenario to use
+     */
     public Coordinator coordinator() {
         return coordinator;
     }

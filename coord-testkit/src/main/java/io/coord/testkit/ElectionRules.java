@@ -33,6 +33,11 @@ import org.junit.jupiter.api.Test;
 /** Election rules: one leader at a time, increasing terms, hand-over, observation, proclaim, loss. */
 public abstract class ElectionRules extends Scenario {
 
+    /**
+     * These rules against the backend {@code backend} supplies (see {@link Scenario#Scenario}).
+     *
+     * @param backend called before each scenario
+     */
     protected ElectionRules(Supplier<KitBackend> backend) {
         super(backend);
     }

@@ -15,6 +15,11 @@ import org.junit.jupiter.api.Test;
 /** Fair-lock rules: grant order is enqueue order, leavers don't break it, one release wakes one waiter. */
 public abstract class FairLockRules extends Scenario {
 
+    /**
+     * These rules against the backend {@code backend} supplies (see {@link Scenario#Scenario}).
+     *
+     * @param backend called before each scenario
+     */
     protected FairLockRules(Supplier<KitBackend> backend) {
         super(backend);
     }

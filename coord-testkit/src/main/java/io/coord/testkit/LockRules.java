@@ -32,6 +32,11 @@ import org.junit.jupiter.params.provider.EnumSource;
 /** Fenced-lock rules, run for the plain lock and the fair lock alike. */
 public abstract class LockRules extends Scenario {
 
+    /**
+     * These rules against the backend {@code backend} supplies (see {@link Scenario#Scenario}).
+     *
+     * @param backend called before each scenario
+     */
     protected LockRules(Supplier<KitBackend> backend) {
         super(backend);
     }

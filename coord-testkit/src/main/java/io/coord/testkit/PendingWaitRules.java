@@ -26,6 +26,11 @@ public abstract class PendingWaitRules extends Scenario {
     /** Live threads a thousand pending waits may add, whatever the backend. */
     static final int MAX_EXTRA_THREADS = 32;
 
+    /**
+     * These rules against the backend {@code backend} supplies (see {@link Scenario#Scenario}).
+     *
+     * @param backend called before each scenario
+     */
     protected PendingWaitRules(Supplier<KitBackend> backend) {
         super(backend);
     }

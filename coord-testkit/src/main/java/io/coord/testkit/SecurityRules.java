@@ -31,6 +31,11 @@ public abstract class SecurityRules extends Scenario {
 
     private final Supplier<SecureKitBackend> secure;
 
+    /**
+     * These rules against the secure backend {@code backend} supplies (see {@link Scenario#Scenario}).
+     *
+     * @param backend called before each scenario
+     */
     protected SecurityRules(Supplier<SecureKitBackend> backend) {
         super(backend::get);
         this.secure = backend;

@@ -23,6 +23,11 @@ import org.junit.jupiter.api.Test;
 /** Lease rules: granted TTL, keep-alive, close, crash and expiry, validity deadline, listeners. */
 public abstract class SessionRules extends Scenario {
 
+    /**
+     * These rules against the backend {@code backend} supplies (see {@link Scenario#Scenario}).
+     *
+     * @param backend called before each scenario
+     */
     protected SessionRules(Supplier<KitBackend> backend) {
         super(backend);
     }

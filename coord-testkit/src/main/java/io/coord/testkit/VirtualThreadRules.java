@@ -42,6 +42,11 @@ public abstract class VirtualThreadRules extends Scenario {
     static final int NAMES = 8;
     static final int CYCLES = 3;
 
+    /**
+     * These rules against the backend {@code backend} supplies (see {@link Scenario#Scenario}).
+     *
+     * @param backend called before each scenario
+     */
     protected VirtualThreadRules(Supplier<KitBackend> backend) {
         super(backend);
     }

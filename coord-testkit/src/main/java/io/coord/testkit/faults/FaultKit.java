@@ -11,6 +11,11 @@ import org.junit.jupiter.api.Nested;
  */
 public abstract class FaultKit {
 
+    /**
+     * The backend under test; called once per scenario, usually returning a shared instance.
+     *
+     * @return the backend
+     */
     protected abstract FaultBackend backend();
 
     @Nested

@@ -49,6 +49,11 @@ public final class FaultReport {
     private FaultReport() {
     }
 
+    /**
+     * Adds (or replaces) the row of one fault on one backend, prints it, and rewrites the table file.
+     *
+     * @param row the measured scenario
+     */
     public static synchronized void add(Row row) {
         rows.put(row.fault() + "\u0000" + row.backend(), row.markdown());
         System.out.println("[faults] " + row.markdown());

@@ -28,8 +28,18 @@ import org.junit.jupiter.params.provider.EnumSource;
 public abstract class HolderFaultRules extends Scenario {
 
     /** What the holder holds: a lock or the leadership of an election (term as fencing token). */
-    public enum Held { LOCK, ELECTION }
+    public enum Held {
+        /** A fenced lock, its grant's fencing token as token. */
+        LOCK,
+        /** The leadership of an election, its term as token. */
+        ELECTION
+    }
 
+    /**
+     * These rules against the backend {@code backend} supplies, which must be a {@link FaultBackend}.
+     *
+     * @param backend called before each scenario
+     */
     protected HolderFaultRules(Supplier<KitBackend> backend) {
         super(backend);
     }

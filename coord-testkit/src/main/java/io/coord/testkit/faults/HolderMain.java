@@ -34,12 +34,20 @@ import java.util.function.BooleanSupplier;
  */
 public final class HolderMain {
 
+    /** The start of every report line, told apart from the child's log lines by it. */
     public static final String PREFIX = "COORD-CHILD ";
     private static final Duration MAX_LIFE = Duration.ofMinutes(5);
 
     private HolderMain() {
     }
 
+    /**
+     * Runs the holder: see the class comment for the arguments, reports and commands; reports {@code BYE} and exits
+     * after {@code EXIT}, or after 5 minutes at most.
+     *
+     * @param args {@code uri lock|election name ttlMillis commandFile}
+     * @throws Exception any failure, which ends the child JVM with a stack trace in its log
+     */
     public static void main(String[] args) throws Exception {
         String uri = args[0];
         boolean election = args[1].equals("election");

@@ -29,7 +29,16 @@ public final class HolderProcess implements AutoCloseable {
         this.log = log;
     }
 
-    /** Starts a child that holds lock (or leads election) {@code name} under a session of {@code ttl}. */
+    /**
+     * Starts a child that holds lock (or leads election) {@code name} under a session of {@code ttl}.
+     *
+     * @param uri the coord URI the child opens
+     * @param election true to lead an election, false to hold a lock
+     * @param name the lock's or election's name
+     * @param ttl the child session's TTL
+     * @return the running child; close it when done
+     * @throws java.io.UncheckedIOException if its files cannot be made
+     */
     public static HolderProcess start(String uri, boolean election, String name, Duration ttl) {
         try {
             Path dir = Files.createTempDirectory("coord-holder");
@@ -48,7 +57,11 @@ public final class HolderProcess implements AutoCloseable {
         }
     }
 
-    /** Every report line so far, without the prefix. */
+    /**
+     * Every report line so far, without the prefix.
+     *
+     * @return the reports in the order written (a line still being written is left out)
+     */
     public List<String> reports() {
         List<String> out = new ArrayList<>();
         try {
@@ -67,7 +80,12 @@ public final class HolderProcess implements AutoCloseable {
         return out;
     }
 
-    /** The last report starting with {@code kind}, split into words. */
+    /**
+     * The last report starting with {@code kind}, split into words.
+     *
+     * @param kind the report's first word, e.g. {@code GRANTED}
+     * @return the words of the last such report, or empty
+     */
     public Optional<String[]> last(String kind) {
         List<String> r = reports();
         for (int i = r.size() - 1; i >= 0; i--) {
@@ -78,7 +96,14 @@ public final class HolderProcess implements AutoCloseable {
         return Optional.empty();
     }
 
-    /** Waits for a report of {@code kind}; fails with the child's log tail if it does not come. */
+    /**
+     * Waits for a report of {@code kind}; fails with the child's log tail if it does not come.
+     *
+     * @param kind the report's first word, e.g. {@code GRANTED}
+     * @param atMost how long to wait
+     * @return the words of the last such report
+     * @throws AssertionError if no such report comes in time or the child exits first
+     */
     public String[] await(String kind, Duration atMost) {
         try {
             Awaitility.await().pollInterval(Duration.ofMillis(20)).atMost(atMost).until(() -> last(kind).isPresent() || !process.isAlive());
@@ -89,6 +114,12 @@ public final class HolderProcess implements AutoCloseable {
                 + process.logTail(40)));
     }
 
+    /**
+     * Appends {@code command} to the child's command file; the child reads it within a few milliseconds.
+     *
+     * @param command {@code WRITE} or {@code EXIT}
+     * @throws java.io.UncheckedIOException if the file cannot be written
+     */
     public void send(String command) {
         try {
             Files.writeString(commands, command + "\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
@@ -97,22 +128,35 @@ public final class HolderProcess implements AutoCloseable {
         }
     }
 
+    /** SIGSTOP: returns once the child is stopped. */
     public void pause() {
         process.pause();
     }
 
+    /** SIGCONT: returns once the child runs again. */
     public void resume() {
         process.resume();
     }
 
+    /** SIGKILL: returns once the child has exited. */
     public void kill() {
         process.kill();
     }
 
+    /**
+     * Whether the child has not exited (a paused child is alive).
+     *
+     * @return true while the child runs or is paused
+     */
     public boolean isAlive() {
         return process.isAlive();
     }
 
+    /**
+     * The end of the child's log, for failure messages; never throws.
+     *
+     * @return the last 40 lines
+     */
     public String logTail() {
         return process.logTail(40);
     }

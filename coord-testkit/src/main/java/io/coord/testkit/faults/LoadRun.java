@@ -31,7 +31,9 @@ public final class LoadRun {
     private final Supplier<Coordinator> coordinators;
     private final Duration ttl;
     private final String lockName;
+    /** Every client's operations, for the checkers. */
     public final History history = new History();
+    /** The fenced resource every grant writes to; it rejects stale tokens. */
     public final FencedRegister fenced = new FencedRegister();
     private final AtomicLong unfenced = new AtomicLong();
     private final AtomicLong unfencedIncrements = new AtomicLong();
@@ -41,7 +43,14 @@ public final class LoadRun {
 
     private final boolean election;
 
-    /** @param election campaign/resign in an election of that name instead of acquire/release of a lock */
+    /**
+     * A run not yet started.
+     *
+     * @param coordinators called once per client loop for its own coordinator (the caller closes them)
+     * @param ttl          the TTL of every client session; acquisitions wait up to four of it
+     * @param lockName     the lock (or election) every client contends for
+     * @param election     campaign/resign in an election of that name instead of acquire/release of a lock
+     */
     public LoadRun(Supplier<Coordinator> coordinators, Duration ttl, String lockName, boolean election) {
         this.coordinators = coordinators;
         this.ttl = ttl;
@@ -61,7 +70,15 @@ public final class LoadRun {
         return session.lock(lockName).tryAcquire(wait).map(g -> new Grant(g.fencingToken(), g.whenLost(), g::release));
     }
 
-    /** Runs {@code clients} loops until {@code duration} has passed; {@code fault} runs at {@code faultAfter}. */
+    /**
+     * Runs {@code clients} loops until {@code duration} has passed; {@code fault} runs at {@code faultAfter}.
+     *
+     * @param clients the number of client loops, each on its own coordinator
+     * @param duration how long the loops run
+     * @param faultAfter when {@code fault} runs, from the start
+     * @param fault the fault to inject, run once on a thread of its own
+     * @throws Exception the first failure of the fault or of a loop (an {@link java.util.concurrent.ExecutionException})
+     */
     public void run(int clients, Duration duration, Duration faultAfter, Runnable fault) throws Exception {
         long end = System.nanoTime() + duration.toNanos();
         ExecutorService pool = Executors.newFixedThreadPool(clients + 1);
@@ -178,16 +195,30 @@ public final class LoadRun {
         return election ? Operation.RESIGN : Operation.RELEASE;
     }
 
-    /** Updates a plain store lost because two clients' critical sections overlapped. */
+    /**
+     * Updates a plain store lost because two clients' critical sections overlapped.
+     *
+     * @return increments lost by the unfenced counter; 0 means no overlap hurt it
+     */
     public long unfencedLostUpdates() {
         return unfencedIncrements.get() - unfenced.get();
     }
 
+    /**
+     * Operations that failed with a coord exception (the backend unavailable during the fault) and were retried.
+     *
+     * @return the count so far
+     */
     public long failures() {
         return failures.get();
     }
 
-    /** The longest time without any grant after {@code fromNanos} (or until now if none came). */
+    /**
+     * The longest time without any grant after {@code fromNanos}: from it to the first grant, or between two grants.
+     *
+     * @param fromNanos a {@link System#nanoTime()} instant, e.g. the fault's
+     * @return the longest gap (zero if no grant came after it: the time until now is not counted)
+     */
     public Duration longestStallAfter(long fromNanos) {
         List<Long> times = new ArrayList<>(grantTimes);
         times.sort(null);
@@ -202,6 +233,12 @@ public final class LoadRun {
         return Duration.ofNanos(worst);
     }
 
+    /**
+     * How many grants came after {@code fromNanos}.
+     *
+     * @param fromNanos a {@link System#nanoTime()} instant
+     * @return the count
+     */
     public long grantsAfter(long fromNanos) {
         return grantTimes.stream().filter(t -> t > fromNanos).count();
     }

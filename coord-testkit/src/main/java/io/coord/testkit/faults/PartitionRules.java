@@ -30,6 +30,11 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 public abstract class PartitionRules extends Scenario {
 
+    /**
+     * These rules against the backend {@code backend} supplies, which must be a {@link FaultBackend}.
+     *
+     * @param backend called before each scenario
+     */
     protected PartitionRules(Supplier<KitBackend> backend) {
         super(backend);
     }

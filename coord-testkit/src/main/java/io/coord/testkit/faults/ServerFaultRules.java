@@ -27,6 +27,11 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 public abstract class ServerFaultRules extends Scenario {
 
+    /**
+     * These rules against the backend {@code backend} supplies, which must be a {@link FaultBackend}.
+     *
+     * @param backend called before each scenario
+     */
     protected ServerFaultRules(Supplier<KitBackend> backend) {
         super(backend);
     }

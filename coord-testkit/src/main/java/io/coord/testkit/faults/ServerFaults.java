@@ -6,6 +6,7 @@ package io.coord.testkit.faults;
  */
 public interface ServerFaults {
 
+    /** The shape of the servers, which decides the faults that apply. */
     enum Topology {
         /** One server that can be killed and restarted on its data. */
         SINGLE,
@@ -17,19 +18,37 @@ public interface ServerFaults {
         NONE
     }
 
+    /**
+     * The topology these faults are for.
+     *
+     * @return the topology
+     */
     Topology topology();
 
-    /** SINGLE: SIGKILL the server, then start it again on its data directory (if it has one). */
+    /**
+     * SINGLE: SIGKILL the server, then start it again on its data directory (if it has one).
+     *
+     * @throws UnsupportedOperationException unless the topology is {@code SINGLE}
+     */
     default void killAndRestart() {
         throw new UnsupportedOperationException(topology() + " cannot restart");
     }
 
-    /** CLUSTER: SIGKILL the current leader member; returns an action that restarts it. */
+    /**
+     * CLUSTER: SIGKILL the current leader member; returns an action that restarts it.
+     *
+     * @return restarts the killed member on its data when run
+     * @throws UnsupportedOperationException unless the topology is {@code CLUSTER}
+     */
     default Runnable killLeader() {
         throw new UnsupportedOperationException(topology() + " has no leader to kill");
     }
 
-    /** PRIMARY_REPLICA: promote the replica, point the clients' endpoint at it, kill the old primary. */
+    /**
+     * PRIMARY_REPLICA: promote the replica, point the clients' endpoint at it, kill the old primary.
+     *
+     * @throws UnsupportedOperationException unless the topology is {@code PRIMARY_REPLICA}
+     */
     default void failover() {
         throw new UnsupportedOperationException(topology() + " cannot fail over");
     }

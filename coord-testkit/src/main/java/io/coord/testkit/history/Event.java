@@ -23,6 +23,22 @@ import java.util.Objects;
 public record Event(long index, long nanos, String process, EventType type, Operation op, String key,
                     long token, long validUntilNanos, String detail) {
 
+    /**
+     * Checks the event: a non-empty process, a type, an operation and a key (possibly empty), a token {@code >= 0};
+     * a null detail becomes {@code ""}.
+     *
+     * @param index position in the recording history, or {@code -1}
+     * @param nanos when the event happened ({@link System#nanoTime()})
+     * @param process the logical process, not empty
+     * @param type the event's kind
+     * @param op the operation
+     * @param key the lock or election name, {@code ""} if none
+     * @param token the fencing token or term, {@code 0} if none
+     * @param validUntilNanos the lease bound, {@code 0} if unknown
+     * @param detail free text, or null for none
+     * @throws NullPointerException if {@code process}, {@code type}, {@code op} or {@code key} is null
+     * @throws IllegalArgumentException if {@code process} is empty or {@code token < 0}
+     */
     public Event {
         Objects.requireNonNull(process, "process");
         if (process.isEmpty()) {
@@ -37,7 +53,12 @@ public record Event(long index, long nanos, String process, EventType type, Oper
         detail = detail == null ? "" : detail;
     }
 
-    /** A copy of this event with another index. */
+    /**
+     * A copy of this event with another index.
+     *
+     * @param newIndex the copy's index
+     * @return the copy; this event is unchanged
+     */
     public Event withIndex(long newIndex) {
         return new Event(newIndex, nanos, process, type, op, key, token, validUntilNanos, detail);
     }

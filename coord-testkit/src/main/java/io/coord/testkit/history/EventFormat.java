@@ -32,7 +32,12 @@ public final class EventFormat {
     private EventFormat() {
     }
 
-    /** The line (without line terminator) for {@code e}. */
+    /**
+     * The line (without line terminator) for {@code e}.
+     *
+     * @param e the event (its index is not written)
+     * @return the line; {@link #parse} gives back an equal event with index {@code -1}
+     */
     public static String format(Event e) {
         StringBuilder b = new StringBuilder(96);
         b.append(MARKER).append('\t').append(e.nanos()).append('\t');
@@ -44,7 +49,12 @@ public final class EventFormat {
         return b.toString();
     }
 
-    /** True iff {@code line} starts with the event marker (it may still be malformed). */
+    /**
+     * True iff {@code line} starts with the event marker (it may still be malformed).
+     *
+     * @param line any line of output, or null
+     * @return true if it starts with {@code E1} and a TAB
+     */
     public static boolean isEventLine(String line) {
         return line != null && line.startsWith(MARKER + "\t");
     }
@@ -52,6 +62,8 @@ public final class EventFormat {
     /**
      * Parses one event line. The returned event has index {@code -1}.
      *
+     * @param line a line {@link #format} wrote
+     * @return the event, index {@code -1}
      * @throws IllegalArgumentException if the line is not a well-formed version-1 event line; the
      *                                  message quotes the line and says what is wrong
      */
@@ -75,7 +87,12 @@ public final class EventFormat {
         }
     }
 
-    /** Formats every event, one line each, in list order. */
+    /**
+     * Formats every event, one line each, in list order.
+     *
+     * @param events the events
+     * @return the lines, immutable
+     */
     public static List<String> formatAll(List<Event> events) {
         return events.stream().map(EventFormat::format).toList();
     }

@@ -15,5 +15,14 @@ package io.coord.testkit.history;
  * </ul>
  */
 public enum EventType {
-    INVOKE, OK, FAIL, LOST, INFO
+    /** A process starts an operation. */
+    INVOKE,
+    /** The operation the process invoked last completed successfully. */
+    OK,
+    /** The operation the process invoked last definitely did not take effect. */
+    FAIL,
+    /** A grant the process held is gone (an asynchronous signal, not a completion). */
+    LOST,
+    /** An annotation, not a completion (e.g. a new {@code validUntilNanos}). */
+    INFO
 }

@@ -58,12 +58,22 @@ public final class FencedMutexChecker {
     private FencedMutexChecker() {
     }
 
-    /** Checks every event of {@code history} (a snapshot taken now). */
+    /**
+     * Checks every event of {@code history} (a snapshot taken now).
+     *
+     * @param history the recorded history
+     * @return the verdict: every violation found, and the counts
+     */
     public static Verdict check(History history) {
         return check(history.events());
     }
 
-    /** Checks {@code events} (any order; they are sorted by {@code (nanos, index)}). */
+    /**
+     * Checks {@code events} (any order; they are sorted by {@code (nanos, index)}).
+     *
+     * @param events the events, not modified
+     * @return the verdict: every violation found, and the counts
+     */
     public static Verdict check(List<Event> events) {
         return new Run(events).run();
     }

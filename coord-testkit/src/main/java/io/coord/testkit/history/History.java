@@ -54,12 +54,26 @@ public final class History {
     /**
      * A history that also hands every recorded event, formatted by {@link EventFormat#format},
      * to {@code lineSink}, in index order, while holding the recording lock (keep it fast).
+     *
+     * @param lineSink receives each event's line; null for none
      */
     public History(Consumer<String> lineSink) {
         this.lineSink = lineSink;
     }
 
-    /** Records an event happening now ({@link System#nanoTime()} read under the lock). */
+    /**
+     * Records an event happening now ({@link System#nanoTime()} read under the lock).
+     *
+     * @param process the logical process, not empty
+     * @param type the event's kind
+     * @param op the operation
+     * @param key the lock or election name, {@code ""} if none
+     * @param token the fencing token or term, {@code 0} if none
+     * @param validUntilNanos the holder's lease bound, {@code 0} if unknown
+     * @param detail free text, or null for none
+     * @return the recorded event, with its index in this history
+     * @throws IllegalArgumentException if the event is invalid (see {@link Event})
+     */
     public Event record(String process, EventType type, Operation op, String key, long token,
                         long validUntilNanos, String detail) {
         synchronized (lock) {
@@ -71,6 +85,17 @@ public final class History {
     /**
      * Records an event with an explicit time: for constructed histories in tests and for events
      * measured elsewhere. The checkers order by time, so this may be out of index order.
+     *
+     * @param nanos when the event happened ({@link System#nanoTime()})
+     * @param process the logical process, not empty
+     * @param type the event's kind
+     * @param op the operation
+     * @param key the lock or election name, {@code ""} if none
+     * @param token the fencing token or term, {@code 0} if none
+     * @param validUntilNanos the holder's lease bound, {@code 0} if unknown
+     * @param detail free text, or null for none
+     * @return the recorded event, with its index in this history
+     * @throws IllegalArgumentException if the event is invalid (see {@link Event})
      */
     public Event recordAt(long nanos, String process, EventType type, Operation op, String key,
                           long token, long validUntilNanos, String detail) {
@@ -80,7 +105,12 @@ public final class History {
         }
     }
 
-    /** Records a copy of {@code e} (its {@code nanos} kept, its index replaced). */
+    /**
+     * Records a copy of {@code e} (its {@code nanos} kept, its index replaced).
+     *
+     * @param e the event
+     * @return the recorded event, with its index in this history
+     */
     public Event add(Event e) {
         Objects.requireNonNull(e, "event");
         synchronized (lock) {
@@ -101,6 +131,7 @@ public final class History {
      *
      * @param process the process id, non-empty
      * @param key     the lock or election name ({@code ""} if none)
+     * @return a recorder writing to this history
      */
     public Recorder recorder(String process, String key) {
         return new Recorder(this, process, key);
@@ -111,6 +142,7 @@ public final class History {
      * that do not start with the event marker are skipped (so a child's whole stdout can be fed).
      *
      * @return the number of events ingested
+     * @param lines the lines, e.g. a child's whole stdout
      * @throws IllegalArgumentException on a malformed event line (nothing after it is ingested)
      */
     public int ingest(Iterable<String> lines) {
@@ -124,7 +156,14 @@ public final class History {
         return n;
     }
 
-    /** Like {@link #ingest(Iterable)}, reading lines until end of stream. */
+    /**
+     * Like {@link #ingest(Iterable)}, reading lines until end of stream.
+     *
+     * @param reader the lines' source, read to its end (not closed)
+     * @return the number of events ingested
+     * @throws IllegalArgumentException on a malformed event line
+     * @throws java.io.UncheckedIOException if reading fails (nothing is ingested)
+     */
     public int ingest(BufferedReader reader) {
         List<String> lines = new ArrayList<>();
         try {
@@ -137,26 +176,43 @@ public final class History {
         return ingest(lines);
     }
 
-    /** A snapshot of all events, in index order. */
+    /**
+     * A snapshot of all events, in index order.
+     *
+     * @return the events recorded so far, immutable
+     */
     public List<Event> events() {
         synchronized (lock) {
             return List.copyOf(events);
         }
     }
 
-    /** Number of events recorded so far. */
+    /**
+     * Number of events recorded so far.
+     *
+     * @return the count
+     */
     public int size() {
         synchronized (lock) {
             return events.size();
         }
     }
 
-    /** All events as {@link EventFormat} lines, in index order. */
+    /**
+     * All events as {@link EventFormat} lines, in index order.
+     *
+     * @return the lines, immutable
+     */
     public List<String> toLines() {
         return EventFormat.formatAll(events());
     }
 
-    /** Writes all events as {@link EventFormat} lines, each followed by {@code '\n'}. */
+    /**
+     * Writes all events as {@link EventFormat} lines, each followed by {@code '\n'}.
+     *
+     * @param out where the lines go
+     * @throws java.io.UncheckedIOException if {@code out} fails
+     */
     public void writeTo(Appendable out) {
         try {
             for (String line : toLines()) {
@@ -183,42 +239,98 @@ public final class History {
             this.key = Objects.requireNonNull(key, "key");
         }
 
+        /**
+         * The process this recorder records for.
+         *
+         * @return the process id
+         */
         public String process() {
             return process;
         }
 
+        /**
+         * The key this recorder records for.
+         *
+         * @return the lock or election name, {@code ""} if none
+         */
         public String key() {
             return key;
         }
 
+        /**
+         * An INVOKE: this process starts {@code op}.
+         *
+         * @param op the operation
+         * @return the recorded event
+         */
         public Event invoke(Operation op) {
             return history.record(process, EventType.INVOKE, op, key, 0, 0, "");
         }
 
+        /**
+         * An OK of {@code op} carrying no token.
+         *
+         * @param op the operation
+         * @return the recorded event
+         */
         public Event ok(Operation op) {
             return ok(op, 0, 0);
         }
 
+        /**
+         * An OK of {@code op} carrying the token granted, no lease bound.
+         *
+         * @param op the operation
+         * @param token the fencing token or term
+         * @return the recorded event
+         */
         public Event ok(Operation op, long token) {
             return ok(op, token, 0);
         }
 
-        /** An OK carrying the token granted and the lease bound of the holder's belief. */
+        /**
+         * An OK carrying the token granted and the lease bound of the holder's belief.
+         *
+         * @param op the operation
+         * @param token the fencing token or term
+         * @param validUntilNanos the lease bound, {@code 0} if unknown
+         * @return the recorded event
+         */
         public Event ok(Operation op, long token, long validUntilNanos) {
             return history.record(process, EventType.OK, op, key, token, validUntilNanos, "");
         }
 
-        /** A definite failure; say why in {@code detail} (e.g. "timeout", "interrupted"). */
+        /**
+         * A definite failure; say why in {@code detail} (e.g. "timeout", "interrupted").
+         *
+         * @param op the operation
+         * @param detail why it failed
+         * @return the recorded event
+         */
         public Event fail(Operation op, String detail) {
             return history.record(process, EventType.FAIL, op, key, 0, 0, detail);
         }
 
-        /** The loss signal of the grant with {@code token} (0 = whatever this process holds). */
+        /**
+         * The loss signal of the grant with {@code token} (0 = whatever this process holds).
+         *
+         * @param token the lost grant's token, or 0
+         * @param detail how the loss was learnt (e.g. the loss reason)
+         * @return the recorded event
+         */
         public Event lost(long token, String detail) {
             return history.record(process, EventType.LOST, Operation.ACQUIRE, key, token, 0, detail);
         }
 
-        /** An annotation, e.g. a renewed {@code validUntilNanos} for the grant with {@code token}. */
+        /**
+         * An annotation, e.g. a renewed {@code validUntilNanos} for the grant with {@code token}.
+         *
+         * @param op the operation
+         * @param token the grant's token
+         * @param validUntilNanos the new lease bound, {@code 0} if none
+         * @param detail free text
+         * @return the recorded event
+         */
         public Event info(Operation op, long token, long validUntilNanos, String detail) {
             return history.record(process, EventType.INFO, op, key, token, validUntilNanos, detail);
         }

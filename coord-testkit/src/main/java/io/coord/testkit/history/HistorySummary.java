@@ -30,12 +30,23 @@ public record HistorySummary(int operations, int grants, int reentrantGrants, in
             "losses", "failed acquires", "max holders", "overlaps", "token violations",
             "pairing violations", "writes accepted", "stale writes rejected", "register violations");
 
-    /** The summary of a mutex verdict alone. */
+    /**
+     * The summary of a mutex verdict alone.
+     *
+     * @param mutex the {@link FencedMutexChecker}'s verdict
+     * @return the summary, register columns {@code -1}
+     */
     public static HistorySummary of(Verdict mutex) {
         return of(mutex, null);
     }
 
-    /** The summary of a mutex verdict and a register verdict ({@code null} if none). */
+    /**
+     * The summary of a mutex verdict and a register verdict ({@code null} if none).
+     *
+     * @param mutex the {@link FencedMutexChecker}'s verdict
+     * @param register the {@link RegisterChecker}'s verdict, or null
+     * @return the summary
+     */
     public static HistorySummary of(Verdict mutex, RegisterVerdict register) {
         int tokenViolations = mutex.count(Violation.Kind.TOKEN_ORDER)
                 + mutex.count(Violation.Kind.REENTRANT_TOKEN) + mutex.count(Violation.Kind.INVALID_TOKEN);
@@ -47,12 +58,20 @@ public record HistorySummary(int operations, int grants, int reentrantGrants, in
                 register == null ? -1 : register.violations().size());
     }
 
-    /** The column names, in {@link #cells()} order. */
+    /**
+     * The column names, in {@link #cells()} order.
+     *
+     * @return the names, immutable
+     */
     public static List<String> columns() {
         return COLUMNS;
     }
 
-    /** The values as strings, in {@link #columns()} order ({@code "-"} for "no register"). */
+    /**
+     * The values as strings, in {@link #columns()} order ({@code "-"} for "no register").
+     *
+     * @return the values, one per column
+     */
     public List<String> cells() {
         List<String> c = new ArrayList<>();
         for (int v : new int[] {operations, grants, reentrantGrants, releases, losses, failedAcquires,
@@ -63,14 +82,24 @@ public record HistorySummary(int operations, int grants, int reentrantGrants, in
         return c;
     }
 
-    /** A Markdown table header: {@code leading} column names, then {@link #columns()}. */
+    /**
+     * A Markdown table header: {@code leading} column names, then {@link #columns()}.
+     *
+     * @param leading names of the columns before the summary's
+     * @return the header line and the separator line
+     */
     public static String markdownHeader(String... leading) {
         List<String> all = new ArrayList<>(List.of(leading));
         all.addAll(COLUMNS);
         return "| " + String.join(" | ", all) + " |\n|" + "---|".repeat(all.size());
     }
 
-    /** A Markdown table row: {@code leading} cells (e.g. fault, backend), then {@link #cells()}. */
+    /**
+     * A Markdown table row: {@code leading} cells (e.g. fault, backend), then {@link #cells()}.
+     *
+     * @param leading the cells before the summary's
+     * @return the row
+     */
     public String markdownRow(String... leading) {
         List<String> all = new ArrayList<>(List.of(leading));
         all.addAll(cells());

@@ -28,17 +28,31 @@ public record Interval(String key, String process, long token, long startNanos, 
         OPEN
     }
 
-    /** True iff the interval has no end in the history. */
+    /**
+     * True iff the interval has no end in the history.
+     *
+     * @return true if {@code end == End.OPEN}
+     */
     public boolean open() {
         return end == End.OPEN;
     }
 
-    /** True iff {@code t} lies in {@code [startNanos, endNanos)}. */
+    /**
+     * True iff {@code t} lies in {@code [startNanos, endNanos)}.
+     *
+     * @param t a {@link System#nanoTime()} instant
+     * @return true if the holder held the grant at {@code t}
+     */
     public boolean contains(long t) {
         return t >= startNanos && t < endNanos;
     }
 
-    /** True iff the two half-open intervals share at least one instant. */
+    /**
+     * True iff the two half-open intervals share at least one instant.
+     *
+     * @param o another interval
+     * @return true if they overlap (two holders at once, if both are of one key)
+     */
     public boolean intersects(Interval o) {
         return startNanos < o.endNanos && o.startNanos < endNanos;
     }

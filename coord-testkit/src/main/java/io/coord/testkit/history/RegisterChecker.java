@@ -28,12 +28,25 @@ public final class RegisterChecker {
     private RegisterChecker() {
     }
 
-    /** Checks {@code register} against the grants of all keys of {@code mutex}. */
+    /**
+     * Checks {@code register} against the grants of all keys of {@code mutex}.
+     *
+     * @param mutex the {@link FencedMutexChecker}'s verdict on the same history
+     * @param register the register the grants wrote to
+     * @return the verdict
+     */
     public static RegisterVerdict check(Verdict mutex, FencedRegister register) {
         return check(mutex, null, register.acceptedWrites(), register.rejectedCount());
     }
 
-    /** Checks {@code register} against the grants of one key of {@code mutex}. */
+    /**
+     * Checks {@code register} against the grants of one key of {@code mutex}.
+     *
+     * @param mutex the {@link FencedMutexChecker}'s verdict on the same history
+     * @param key the key whose grants count; {@code null} for every key
+     * @param register the register the grants wrote to
+     * @return the verdict
+     */
     public static RegisterVerdict check(Verdict mutex, String key, FencedRegister register) {
         return check(mutex, key, register.acceptedWrites(), register.rejectedCount());
     }
@@ -41,9 +54,11 @@ public final class RegisterChecker {
     /**
      * Checks a list of accepted writes (in acceptance order) against the grants of {@code mutex}.
      *
+     * @param mutex               the {@link FencedMutexChecker}'s verdict on the same history
      * @param key                 only grants on this key count; {@code null} for every key
      * @param accepted            the accepted writes, in acceptance order
      * @param staleWritesRejected the number of writes the register rejected
+     * @return the verdict
      */
     public static RegisterVerdict check(Verdict mutex, String key, List<FencedRegister.Write> accepted,
                                         int staleWritesRejected) {

@@ -19,16 +19,32 @@ import java.util.List;
 public record RegisterVerdict(List<Violation> violations, int acceptedWrites, int staleWritesRejected,
                               int acceptedAfterBeliefEnd) {
 
+    /**
+     * Copies the violations (immutable).
+     *
+     * @param violations the violations found
+     * @param acceptedWrites writes the register accepted
+     * @param staleWritesRejected writes the register rejected
+     * @param acceptedAfterBeliefEnd accepted writes made after their grant's interval had ended
+     */
     public RegisterVerdict {
         violations = List.copyOf(violations);
     }
 
-    /** True iff no rule was broken. */
+    /**
+     * True iff no rule was broken.
+     *
+     * @return true if there is no violation
+     */
     public boolean ok() {
         return violations.isEmpty();
     }
 
-    /** A multi-line description for assertion messages and logs. */
+    /**
+     * A multi-line description for assertion messages and logs.
+     *
+     * @return the counts, then one line per violation
+     */
     public String describe() {
         StringBuilder b = new StringBuilder()
                 .append(ok() ? "register OK" : "register has " + violations.size() + " violation(s)")

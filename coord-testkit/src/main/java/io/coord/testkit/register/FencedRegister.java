@@ -40,6 +40,16 @@ public final class FencedRegister {
 
     /** One accepted write, in acceptance order. */
     public record Write(long sequence, String writer, long token, String value, long atNanos) {
+        /**
+         * Checks that the writer and the value are given.
+         *
+         * @param sequence the write attempt's number (attempts, accepted or not, count from 1)
+         * @param writer who wrote
+         * @param token the write's token
+         * @param value the value written
+         * @param atNanos when it was accepted ({@link System#nanoTime()})
+         * @throws NullPointerException if {@code writer} or {@code value} is null
+         */
         public Write {
             Objects.requireNonNull(writer, "writer");
             Objects.requireNonNull(value, "value");
@@ -61,7 +71,11 @@ public final class FencedRegister {
      *                    made it stale)
      */
     public record WriteResult(boolean accepted, long token, long highestSeen) {
-        /** True iff the write was rejected because a newer token had already been seen. */
+        /**
+         * True iff the write was rejected because a newer token had already been seen.
+         *
+         * @return true if {@code !accepted}
+         */
         public boolean stale() {
             return !accepted;
         }
@@ -108,7 +122,15 @@ public final class FencedRegister {
         }
     }
 
-    /** Same as {@link #write(long, String, String)} with the decimal form of {@code value}. */
+    /**
+     * Same as {@link #write(long, String, String)} with the decimal form of {@code value}.
+     *
+     * @param token the writer's fencing token, {@code > 0}
+     * @param writer who writes (a process id), non-null
+     * @param value the new value
+     * @return whether the write was accepted, and the highest token seen
+     * @throws IllegalArgumentException if {@code token <= 0}
+     */
     public WriteResult write(long token, String writer, long value) {
         return write(token, writer, Long.toString(value));
     }
@@ -116,6 +138,7 @@ public final class FencedRegister {
     /**
      * The value of the last accepted write as a number, or 0 if nothing was accepted yet.
      *
+     * @return the value, or 0
      * @throws IllegalStateException if the last accepted value is not a decimal long
      */
     public long value() {
@@ -130,49 +153,77 @@ public final class FencedRegister {
         }
     }
 
-    /** The value of the last accepted write, or {@code null} if nothing was accepted yet. */
+    /**
+     * The value of the last accepted write, or {@code null} if nothing was accepted yet.
+     *
+     * @return the value, or null
+     */
     public String textValue() {
         synchronized (lock) {
             return value;
         }
     }
 
-    /** The last accepted write (value and token read together), or {@code null} if none. */
+    /**
+     * The last accepted write (value and token read together), or {@code null} if none.
+     *
+     * @return the write, or null
+     */
     public Write lastWrite() {
         synchronized (lock) {
             return accepted.isEmpty() ? null : accepted.get(accepted.size() - 1);
         }
     }
 
-    /** The highest token accepted so far; 0 if nothing was accepted yet. */
+    /**
+     * The highest token accepted so far; 0 if nothing was accepted yet.
+     *
+     * @return the token, or 0
+     */
     public long highestToken() {
         synchronized (lock) {
             return highestToken;
         }
     }
 
-    /** Number of accepted writes. */
+    /**
+     * Number of accepted writes.
+     *
+     * @return the count
+     */
     public int acceptedCount() {
         synchronized (lock) {
             return accepted.size();
         }
     }
 
-    /** Number of writes rejected as stale. */
+    /**
+     * Number of writes rejected as stale.
+     *
+     * @return the count
+     */
     public int rejectedCount() {
         synchronized (lock) {
             return rejected.size();
         }
     }
 
-    /** A copy of the accepted writes, in acceptance order. */
+    /**
+     * A copy of the accepted writes, in acceptance order.
+     *
+     * @return the writes, immutable
+     */
     public List<Write> acceptedWrites() {
         synchronized (lock) {
             return List.copyOf(accepted);
         }
     }
 
-    /** A copy of the rejected writes, in the order they were attempted. */
+    /**
+     * A copy of the rejected writes, in the order they were attempted.
+     *
+     * @return the rejections, immutable
+     */
     public List<Rejection> rejectedWrites() {
         synchronized (lock) {
             return List.copyOf(rejected);

@@ -45,6 +45,10 @@ public final class EtcdCluster implements EtcdServer {
      * The PEM files of a TLS cluster: the CA that signed the client (and member) certificates, and the certificate and
      * PKCS#8 key every member presents to clients and peers (it must name {@code 127.0.0.1} and allow both server and
      * client authentication, as {@code TestCertificates.server()} does).
+     *
+     * @param trustedCa   the CA certificate that signed the client and member certificates
+     * @param certificate the certificate every member presents
+     * @param key         the certificate's PKCS#8 private key
      */
     public record Tls(Path trustedCa, Path certificate, Path key) {
         /**

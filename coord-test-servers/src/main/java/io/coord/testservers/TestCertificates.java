@@ -51,7 +51,13 @@ public final class TestCertificates {
     private final X500Name caName;
     private final List<String> privateKeys = new ArrayList<>();
 
-    /** One key and certificate, as files: {@code certificate} (PEM chain), {@code key} (PKCS#8 PEM), {@code bundle} (both). */
+    /**
+     * One key and certificate, as files.
+     *
+     * @param certificate the certificate chain, PEM
+     * @param key         the private key, unencrypted PKCS#8 PEM, readable by its owner only
+     * @param bundle      the key and the certificate chain in one PEM file (ZooKeeper's PEM key store)
+     */
     public record Pair(Path certificate, Path key, Path bundle) {
     }
 

@@ -91,6 +91,10 @@ public final class TestServerPolicy {
     /**
      * The chosen source. Exactly one of {@code binary} (for {@link ServerSource#BINARY}) and
      * {@code external} (for {@link ServerSource#EXTERNAL}) is present; neither for Testcontainers.
+     *
+     * @param source   where the server comes from
+     * @param binary   the executable to start, present for {@link ServerSource#BINARY}
+     * @param external the external server's address, present for {@link ServerSource#EXTERNAL}
      */
     public record Decision(ServerSource source, Optional<Path> binary, Optional<String> external) {
         /**
@@ -113,6 +117,8 @@ public final class TestServerPolicy {
     private final BooleanSupplier dockerProbe;
 
     /**
+     * A policy over the given lookups (tests pass their own; {@link #fromEnvironment()} the real ones).
+     *
      * @param env environment lookup (null result = unset)
      * @param props system property lookup (null result = unset)
      * @param dockerProbe answers whether Testcontainers can reach a Docker engine; called only when

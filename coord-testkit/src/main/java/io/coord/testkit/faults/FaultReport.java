@@ -22,7 +22,19 @@ import java.util.TreeMap;
  */
 public final class FaultReport {
 
-    /** One measured scenario. */
+    /**
+     * One measured scenario: a row of the table.
+     *
+     * @param fault               the fault injected
+     * @param backend             the backend and topology it ran on
+     * @param operations          operations the clients invoked
+     * @param grants              grants (locks acquired or leaderships won)
+     * @param staleRejected       writes the fenced resource rejected as stale
+     * @param overlaps            overlapping pairs of grants (beliefs of holding at once)
+     * @param unfencedLostUpdates updates the unfenced counter lost
+     * @param recoveries          how long each recovery took (for the p50 and max columns)
+     * @param verdict             the verdict in words
+     */
     public record Row(String fault, String backend, int operations, int grants, int staleRejected, int overlaps,
                       int unfencedLostUpdates, List<Duration> recoveries, String verdict) {
 

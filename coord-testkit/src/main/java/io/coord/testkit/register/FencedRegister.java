@@ -38,7 +38,15 @@ import java.util.Objects;
  */
 public final class FencedRegister {
 
-    /** One accepted write, in acceptance order. */
+    /**
+     * One accepted write, in acceptance order.
+     *
+     * @param sequence the write attempt's number (attempts, accepted or not, count from 1)
+     * @param writer   who wrote
+     * @param token    the write's token
+     * @param value    the value written
+     * @param atNanos  when it was accepted ({@link System#nanoTime()})
+     */
     public record Write(long sequence, String writer, long token, String value, long atNanos) {
         /**
          * Checks that the writer and the value are given.
@@ -56,7 +64,16 @@ public final class FencedRegister {
         }
     }
 
-    /** One rejected (stale) write: its token was below {@code highestSeen} at that moment. */
+    /**
+     * One rejected (stale) write: its token was below {@code highestSeen} at that moment.
+     *
+     * @param sequence    the write attempt's number (attempts, accepted or not, count from 1)
+     * @param writer      who tried to write
+     * @param token       the stale token
+     * @param value       the value it tried to write
+     * @param highestSeen the higher token the register had accepted before
+     * @param atNanos     when it was rejected ({@link System#nanoTime()})
+     */
     public record Rejection(long sequence, String writer, long token, String value, long highestSeen,
                             long atNanos) {
     }

@@ -1,7 +1,7 @@
 package io.coord.etcd;
 
 import io.coord.testkit.faults.FaultBackend;
-import io.coord.testkit.faults.FaultKit;
+import io.coord.testkit.faults.ClusterFaultKit;
 import io.coord.testservers.TestServers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -9,7 +9,7 @@ import org.junit.jupiter.api.DisplayName;
 
 /** Fault scenarios against a 3-node etcd cluster whose raft leader can be killed. */
 @DisplayName("etcd 3-node cluster: faults")
-class EtcdClusterFaultKitTest extends FaultKit {
+class EtcdClusterFaultKitTest extends ClusterFaultKit {
 
     private static EtcdFaultBackend backend;
 

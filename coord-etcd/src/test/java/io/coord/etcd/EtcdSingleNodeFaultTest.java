@@ -1,7 +1,7 @@
 package io.coord.etcd;
 
 import io.coord.testkit.faults.FaultBackend;
-import io.coord.testkit.faults.FaultKit;
+import io.coord.testkit.faults.SingleServerFaultKit;
 import io.coord.testservers.TestServers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -9,7 +9,7 @@ import org.junit.jupiter.api.DisplayName;
 
 /** Fault scenarios against one etcd node that can be killed and restarted on its data directory. */
 @DisplayName("etcd single node: faults")
-class EtcdSingleNodeFaultTest extends FaultKit {
+class EtcdSingleNodeFaultTest extends SingleServerFaultKit {
 
     private static EtcdFaultBackend backend;
 

@@ -1,7 +1,7 @@
 package io.coord.redis;
 
 import io.coord.testkit.faults.FaultBackend;
-import io.coord.testkit.faults.FaultKit;
+import io.coord.testkit.faults.PrimaryReplicaFaultKit;
 import io.coord.testkit.faults.ServerFaults;
 import io.coord.testservers.RedisProcess;
 import io.coord.testservers.RedisReplicaPair;
@@ -28,7 +28,7 @@ import java.util.List;
  * safety: the kit measures the damage and fails only if more was claimed.
  */
 @DisplayName("redis primary + replica (TLS + least ACL user): faults")
-class RedisPrimaryReplicaFaultTest extends FaultKit {
+class RedisPrimaryReplicaFaultTest extends PrimaryReplicaFaultKit {
 
     @TempDir
     static Path dir;

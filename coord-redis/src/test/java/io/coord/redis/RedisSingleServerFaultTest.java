@@ -1,7 +1,7 @@
 package io.coord.redis;
 
 import io.coord.testkit.faults.FaultBackend;
-import io.coord.testkit.faults.FaultKit;
+import io.coord.testkit.faults.SingleServerFaultKit;
 import io.coord.testkit.faults.ServerFaults;
 import io.coord.testservers.RedisServer;
 import io.coord.testservers.TestServers;
@@ -11,7 +11,7 @@ import org.junit.jupiter.api.DisplayName;
 
 /** Fault scenarios against one redis-server without persistence: a restart loses every key. */
 @DisplayName("redis single server: faults")
-class RedisSingleServerFaultTest extends FaultKit {
+class RedisSingleServerFaultTest extends SingleServerFaultKit {
 
     private static RedisServer server;
     private static RedisFaultBackend backend;

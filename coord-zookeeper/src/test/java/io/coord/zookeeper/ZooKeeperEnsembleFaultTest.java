@@ -1,7 +1,7 @@
 package io.coord.zookeeper;
 
 import io.coord.testkit.faults.FaultBackend;
-import io.coord.testkit.faults.FaultKit;
+import io.coord.testkit.faults.ClusterFaultKit;
 import io.coord.testkit.faults.ServerFaults;
 import io.coord.testservers.TestServers;
 import io.coord.testservers.ZooKeeperTestEnsemble;
@@ -12,7 +12,7 @@ import org.junit.jupiter.api.DisplayName;
 
 /** Fault scenarios against an in-process 3-node ZooKeeper ensemble whose leader can be killed. */
 @DisplayName("zookeeper 3-node ensemble: faults")
-class ZooKeeperEnsembleFaultTest extends FaultKit {
+class ZooKeeperEnsembleFaultTest extends ClusterFaultKit {
 
     private static ZooKeeperTestEnsemble ensemble;
     private static ZooKeeperFaultBackend backend;

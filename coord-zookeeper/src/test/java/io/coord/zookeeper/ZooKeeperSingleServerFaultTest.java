@@ -1,7 +1,7 @@
 package io.coord.zookeeper;
 
 import io.coord.testkit.faults.FaultBackend;
-import io.coord.testkit.faults.FaultKit;
+import io.coord.testkit.faults.SingleServerFaultKit;
 import io.coord.testkit.faults.ServerFaults;
 import io.coord.testservers.TestServers;
 import io.coord.testservers.ZooKeeperTestServer;
@@ -11,7 +11,7 @@ import org.junit.jupiter.api.DisplayName;
 
 /** Fault scenarios against one in-process ZooKeeper server, which can be stopped and restarted on its data. */
 @DisplayName("zookeeper single server: faults")
-class ZooKeeperSingleServerFaultTest extends FaultKit {
+class ZooKeeperSingleServerFaultTest extends SingleServerFaultKit {
 
     private static ZooKeeperTestServer server;
     private static ZooKeeperFaultBackend backend;

@@ -43,15 +43,6 @@ public interface FaultBackend extends KitBackend {
     Duration expiryBound(Duration ttl);
 
     /**
-     * Whether clients can reach the servers through a TCP proxy (false where clients follow server redirects, e.g. Redis Cluster).
-     *
-     * @return true unless clients must reach the servers directly
-     */
-    default boolean proxiable() {
-        return true;
-    }
-
-    /**
      * The server-side faults this topology can inject.
      *
      * @return the faults; the scenarios skip, with the reason, those it does not support

@@ -4,12 +4,18 @@ import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
 
 /**
- * The fault-injection suite: subclass it once per topology with a {@link FaultBackend}. Every
- * scenario records a history, runs it through the history checker and the fenced register, and
- * adds a row to {@code target/fault-results.md} (see {@link FaultReport}). Scenarios that do not apply to a topology are
- * skipped with the reason.
+ * The fault-injection suite's scenarios that every topology runs: holder faults and the client partition.
+ * Subclass the kit of your backend's topology, which adds its server faults: {@link SingleServerFaultKit},
+ * {@link ClusterFaultKit} or {@link PrimaryReplicaFaultKit} (or this class alone, for a topology whose server
+ * faults are not injected). Every scenario records a history, runs it through the history checker and the fenced
+ * register, and adds a row to {@code target/fault-results.md} (see {@link FaultReport}). No scenario is skipped:
+ * each group applies to every backend it is nested for.
  */
 public abstract class FaultKit {
+
+    /** For subclasses: the kits of each topology, and a backend's own test class. */
+    protected FaultKit() {
+    }
 
     /**
      * The backend under test; called once per scenario, usually returning a shared instance.
@@ -30,14 +36,6 @@ public abstract class FaultKit {
     @DisplayName("client partition")
     class Partition extends PartitionRules {
         Partition() {
-            super(FaultKit.this::backend);
-        }
-    }
-
-    @Nested
-    @DisplayName("server faults")
-    class ServerFaultScenarios extends ServerFaultRules {
-        ServerFaultScenarios() {
             super(FaultKit.this::backend);
         }
     }

@@ -21,8 +21,16 @@ public enum AcquisitionOutcome {
      * interrupt counts as GRANTED (and is released at once: the caller never sees it).
      */
     CANCELLED,
-    /** The session ended (expired or was closed) while waiting, or before the grant could be adopted. */
+    /**
+     * The session expired ({@link SessionState#EXPIRED}) while waiting, or before the grant could be adopted;
+     * {@link LossReason#SESSION_EXPIRED} is its counterpart for a grant already held.
+     */
     SESSION_EXPIRED,
+    /**
+     * The session was closed by its owner ({@link SessionState#CLOSED}) while waiting, or before the grant could be
+     * adopted; {@link LossReason#SESSION_CLOSED} is its counterpart for a grant already held.
+     */
+    SESSION_CLOSED,
     /** The backend failed (unreachable, timed out, refused); the caller got that error. */
     FAILED
 }

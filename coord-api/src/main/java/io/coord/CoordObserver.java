@@ -14,10 +14,12 @@ import java.time.Duration;
  *       {@link #acquisitionEnded}, with one {@link AcquisitionOutcome}.</li>
  *   <li>Every grant or leadership that ends other than by its holder's release or resignation is
  *       reported exactly once to {@link #lost}.</li>
- *   <li>Nothing passed here carries a secret: sessions are identified by their id, failures by
+ *   <li>Nothing passed here carries a secret: sessions are identified by their id (never the
+ *       live {@link Session}, so an observer cannot call into a session from an I/O thread), failures by
  *       their exception type only, never their message.</li>
- *   <li>An observer that throws is logged (at WARN the first time, then at DEBUG) and changes
- *       nothing in coord: the event has happened either way, and later events are still reported.</li>
+ *   <li>An observer that throws — anything, {@link Error}s included — is logged (at WARN the first time, then
+ *       at DEBUG) and changes nothing in coord: each event is reported once coord's own state is final, the
+ *       event has happened either way, and later events are still reported.</li>
  * </ul>
  *
  * <p>Threads: each method runs <em>synchronously on the thread that saw the event</em> — the
@@ -30,31 +32,36 @@ import java.time.Duration;
 public interface CoordObserver {
 
     /**
-     * A session was opened ({@link SessionState#ACTIVE}, renewing), called once per session on the thread that opened it.
+     * A session was opened ({@link SessionState#ACTIVE}, renewing), called once per session on the thread that
+     * opened it, before the session is returned to its caller. A session the caller never got (its coordinator
+     * closed while it was being opened) is not reported, nor are its state changes.
      *
-     * @param session the new session
+     * @param sessionId the new session's {@link Session#id()}
      */
-    default void sessionOpened(Session session) {
+    default void sessionOpened(String sessionId) {
     }
 
     /**
      * A session changed state (ACTIVE ↔ SUSPENDED, then EXPIRED or CLOSED once), called before the
-     * session's own {@link SessionListener}s are told on the event thread.
+     * session's own {@link SessionListener}s are told on the event thread. Each change is reported exactly once
+     * and one session's changes in the order they happened, so they form a chain: each call's {@code previous}
+     * is the {@code current} of the call before it (ACTIVE for the first), and the terminal state is reported
+     * once, last.
      *
-     * @param session  the session
-     * @param previous the state before the change
-     * @param current  the state after it
+     * @param sessionId the session's {@link Session#id()}
+     * @param previous  the state before the change
+     * @param current   the state after it
      */
-    default void sessionStateChanged(Session session, SessionState previous, SessionState current) {
+    default void sessionStateChanged(String sessionId, SessionState previous, SessionState current) {
     }
 
     /**
      * One renewal attempt succeeded (the lease was extended by its granted TTL).
      *
-     * @param session the renewed session
-     * @param latency from sending the renewal to handling its reply
+     * @param sessionId the renewed session's {@link Session#id()}
+     * @param latency   from sending the renewal to handling its reply
      */
-    default void renewed(Session session, Duration latency) {
+    default void renewed(String sessionId, Duration latency) {
     }
 
     /**
@@ -62,11 +69,11 @@ public interface CoordObserver {
      * ({@link java.util.concurrent.TimeoutException}), or the server saying the lease is gone
      * ({@link SessionExpiredException}, followed by EXPIRED). Not reported once the session has ended.
      *
-     * @param session the session
-     * @param latency from sending the renewal to handling the failure
-     * @param error   the failure's type only (its message may name an endpoint or an identity)
+     * @param sessionId the session's {@link Session#id()}
+     * @param latency   from sending the renewal to handling the failure
+     * @param error     the failure's type only (its message may name an endpoint or an identity)
      */
-    default void renewalFailed(Session session, Duration latency, Class<? extends Throwable> error) {
+    default void renewalFailed(String sessionId, Duration latency, Class<? extends Throwable> error) {
     }
 
     /**

@@ -4,6 +4,8 @@ package io.coord;
  * Counters of one coordinator, readable at any time from any thread (for tests of round-trip and
  * herd-freedom claims, and for export as metrics): {@link #roundTrips} and {@link #wakeups} only
  * increase; {@link #held} is what is live right now.
+ *
+ * <p>Compatibility (pre-1.0): {@link #held} is a new abstract method; an implementation outside coord must add it.
  */
 public interface CoordStats {
     /**
@@ -30,7 +32,8 @@ public interface CoordStats {
      * {@link Primitive#SESSION} the sessions open (ACTIVE or SUSPENDED).
      *
      * @param primitive which primitive
-     * @return the current number, never negative; it goes up and down
+     * @return the current number; it goes up and down, and is never negative (coord's kit checks this: the
+     *         count is not clamped, so a miscount would show)
      */
     long held(Primitive primitive);
 }

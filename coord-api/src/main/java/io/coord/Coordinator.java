@@ -150,9 +150,14 @@ public interface Coordinator extends AutoCloseable {
      * metrics); see {@link CoordObserver} for what it is told and on which threads. The same observer
      * may be added twice and is then told twice.
      *
+     * <p>Compatibility (pre-1.0): this is a new abstract method; an implementation of {@code Coordinator} outside
+     * coord must add it (coord's own backends inherit it from the SPI).
+     *
      * @param observer the observer; it must be fast, non-blocking and thread-safe
      * @return closing it (idempotent) removes the observer: no call to it starts after close returns, and a call
-     *         already running on another thread has finished by then (unless close is called from within it)
+     *         already running on another thread has finished by then (close waits for it, at most 5 s, and never
+     *         for a call on its own thread: closing from within the observer returns at once). Reporting threads
+     *         never wait for a close.
      * @throws NullPointerException  if {@code observer} is null
      * @throws IllegalStateException if this coordinator is closed
      */

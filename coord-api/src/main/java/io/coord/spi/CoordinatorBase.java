@@ -106,10 +106,14 @@ public abstract class CoordinatorBase implements Coordinator {
         SessionBase session = createSession(ttl);
         sessions.add(session);
         if (closed) {
-            session.close();
+            session.close(); // never announced: observers hear nothing of a session its caller never gets
             ensureOpen();
         }
-        observers.sessionOpened(session);
+        if (!session.announce()) {
+            // Ended before it was returned: closed by a concurrent close() (then this throws), or dropped by the
+            // server at once (returned ended, as before; observers are told nothing of it, not even half of it).
+            ensureOpen();
+        }
         session.start();
         return session;
     }

@@ -86,25 +86,43 @@ public abstract class HeldBase {
      * @param reason why it was lost, normally {@link LossReason#ENTRY_DELETED}
      */
     public final void markLost(LossReason reason) {
-        if (lose(reason)) {
+        if (becomeLost(reason)) {
+            // Uncounted (held goes down) before anyone is told: an observer reading stats sees the final count.
             session.forget(this);
             session.unclaim(claimKey);
+            reportLost(reason);
         }
     }
 
-    /** Called by the session when it ends; true if this call lost it. */
+    /** Called by the session when it ends (it has uncounted the grant already); true if this call lost it. */
     final boolean lose(LossReason reason) {
+        if (!becomeLost(reason)) {
+            return false;
+        }
+        reportLost(reason);
+        return true;
+    }
+
+    /** HELD → LOST; false if it was not held. */
+    private boolean becomeLost(LossReason reason) {
         synchronized (mutex) {
             if (state != State.HELD) {
                 return false;
             }
             state = State.LOST;
             lossReason = reason;
+            return true;
         }
+    }
+
+    /** Once the state is final: the log, the observers, then the loss signal (in finally: whatever the hook does). */
+    private void reportLost(LossReason reason) {
         log.warn("{} '{}' (token {}) lost: {}", getClass().getSimpleName(), name, token, reason);
-        session.coordinator().observers().lost(primitive, name, reason);
-        session.coordinator().events().execute(() -> lost.complete(reason));
-        return true;
+        try {
+            session.coordinator().observers().lost(primitive, name, reason);
+        } finally {
+            session.coordinator().events().execute(() -> lost.complete(reason));
+        }
     }
 
     /**
@@ -119,7 +137,7 @@ public abstract class HeldBase {
         try {
             awaitReply(entry.remove());
         } catch (Exception e) {
-            throw releaseFailed(e);
+            throw releaseFailed(e, true);
         } finally {
             if (interrupted) {
                 Thread.currentThread().interrupt();
@@ -143,7 +161,8 @@ public abstract class HeldBase {
                 return;
             }
             try {
-                throw releaseFailed(e);
+                // Not reported as lost: the caller never saw this grant, and its acquisition is counted already.
+                throw releaseFailed(e, false);
             } catch (RuntimeException failed) {
                 log.warn("releasing abandoned '{}' failed; its session frees it", name, failed);
             }
@@ -187,8 +206,11 @@ public abstract class HeldBase {
         session.unclaim(claimKey);
     }
 
-    /** A failed removal: lost if the session ended meanwhile, else HELD again (the caller may retry). */
-    private CoordException releaseFailed(Throwable e) {
+    /**
+     * A failed removal: lost if the session ended meanwhile (told to observers only if {@code reportLoss}: not for an
+     * abandoned grant the caller never saw), else HELD again (the caller may retry).
+     */
+    private CoordException releaseFailed(Throwable e, boolean reportLoss) {
         io.coord.SessionState ended = session.state();
         if (ended.isTerminal()) {
             // The session ended while we released: the entry is gone with it; the grant is lost.
@@ -197,8 +219,11 @@ public abstract class HeldBase {
                 state = State.LOST;
                 lossReason = reason;
             }
-            session.coordinator().observers().lost(primitive, name, reason);
-            session.coordinator().events().execute(() -> lost.complete(reason));
+            if (reportLoss) {
+                reportLost(reason);
+            } else {
+                session.coordinator().events().execute(() -> lost.complete(reason));
+            }
             return lostError(reason);
         }
         synchronized (mutex) {

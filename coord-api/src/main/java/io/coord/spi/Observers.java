@@ -4,29 +4,37 @@ import io.coord.AcquisitionOutcome;
 import io.coord.CoordObserver;
 import io.coord.LossReason;
 import io.coord.Primitive;
-import io.coord.Session;
 import io.coord.SessionState;
 import io.coord.Subscription;
 import java.time.Duration;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The {@link CoordObserver}s of one coordinator, told as one: each event goes to every registered
- * observer, on the calling thread, and an observer that throws is logged and skipped.
+ * observer, on the calling thread, and an observer that throws (anything, {@link Error}s included)
+ * is logged and skipped.
  *
  * <p>Threads: any thread may report an event (the caller's, the scheduler, a client library's I/O
- * thread); callers never hold a coord lock while reporting. A registration's read lock is held
- * while its observer runs, so that {@link Subscription#close()} (taking the write lock) returns
- * only once no call is running and none can start; closing from within the observer's own call
- * cannot wait for itself, so it only marks the registration closed.
+ * thread); callers never hold a coord lock while reporting, and reporting never blocks or waits for
+ * anything but the observers themselves. Each registration counts the calls running into its
+ * observer; {@link Subscription#close()} marks it closed (no call starts after that), then waits
+ * until the calls already running on other threads have returned — at most
+ * {@value #CLOSE_WAIT_MILLIS} ms, after which it logs and returns. A call running on the closing
+ * thread itself (close from within the observer) is not waited for.
  */
 final class Observers implements CoordObserver {
 
     private static final Logger log = LoggerFactory.getLogger(Observers.class);
+
+    /** How long {@link Subscription#close()} waits for running calls of its observer on other threads. */
+    static final long CLOSE_WAIT_MILLIS = 5_000;
 
     private final CopyOnWriteArrayList<Registration> registrations = new CopyOnWriteArrayList<>();
 
@@ -48,78 +56,98 @@ final class Observers implements CoordObserver {
     }
 
     @Override
-    public void sessionOpened(Session session) {
-        tell(o -> o.sessionOpened(session));
+    public void sessionOpened(String sessionId) {
+        if (!isEmpty()) {
+            tell(o -> o.sessionOpened(sessionId));
+        }
     }
 
     @Override
-    public void sessionStateChanged(Session session, SessionState previous, SessionState current) {
-        tell(o -> o.sessionStateChanged(session, previous, current));
+    public void sessionStateChanged(String sessionId, SessionState previous, SessionState current) {
+        if (!isEmpty()) {
+            tell(o -> o.sessionStateChanged(sessionId, previous, current));
+        }
     }
 
     @Override
-    public void renewed(Session session, Duration latency) {
-        tell(o -> o.renewed(session, latency));
+    public void renewed(String sessionId, Duration latency) {
+        if (!isEmpty()) {
+            tell(o -> o.renewed(sessionId, latency));
+        }
     }
 
     @Override
-    public void renewalFailed(Session session, Duration latency, Class<? extends Throwable> error) {
-        tell(o -> o.renewalFailed(session, latency, error));
+    public void renewalFailed(String sessionId, Duration latency, Class<? extends Throwable> error) {
+        if (!isEmpty()) {
+            tell(o -> o.renewalFailed(sessionId, latency, error));
+        }
     }
 
     @Override
     public void acquisitionEnded(Primitive primitive, String name, AcquisitionOutcome outcome, Duration waited) {
-        tell(o -> o.acquisitionEnded(primitive, name, outcome, waited));
+        if (!isEmpty()) {
+            tell(o -> o.acquisitionEnded(primitive, name, outcome, waited));
+        }
     }
 
     @Override
     public void lost(Primitive primitive, String name, LossReason reason) {
-        tell(o -> o.lost(primitive, name, reason));
+        if (!isEmpty()) {
+            tell(o -> o.lost(primitive, name, reason));
+        }
     }
 
     /** One added observer; closing it removes it. */
     private final class Registration implements Subscription {
         private final CoordObserver observer;
-        private final ReentrantReadWriteLock running = new ReentrantReadWriteLock();
+        /** Calls into the observer running now, on any thread. */
+        private final AtomicInteger inFlight = new AtomicInteger();
+        /** Calls into the observer running now on the current thread (a re-entrant report, or close from within). */
+        private final ThreadLocal<int[]> ownCalls = ThreadLocal.withInitial(() -> new int[1]);
         private volatile boolean closed;
-        private volatile boolean warned;
+        private final AtomicBoolean warned = new AtomicBoolean();
 
         Registration(CoordObserver observer) {
             this.observer = observer;
         }
 
+        /** Runs on the reporting thread; never blocks (beyond the observer itself). */
         void tell(Consumer<CoordObserver> event) {
-            running.readLock().lock();
+            // Count first, then check closed: close() sets closed first, then reads the count, so either this
+            // call sees closed, or close sees this call and waits for it.
+            inFlight.incrementAndGet();
+            int[] own = ownCalls.get();
+            own[0]++;
             try {
-                if (closed) {
-                    return;
+                if (!closed) {
+                    event.accept(observer);
                 }
-                event.accept(observer);
-            } catch (RuntimeException e) {
-                if (!warned) {
-                    warned = true;
+            } catch (Throwable t) { // an observer's Error must not escape into coord's state machines either
+                if (warned.compareAndSet(false, true)) {
                     log.warn("coord observer {} failed; the event happened regardless (further failures of it are logged at DEBUG)",
-                            observer.getClass().getName(), e);
+                            observer.getClass().getName(), t);
                 } else {
-                    log.debug("coord observer {} failed again", observer.getClass().getName(), e);
+                    log.debug("coord observer {} failed again", observer.getClass().getName(), t);
                 }
             } finally {
-                running.readLock().unlock();
+                own[0]--;
+                inFlight.decrementAndGet();
             }
         }
 
         @Override
         public void close() {
+            closed = true;
             registrations.remove(this);
-            if (running.getReadHoldCount() > 0) {
-                closed = true; // called from within this observer's own call: it cannot wait for itself
-                return;
-            }
-            running.writeLock().lock();
-            try {
-                closed = true;
-            } finally {
-                running.writeLock().unlock();
+            int mine = ownCalls.get()[0]; // calls of this observer on this thread: close from within cannot wait for itself
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CLOSE_WAIT_MILLIS);
+            while (inFlight.get() > mine) {
+                if (System.nanoTime() - until > 0) {
+                    log.warn("coord observer {} still running on another thread after {} ms; closed without waiting further",
+                            observer.getClass().getName(), CLOSE_WAIT_MILLIS);
+                    return;
+                }
+                LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(100));
             }
         }
     }

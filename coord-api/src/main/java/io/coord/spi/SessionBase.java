@@ -12,6 +12,7 @@ import io.coord.election.Election;
 import io.coord.lock.FairLock;
 import io.coord.lock.FencedLock;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -49,6 +50,16 @@ import org.slf4j.LoggerFactory;
  * callbacks are never run under it: they are queued, in order, on the coordinator's event thread.
  * Backends report a server-side expiry from any thread with {@link #expired(String)}.
  *
+ * <h2>Reporting state changes</h2>
+ * Every state change is recorded, in the mutex, at the moment it happens, in a queue of
+ * transitions; only changes that happened are recorded (a renewal reply and an expiry racing on two
+ * threads each see the state the other left). Outside the mutex, one thread at a time — whichever
+ * recorded a change and found no other thread publishing — drains the queue in order: it tells the
+ * coordinator's observers on its own thread, and queues the session listeners' calls (then the
+ * completion of {@link #whenEnded()}) on the event thread. So observers and listeners see each
+ * change exactly once, in order: a chain ending in one terminal state. A session its caller never
+ * got (see {@link #announce()}) reports nothing to observers.
+ *
  * <h2>Ending</h2>
  * On EXPIRED or CLOSED, every pending acquisition is aborted (it removes its own queue entry), every grant and leadership is marked lost, and the backend's
  * client resources are released. Close revokes the lease on the server before returning.
@@ -79,6 +90,17 @@ public abstract class SessionBase implements Session {
     private final Map<String, Object> claims = new HashMap<>();
     private final List<Waiter<?>> pending = new ArrayList<>();
     private final List<HeldBase> held = new ArrayList<>();
+
+    /** One recorded state change, or (with {@code from == null}) the session's announcement; see the class comment. */
+    private record Transition(SessionState from, SessionState to, boolean observed) {
+    }
+
+    /** State changes not yet published, in the order they happened; guarded by mutex. */
+    private final ArrayDeque<Transition> transitions = new ArrayDeque<>();
+    /** Whether a thread is draining {@link #transitions}; guarded by mutex. */
+    private boolean publishing;
+    /** Whether the session was returned to its caller, so that observers hear of its changes; guarded by mutex. */
+    private boolean announced;
 
     private final CopyOnWriteArrayList<SessionListener> listeners = new CopyOnWriteArrayList<>();
     private final CompletableFuture<SessionState> ended = new CompletableFuture<>();
@@ -315,7 +337,7 @@ public abstract class SessionBase implements Session {
                 return false;
             }
             held.add(h);
-            stats().held(h.primitive(), 1);
+            stats().adjustHeld(h.primitive(), 1);
             return true;
         }
     }
@@ -323,12 +345,29 @@ public abstract class SessionBase implements Session {
     final void forget(HeldBase h) {
         synchronized (mutex) {
             if (held.remove(h)) {
-                stats().held(h.primitive(), -1);
+                stats().adjustHeld(h.primitive(), -1);
             }
         }
     }
 
     // ---- the state machine ---------------------------------------------------------------
+
+    /**
+     * The coordinator is about to return this session to its caller: observers are told it opened (before any
+     * later change of it), and from now on of its changes. False if it has already ended: then it is never
+     * reported at all.
+     */
+    final boolean announce() {
+        synchronized (mutex) {
+            if (state.isTerminal()) {
+                return false;
+            }
+            announced = true;
+            transitions.add(new Transition(null, state, true));
+        }
+        publish();
+        return true;
+    }
 
     final void start() {
         synchronized (mutex) {
@@ -384,6 +423,7 @@ public abstract class SessionBase implements Session {
     private void renewed(Round round, long sentAt, Boolean alive, Throwable error) {
         SessionState before;
         boolean sendNext = false;
+        boolean changed = false;
         Duration observed;
         synchronized (mutex) {
             if (state.isTerminal()) {
@@ -420,20 +460,25 @@ public abstract class SessionBase implements Session {
                     renewTimer = coordinator.scheduler().schedule(this::renew, retry, TimeUnit.NANOSECONDS);
                 }
             }
+            if (before != null && before != state) { // recorded here, in the mutex: it happened exactly now
+                recordTransition(before, state);
+                changed = true;
+            }
         }
         // Observers are told outside the mutex, on this (the scheduler) thread.
         if (error == null && Boolean.TRUE.equals(alive)) {
-            coordinator.observers().renewed(this, observed);
+            coordinator.observers().renewed(id, observed);
         } else {
-            coordinator.observers().renewalFailed(this, observed, error == null ? SessionExpiredException.class : failureType(error));
+            coordinator.observers().renewalFailed(id, observed, error == null ? SessionExpiredException.class : failureType(error));
+        }
+        if (changed) {
+            publish();
         }
         if (sendNext) {
             sendAttempt(round);
         }
         if (before == null) {
-            expired("the server reports the lease is gone");
-        } else if (before != state()) {
-            notifyListeners(before, state());
+            expired("the server reports the lease is gone"); // end() records and publishes the terminal change
         }
     }
 
@@ -494,30 +539,80 @@ public abstract class SessionBase implements Session {
             lost = new ArrayList<>(held);
             pending.clear();
             for (HeldBase h : held) {
-                stats().held(h.primitive(), -1);
+                stats().adjustHeld(h.primitive(), -1);
             }
             held.clear();
             claims.clear();
+            recordTransition(before, terminal); // the one terminal change: only the first end gets here
         }
         if (terminal == SessionState.EXPIRED) {
             log.warn("{}: expired ({}); {} grant(s) lost, {} acquisition(s) aborted", this, why, lost.size(), aborted.size());
         }
         SessionExpiredException cause = new SessionExpiredException(id, terminal);
-        for (Waiter<?> a : aborted) {
-            a.abort(cause);
-        }
         LossReason reason = terminal == SessionState.CLOSED ? LossReason.SESSION_CLOSED : LossReason.SESSION_EXPIRED;
-        for (HeldBase h : lost) {
-            h.lose(reason);
+        try {
+            for (Waiter<?> a : aborted) {
+                a.abort(cause);
+            }
+            for (HeldBase h : lost) {
+                h.lose(reason);
+            }
+        } finally {
+            publish(); // the terminal change, after the waiters and grants it ended
         }
-        notifyListeners(before, terminal);
-        coordinator.events().execute(() -> ended.complete(terminal));
         return true;
     }
 
-    /** Tells the coordinator's observers on this thread, then this session's listeners on the event thread. */
-    private void notifyListeners(SessionState from, SessionState to) {
-        coordinator.observers().sessionStateChanged(this, from, to);
+    /** Must hold mutex: records that the state just changed from {@code from} to {@code to}. */
+    private void recordTransition(SessionState from, SessionState to) {
+        transitions.add(new Transition(from, to, announced));
+    }
+
+    /**
+     * Publishes the recorded changes in order, unless another thread is doing so (it then publishes ours too).
+     * Runs on the thread that recorded a change, holding no lock while it tells anyone.
+     */
+    private void publish() {
+        synchronized (mutex) {
+            if (publishing) {
+                return;
+            }
+            publishing = true;
+        }
+        boolean drained = false;
+        try {
+            while (true) {
+                Transition t;
+                synchronized (mutex) {
+                    t = transitions.poll();
+                    if (t == null) {
+                        publishing = false;
+                        drained = true;
+                        return;
+                    }
+                }
+                deliver(t);
+            }
+        } finally {
+            if (!drained) {
+                synchronized (mutex) {
+                    publishing = false;
+                }
+            }
+        }
+    }
+
+    /** Tells the coordinator's observers on this thread, then queues this session's listeners on the event thread. */
+    private void deliver(Transition t) {
+        if (t.from() == null) {
+            coordinator.observers().sessionOpened(id);
+            return;
+        }
+        SessionState from = t.from();
+        SessionState to = t.to();
+        if (t.observed()) {
+            coordinator.observers().sessionStateChanged(id, from, to);
+        }
         coordinator.events().execute(() -> {
             for (SessionListener l : listeners) {
                 try {
@@ -527,6 +622,9 @@ public abstract class SessionBase implements Session {
                 }
             }
         });
+        if (to.isTerminal()) {
+            coordinator.events().execute(() -> ended.complete(to));
+        }
     }
 
     /** The type of a renewal's failure, unwrapped from the future's wrappers. */

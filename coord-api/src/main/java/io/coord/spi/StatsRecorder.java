@@ -62,11 +62,11 @@ public final class StatsRecorder implements CoordStats {
         if (primitive == Primitive.SESSION) {
             return openSessions.getAsLong();
         }
-        return Math.max(0, held.get(primitive).get());
+        return held.get(primitive).get(); // raw, not clamped: a double decrement must show (the kit asserts >= 0)
     }
 
     /** A grant or leadership of {@code primitive} was adopted (+1) or dropped (-1) by its session. */
-    void held(Primitive primitive, int delta) {
+    void adjustHeld(Primitive primitive, int delta) {
         held.get(primitive).addAndGet(delta);
     }
 }

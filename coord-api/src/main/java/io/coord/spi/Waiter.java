@@ -113,8 +113,9 @@ final class Waiter<H extends HeldBase> {
     CompletableFuture<H> start() {
         if (!session.addPending(this)) {
             session.unclaim(claimKey);
-            ended(AcquisitionOutcome.SESSION_EXPIRED);
-            return CompletableFuture.failedFuture(new SessionExpiredException(session.id(), session.state()));
+            SessionExpiredException ended = new SessionExpiredException(session.id(), session.state());
+            ended(outcome(ended));
+            return CompletableFuture.failedFuture(ended);
         }
         if (deadline.isBounded()) {
             timer = session.coordinator().scheduler().schedule(() -> post(this::deadlinePassed),
@@ -215,15 +216,22 @@ final class Waiter<H extends HeldBase> {
         }
         finish();
         completingOurselves = true;
-        completer.execute(() -> {
-            // Observers hear the outcome before the caller sees it, as with a failure (report).
-            boolean abandoned = result.isDone();
-            ended(abandoned ? AcquisitionOutcome.CANCELLED : AcquisitionOutcome.GRANTED);
-            if (abandoned || !result.complete(holder)) {
-                holder.releaseQuietly(); // the caller gave up at the very moment we won
-            }
-        });
-        cleanedUp.complete(null);
+        try {
+            completer.execute(() -> {
+                // Observers hear the outcome before the caller sees it, as with a failure (report); the result is
+                // completed in finally, whatever the hook does.
+                boolean abandoned = result.isDone();
+                try {
+                    ended(abandoned ? AcquisitionOutcome.CANCELLED : AcquisitionOutcome.GRANTED);
+                } finally {
+                    if (abandoned || !result.complete(holder)) {
+                        holder.releaseQuietly(); // the caller gave up at the very moment we won
+                    }
+                }
+            });
+        } finally {
+            cleanedUp.complete(null);
+        }
     }
 
     /**
@@ -262,9 +270,15 @@ final class Waiter<H extends HeldBase> {
         finish();
         completingOurselves = true;
         Throwable reported = translate(cause);
-        ended(outcome(reported));
-        completer.execute(() -> result.completeExceptionally(reported));
-        cleanedUp.complete(null);
+        try {
+            ended(outcome(reported)); // the attempt's state is final here: phase DONE, claim and pending entry gone
+        } finally {
+            try {
+                completer.execute(() -> result.completeExceptionally(reported));
+            } finally {
+                cleanedUp.complete(null);
+            }
+        }
     }
 
     private static AcquisitionOutcome outcome(Throwable reported) {
@@ -274,16 +288,18 @@ final class Waiter<H extends HeldBase> {
         if (reported instanceof CancellationException) {
             return AcquisitionOutcome.CANCELLED;
         }
-        if (reported instanceof SessionExpiredException) {
-            return AcquisitionOutcome.SESSION_EXPIRED;
+        if (reported instanceof SessionExpiredException ended) {
+            return ended.state() == io.coord.SessionState.CLOSED ? AcquisitionOutcome.SESSION_CLOSED : AcquisitionOutcome.SESSION_EXPIRED;
         }
         return AcquisitionOutcome.FAILED;
     }
 
     /** Reports this attempt's outcome to the coordinator's observers; called exactly once per attempt. */
     private void ended(AcquisitionOutcome outcome) {
-        session.coordinator().observers().acquisitionEnded(primitive, name, outcome,
-                Duration.ofNanos(Math.max(0, System.nanoTime() - startedNanos)));
+        Observers observers = session.coordinator().observers();
+        if (!observers.isEmpty()) { // the hot path: no Duration for nobody
+            observers.acquisitionEnded(primitive, name, outcome, Duration.ofNanos(Math.max(0, System.nanoTime() - startedNanos)));
+        }
     }
 
     private void finish() {

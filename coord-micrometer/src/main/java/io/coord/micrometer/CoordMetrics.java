@@ -6,7 +6,6 @@ import io.coord.CoordStats;
 import io.coord.Coordinator;
 import io.coord.LossReason;
 import io.coord.Primitive;
-import io.coord.Session;
 import io.coord.SessionState;
 import io.coord.Subscription;
 import io.micrometer.core.instrument.Counter;
@@ -41,8 +40,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * }</pre>
  *
  * <p>Every meter carries the tags {@code backend} (zookeeper, etcd, redis) and {@code namespace}, plus the extra
- * tags given to the builder. Tag values are lower-case ({@code primitive=fair_lock}, {@code outcome=timed_out}).
- * Times are recorded in the registry's base time unit (seconds for most).
+ * tags given to the builder. The values of the tags coord defines from its enums ({@code primitive}, {@code outcome},
+ * {@code reason}, {@code from}, {@code to}) are the lower-case constant names ({@code primitive=fair_lock},
+ * {@code outcome=timed_out}); {@code namespace}, {@code name} and the extra tags carry their values as given, and
+ * {@code exception} a Java simple class name. Times are recorded in the registry's base time unit (seconds for
+ * most); the counts have no base unit (so Prometheus names them {@code coord_wakeups_total}, not
+ * {@code coord_wakeups_wakeups_total}).
  *
  * <table>
  *   <caption>The meters</caption>
@@ -64,13 +67,18 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * </table>
  *
  * <p>Lock and election names are not tags unless {@link Builder#nameTag(boolean)} opts in (a tag per name can mean
- * unbounded cardinality); then {@value #ACQUISITIONS} and {@value #LOSSES} carry {@code name}.
+ * unbounded cardinality); then every {@value #ACQUISITIONS} and {@value #LOSSES} meter carries {@code name} (there
+ * is no series without it, so that one name always has one set of tag keys, as Prometheus requires).
+ *
+ * <p>One registry, one set of tags: two {@code CoordMetrics} bound to one registry must differ in a tag (e.g. an
+ * extra tag per coordinator), or they would share one set of meters; {@link #bindTo} refuses the second.
  *
  * <p>Threads: {@link #bindTo} and {@link #close} may be called from any thread. The observer runs on whatever
- * thread coord reports an event (a caller's, coord's scheduler, a client library's I/O thread) and only
- * increments or records into meters: it never blocks. Meters of the fixed tag combinations are registered by
- * {@code bindTo}, so they exist (at zero) before the first event; those with an {@code exception} or {@code name}
- * tag are registered on first use.
+ * thread coord reports an event (a caller's, coord's scheduler, a client library's I/O thread) and increments or
+ * records into meters, which takes no lock and does not wait, except the first use of a tag combination not
+ * registered by {@code bindTo} (an {@code exception} value, or a {@code name} with the name tag on): that
+ * registers a meter, which takes the registry's own lock for the registration, once. Meters of the fixed tag
+ * combinations are registered by {@code bindTo}, so they exist (at zero) before the first event.
  */
 public final class CoordMetrics implements MeterBinder, AutoCloseable {
 
@@ -79,9 +87,9 @@ public final class CoordMetrics implements MeterBinder, AutoCloseable {
     /** Counter: sessions opened. */
     public static final String SESSIONS_OPENED = "coord.sessions.opened";
     /** Counter: session state changes, tagged {@code from} and {@code to}. */
-    public static final String SESSION_TRANSITIONS = "coord.session.transitions";
+    public static final String SESSION_TRANSITIONS = "coord.sessions.transitions";
     /** Timer: renewal attempts, tagged {@code outcome} and {@code exception}. */
-    public static final String SESSION_RENEWALS = "coord.session.renewals";
+    public static final String SESSION_RENEWALS = "coord.sessions.renewals";
     /** Timer: acquisitions and campaigns, tagged {@code primitive} and {@code outcome}. */
     public static final String ACQUISITIONS = "coord.acquisitions";
     /** Gauge: grants held now, tagged {@code primitive}. */
@@ -201,10 +209,13 @@ public final class CoordMetrics implements MeterBinder, AutoCloseable {
     /**
      * Registers the meters on {@code registry} and starts observing the coordinator for it. May be called for
      * several registries; binding the same registry twice registers its meters once and counts events once.
+     * All or nothing: a bind that fails leaves no meter of these metrics on the registry.
      *
      * @param registry the registry
      * @throws NullPointerException  if {@code registry} is null
-     * @throws IllegalStateException if these metrics or the coordinator are closed
+     * @throws IllegalStateException if these metrics or the coordinator are closed, or if the registry already has
+     *                               coord meters with exactly these tags (another {@code CoordMetrics}: give one of
+     *                               them a distinguishing tag with {@link Builder#tags(String...)})
      */
     @Override
     public void bindTo(MeterRegistry registry) {
@@ -218,11 +229,20 @@ public final class CoordMetrics implements MeterBinder, AutoCloseable {
                     return;
                 }
             }
+            for (Meter m : registry.getMeters()) {
+                if (m.getId().getName().equals(SESSIONS_OPENED) && Tags.of(m.getId().getTags()).equals(tags)) {
+                    throw new IllegalStateException("the registry already has coord meters tagged " + tags
+                            + " (another CoordMetrics of a coordinator with this backend and namespace): the two would share"
+                            + " and remove each other's meters; give one a distinguishing tag, e.g."
+                            + " CoordMetrics.builder(coordinator).tags(\"coordinator\", \"second\")");
+                }
+            }
             Binding binding = new Binding(registry);
             try {
+                binding.register();
                 binding.subscription = coordinator.addObserver(binding);
-            } catch (RuntimeException e) {
-                binding.removeMeters();
+            } catch (RuntimeException | Error e) {
+                binding.removeMeters(); // all or nothing
                 throw e;
             }
             bindings.add(binding);
@@ -266,9 +286,9 @@ public final class CoordMetrics implements MeterBinder, AutoCloseable {
         final List<Meter> meters = new CopyOnWriteArrayList<>();
         Subscription subscription;
 
-        final Counter opened;
+        Counter opened;
         final Map<SessionState, Map<SessionState, Counter>> transitions = new EnumMap<>(SessionState.class);
-        final Timer renewed;
+        Timer renewed;
         final Map<Class<? extends Throwable>, Timer> renewalFailures = new ConcurrentHashMap<>();
         final Map<Primitive, Map<AcquisitionOutcome, Timer>> acquisitions = new EnumMap<>(Primitive.class);
         final Map<Primitive, Map<LossReason, Counter>> losses = new EnumMap<>(Primitive.class);
@@ -278,10 +298,17 @@ public final class CoordMetrics implements MeterBinder, AutoCloseable {
 
         Binding(MeterRegistry registry) {
             this.registry = registry;
+        }
+
+        /**
+         * Registers the meters of the fixed tag combinations, on the binding thread, before the observer is added
+         * (the fields are then published to the reporting threads by the observer's registration).
+         */
+        void register() {
             CoordStats stats = coordinator.stats();
-            keep(Gauge.builder(SESSIONS_OPEN, stats, s -> s.held(Primitive.SESSION)).tags(tags).baseUnit("sessions")
+            keep(Gauge.builder(SESSIONS_OPEN, stats, s -> s.held(Primitive.SESSION)).tags(tags)
                     .description("coord sessions open now (ACTIVE or SUSPENDED)").register(registry));
-            opened = keep(Counter.builder(SESSIONS_OPENED).tags(tags).baseUnit("sessions")
+            opened = keep(Counter.builder(SESSIONS_OPENED).tags(tags)
                     .description("coord sessions opened").register(registry));
             for (SessionState from : SessionState.values()) {
                 Map<SessionState, Counter> to = new EnumMap<>(SessionState.class);
@@ -296,29 +323,32 @@ public final class CoordMetrics implements MeterBinder, AutoCloseable {
             }
             renewed = keep(renewalTimer("success", "none"));
             for (Primitive p : QUEUED) {
+                // With the name tag, only named series exist (registered on first use): one tag-key set per name.
                 Map<AcquisitionOutcome, Timer> byOutcome = new EnumMap<>(AcquisitionOutcome.class);
-                for (AcquisitionOutcome o : AcquisitionOutcome.values()) {
-                    byOutcome.put(o, keep(acquisitionTimer(p, o, null)));
+                Map<LossReason, Counter> byReason = new EnumMap<>(LossReason.class);
+                if (!nameTag) {
+                    for (AcquisitionOutcome o : AcquisitionOutcome.values()) {
+                        byOutcome.put(o, keep(acquisitionTimer(p, o, null)));
+                    }
+                    for (LossReason r : LossReason.values()) {
+                        byReason.put(r, keep(lossCounter(p, r, null)));
+                    }
                 }
                 acquisitions.put(p, byOutcome);
-                Map<LossReason, Counter> byReason = new EnumMap<>(LossReason.class);
-                for (LossReason r : LossReason.values()) {
-                    byReason.put(r, keep(lossCounter(p, r, null)));
-                }
                 losses.put(p, byReason);
                 keep(FunctionCounter.builder(WAKEUPS, stats, s -> s.wakeups(p)).tags(tags).tag("primitive", lower(p))
-                        .baseUnit("wakeups").description("coord waiters woken by a departure to re-check").register(registry));
+                        .description("coord waiters woken by a departure to re-check").register(registry));
             }
             for (Primitive p : Primitive.values()) {
                 keep(FunctionCounter.builder(ROUND_TRIPS, stats, s -> s.roundTrips(p)).tags(tags).tag("primitive", lower(p))
-                        .baseUnit("requests").description("coord requests sent to the server").register(registry));
+                        .description("coord requests sent to the server").register(registry));
             }
             for (Primitive p : new Primitive[] {Primitive.LOCK, Primitive.FAIR_LOCK}) {
                 keep(Gauge.builder(GRANTS_HELD, stats, s -> s.held(p)).tags(tags).tag("primitive", lower(p))
-                        .baseUnit("grants").description("coord lock grants held now").register(registry));
+                        .description("coord lock grants held now").register(registry));
             }
             keep(Gauge.builder(LEADERSHIPS_HELD, stats, s -> s.held(Primitive.ELECTION)).tags(tags)
-                    .baseUnit("leaderships").description("coord leaderships held now").register(registry));
+                    .description("coord leaderships held now").register(registry));
         }
 
         private <M extends Meter> M keep(M meter) {
@@ -346,19 +376,19 @@ public final class CoordMetrics implements MeterBinder, AutoCloseable {
 
         private Counter lossCounter(Primitive p, LossReason r, String name) {
             Counter.Builder b = Counter.builder(LOSSES).tags(tags).tags("primitive", lower(p), "reason", lower(r))
-                    .baseUnit("losses").description("coord grants and leaderships lost other than by release or resignation");
+                    .description("coord grants and leaderships lost other than by release or resignation");
             return (name == null ? b : b.tag("name", name)).register(registry);
         }
 
-        // ---- the observer: coord's reporting threads; meters only, never blocking ----
+        // ---- the observer: coord's reporting threads; meters only (a first-use registration takes the registry's lock) ----
 
         @Override
-        public void sessionOpened(Session session) {
+        public void sessionOpened(String sessionId) {
             opened.increment();
         }
 
         @Override
-        public void sessionStateChanged(Session session, SessionState previous, SessionState current) {
+        public void sessionStateChanged(String sessionId, SessionState previous, SessionState current) {
             Counter c = transitions.get(previous).get(current);
             if (c != null) {
                 c.increment();
@@ -366,12 +396,12 @@ public final class CoordMetrics implements MeterBinder, AutoCloseable {
         }
 
         @Override
-        public void renewed(Session session, Duration latency) {
+        public void renewed(String sessionId, Duration latency) {
             renewed.record(latency);
         }
 
         @Override
-        public void renewalFailed(Session session, Duration latency, Class<? extends Throwable> error) {
+        public void renewalFailed(String sessionId, Duration latency, Class<? extends Throwable> error) {
             renewalFailures.computeIfAbsent(error, e -> keep(renewalTimer("failure",
                     e.getSimpleName().isEmpty() ? e.getName() : e.getSimpleName()))).record(latency);
         }
@@ -380,7 +410,7 @@ public final class CoordMetrics implements MeterBinder, AutoCloseable {
         public void acquisitionEnded(Primitive primitive, String name, AcquisitionOutcome outcome, Duration waited) {
             Map<AcquisitionOutcome, Timer> byOutcome = acquisitions.get(primitive);
             if (byOutcome == null) {
-                return;
+                return; // not a queued primitive: nothing to count
             }
             Timer t = nameTag
                     ? namedAcquisitions.computeIfAbsent(List.of(primitive, outcome, name), k -> keep(acquisitionTimer(primitive, outcome, name)))
@@ -392,7 +422,7 @@ public final class CoordMetrics implements MeterBinder, AutoCloseable {
         public void lost(Primitive primitive, String name, LossReason reason) {
             Map<LossReason, Counter> byReason = losses.get(primitive);
             if (byReason == null) {
-                return;
+                return; // not a queued primitive: nothing to count
             }
             Counter c = nameTag
                     ? namedLosses.computeIfAbsent(List.of(primitive, reason, name), k -> keep(lossCounter(primitive, reason, name)))

@@ -12,11 +12,19 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Tag;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Collectors;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import org.awaitility.Awaitility;
@@ -106,6 +114,16 @@ abstract class CoordMetricsContract {
         return registry.get(CoordMetrics.SESSION_TRANSITIONS).tags("from", from, "to", to).counter().count();
     }
 
+    /** Every meter name of {@code r} has one set of tag keys (as Prometheus requires); fails naming the offender. */
+    static void assertOneTagKeySetPerName(MeterRegistry r) {
+        Map<String, Set<Set<String>>> keys = new HashMap<>();
+        for (Meter m : r.getMeters()) {
+            keys.computeIfAbsent(m.getId().getName(), n -> new java.util.HashSet<>())
+                    .add(m.getId().getTags().stream().map(Tag::getKey).collect(Collectors.toCollection(TreeSet::new)));
+        }
+        assertThat(keys).as("tag-key sets by meter name").allSatisfy((name, sets) -> assertThat(sets).as(name).hasSize(1));
+    }
+
     /** The total count of every timer {@code name} (all tag values). */
     long totalCount(String name) {
         return registry.find(name).timers().stream().mapToLong(Timer::count).sum();
@@ -115,7 +133,8 @@ abstract class CoordMetricsContract {
     void aLockCycleIsOneGrantedAcquisitionAndTheGaugesGoUpAndDown() throws Exception {
         bound(CoordMetrics.of(coord));
         assertThat(registry.find(CoordMetrics.ACQUISITIONS).timers()).as("every primitive × outcome, at zero before any event")
-                .hasSize(15).allSatisfy(t -> assertThat(t.count()).isZero());
+                .hasSize(18).allSatisfy(t -> assertThat(t.count()).isZero());
+        assertOneTagKeySetPerName(registry);
         String name = unique("cycle");
         Session s = coord.openSession(Duration.ofSeconds(10));
         assertThat(gauge(CoordMetrics.SESSIONS_OPEN)).isEqualTo(1);
@@ -134,8 +153,11 @@ abstract class CoordMetricsContract {
         assertThat(transitions("active", "closed")).isEqualTo(1);
         assertThat(registry.find(CoordMetrics.LOSSES).counters()).as("a released grant is no loss")
                 .allSatisfy(c -> assertThat(c.count()).isZero());
+        assertOneTagKeySetPerName(registry);
         for (Meter m : registry.getMeters()) {
             assertThat(m.getId().getName()).startsWith("coord.");
+            assertThat(m.getId().getBaseUnit()).as("no base unit repeated in the exported name: %s", m.getId())
+                    .isIn(null, "seconds");
             assertThat(m.getId().getTag("backend")).isEqualTo(backend());
             assertThat(m.getId().getTag("namespace")).isEqualTo(namespace);
             assertThat(m.getId().getTag("name")).as("names are no tags by default: %s", m.getId()).isNull();
@@ -165,7 +187,8 @@ abstract class CoordMetricsContract {
         CompletableFuture<LockGrant> orphaned = waiter.fairLock(name).acquireAsync();
         waiter.close();
         await().until(orphaned::isDone);
-        await().untilAsserted(() -> assertThat(acquisitions("fair_lock", "session_expired").count()).isEqualTo(1));
+        await().untilAsserted(() -> assertThat(acquisitions("fair_lock", "session_closed").count()).isEqualTo(1));
+        assertThat(acquisitions("fair_lock", "session_expired").count()).as("closed is not expired").isZero();
 
         held.release();
         holder.close();
@@ -234,8 +257,63 @@ abstract class CoordMetricsContract {
                 .tags("primitive", "lock", "outcome", "granted", "name", name).timer().count()).isEqualTo(1));
         await().untilAsserted(() -> assertThat(registry.get(CoordMetrics.LOSSES)
                 .tags("primitive", "lock", "reason", "session_closed", "name", name).counter().count()).isEqualTo(1));
-        assertThat(acquisitions("lock", "granted").count()).as("the untagged series is the one with no name").isZero();
+        assertThat(registry.find(CoordMetrics.ACQUISITIONS).meters()).as("with the name tag, no series without a name")
+                .allSatisfy(m -> assertThat(m.getId().getTag("name")).isNotNull());
+        assertThat(registry.find(CoordMetrics.LOSSES).meters()).allSatisfy(m -> assertThat(m.getId().getTag("name")).isNotNull());
         assertThat(registry.getMeters()).allSatisfy(m -> assertThat(m.getId().getTag("app")).isEqualTo("billing"));
+        assertOneTagKeySetPerName(registry);
+    }
+
+    @Test
+    void aPrometheusRegistryAcceptsEveryMeterWithAndWithoutTheNameTag() throws Exception {
+        for (boolean named : new boolean[] {false, true}) {
+            PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            List<String> refused = new CopyOnWriteArrayList<>();
+            prometheus.config().onMeterRegistrationFailed((id, reason) -> refused.add(id + ": " + reason));
+            CoordMetrics metrics = closeLater(CoordMetrics.builder(coord).nameTag(named).build());
+            metrics.bindTo(prometheus);
+            String name = unique("prom");
+            Session s = coord.openSession(Duration.ofSeconds(10));
+            s.lock(name).acquire();
+            assertThat(s.fairLock(name).tryAcquire(Duration.ofSeconds(30))).isPresent();
+            s.close();
+            await().untilAsserted(() -> assertThat(prometheus.scrape()).contains("coord_losses_total{"));
+            String scrape = prometheus.scrape();
+            assertThat(refused).as("meters Prometheus refused (nameTag %s)", named).isEmpty();
+            assertThat(scrape).contains("coord_acquisitions_seconds_count{").contains("coord_sessions_opened_total{")
+                    .contains("coord_wakeups_total{").contains("coord_round_trips_total{")
+                    .doesNotContain("coord_wakeups_wakeups").doesNotContain("_sessions_total").doesNotContain("losses_losses");
+            assertThat(scrape.contains("name=\"" + name + "\"")).as("name tag exported only when on").isEqualTo(named);
+            assertOneTagKeySetPerName(prometheus);
+            metrics.close();
+            assertThat(prometheus.getMeters()).isEmpty();
+            prometheus.close();
+        }
+    }
+
+    @Test
+    void twoMetricsWithTheSameTagsOnOneRegistryAreRefusedAndADistinguishingTagFixesIt() throws Exception {
+        CoordMetrics first = bound(CoordMetrics.of(coord));
+        Coordinator other = closeLater(open(namespace)); // same backend and namespace: the same tags
+        int before = registry.getMeters().size();
+        CoordMetrics clash = closeLater(CoordMetrics.of(other));
+        assertThatThrownBy(() -> clash.bindTo(registry)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("distinguishing tag");
+        assertThat(registry.getMeters()).as("the refused bind registered nothing").hasSize(before);
+        CoordMetrics distinct = bound(CoordMetrics.builder(other).tags("coordinator", "second").build());
+        String name = unique("two");
+        try (Session s = other.openSession(Duration.ofSeconds(10))) {
+            s.lock(name).acquire().release();
+        }
+        Timer mine = registry.get(CoordMetrics.ACQUISITIONS).tags("primitive", "lock", "outcome", "granted", "coordinator", "second").timer();
+        await().untilAsserted(() -> assertThat(mine.count()).isEqualTo(1));
+        assertThat(registry.find(CoordMetrics.ACQUISITIONS).tags("primitive", "lock", "outcome", "granted").timers().stream()
+                .filter(t -> t.getId().getTag("coordinator") == null).findFirst().orElseThrow().count())
+                .as("the first coordinator's series is its own: it acquired nothing").isZero();
+        distinct.close();
+        assertThat(registry.find(CoordMetrics.SESSIONS_OPENED).counters()).as("closing one keeps the other's meters").hasSize(1);
+        first.close();
+        assertThat(registry.getMeters()).isEmpty();
     }
 
     @Test
@@ -270,8 +348,9 @@ abstract class CoordMetricsContract {
         try (Session s = coord.openSession(shortTtl())) {
             await().untilAsserted(() -> assertThat(registry.get(CoordMetrics.SESSION_RENEWALS)
                     .tags("outcome", "success", "exception", "none").timer().count()).isGreaterThanOrEqualTo(2));
-            assertThat(s.state()).isNotNull();
+            assertThat(registry.get(CoordMetrics.SESSIONS_OPENED).counter().count()).isEqualTo(1);
         }
+        assertThat(transitions("active", "closed") + transitions("suspended", "closed")).as("closed once").isEqualTo(1);
     }
 
     @Test
@@ -289,6 +368,6 @@ abstract class CoordMetricsContract {
         assertThatThrownBy(() -> CoordMetrics.of(closed).bindTo(registry)).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("closed");
         assertThat(registry.getMeters()).as("a failed bind leaves no meter").isEmpty();
-        assertThat(CoordMetrics.of(coord).toString()).contains(backend()).doesNotContain("password");
+        assertThat(CoordMetrics.of(coord).toString()).contains(backend()).contains(namespace);
     }
 }

@@ -93,12 +93,15 @@ class RedisCoordMetricsTest extends CoordMetricsContract {
         Session doomed = crashable.coordinator().openSession(shortTtl());
         crashable.crash();
         await().until(() -> doomed.state() == SessionState.EXPIRED);
-        List<Timer> failures = registry.find(CoordMetrics.SESSION_RENEWALS).tag("outcome", "failure").timers().stream().toList();
-        assertThat(failures).as("failed renewals, each type a series").isNotEmpty()
-                .allSatisfy(t -> assertThat(t.getId().getTag("exception")).isNotEqualTo("none").doesNotContain(" "));
-        assertThat(failures.stream().mapToLong(Timer::count).sum()).isPositive();
-        assertThat(transitions("active", "suspended")).isEqualTo(1);
-        assertThat(transitions("suspended", "expired")).isEqualTo(1);
+        // The transitions are reported after the session's waiters are aborted: wait for them, do not read at once.
+        await().untilAsserted(() -> {
+            List<Timer> failures = registry.find(CoordMetrics.SESSION_RENEWALS).tag("outcome", "failure").timers().stream().toList();
+            assertThat(failures).as("failed renewals, each type a series").isNotEmpty()
+                    .allSatisfy(t -> assertThat(t.getId().getTag("exception")).isNotEqualTo("none").doesNotContain(" "));
+            assertThat(failures.stream().mapToLong(Timer::count).sum()).isPositive();
+            assertThat(transitions("active", "suspended")).isEqualTo(1);
+            assertThat(transitions("suspended", "expired")).isEqualTo(1);
+        });
     }
 
     @Override

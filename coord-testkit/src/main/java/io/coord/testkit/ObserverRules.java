@@ -60,6 +60,9 @@ public abstract class ObserverRules extends Scenario {
         final Map<String, List<SessionState>> chains = new ConcurrentHashMap<>();
         /** Changes whose previous state was not the last one reported for that session (must stay empty). */
         final List<String> brokenLinks = new CopyOnWriteArrayList<>();
+        /** What {@link io.coord.CoordStats#held} said of the primitive while its loss was reported. */
+        final List<Long> heldAtLoss = new CopyOnWriteArrayList<>();
+        volatile io.coord.CoordStats stats;
 
         @Override
         public void sessionOpened(String sessionId) {
@@ -95,6 +98,9 @@ public abstract class ObserverRules extends Scenario {
 
         @Override
         public void lost(Primitive primitive, String name, LossReason reason) {
+            if (stats != null) {
+                heldAtLoss.add(stats.held(primitive));
+            }
             events.add("lost " + primitive + " " + name + " " + reason);
         }
 
@@ -105,6 +111,7 @@ public abstract class ObserverRules extends Scenario {
 
     private Recorder observe(Coordinator c) {
         Recorder r = new Recorder();
+        r.stats = c.stats();
         c.addObserver(r);
         return r;
     }
@@ -242,6 +249,7 @@ public abstract class ObserverRules extends Scenario {
                 "lost LOCK " + lock + " SESSION_CLOSED", "lost ELECTION " + election + " SESSION_CLOSED"));
         assertThat(coord.stats().held(Primitive.LOCK)).as("lost: no longer held").isZero();
         assertThat(coord.stats().held(Primitive.ELECTION)).isZero();
+        assertThat(r.heldAtLoss).as("no longer counted as held when the loss is reported").containsExactly(0L, 0L);
         assertThat(r.outcomes).containsExactly("LOCK " + lock + " GRANTED", "ELECTION " + election + " GRANTED");
     }
 
@@ -252,6 +260,8 @@ public abstract class ObserverRules extends Scenario {
         Recorder r = observe(doomedCoord);
         String name = unique("obs-crash");
         Session doomed = doomedCoord.openSession(backend.shortTtl());
+        List<String> heard = new CopyOnWriteArrayList<>();
+        doomed.addListener((session, previous, current) -> heard.add(previous + "->" + current));
         LockGrant grant = doomed.lock(name).acquire();
         assertThat(doomedCoord.stats().held(Primitive.LOCK)).isEqualTo(1);
         doomedClient.crash();
@@ -260,6 +270,10 @@ public abstract class ObserverRules extends Scenario {
         await().untilAsserted(() -> assertThat(r.events).filteredOn(e -> e.startsWith(doomed.id() + " ") && e.endsWith("->EXPIRED"))
                 .as("the expiry is reported once").hasSize(1));
         assertChain(r, doomed.id(), SessionState.EXPIRED);
+        List<String> observed = r.events.stream().filter(e -> e.startsWith(doomed.id() + " ")).map(e -> e.substring(doomed.id().length() + 1)).toList();
+        await().untilAsserted(() -> assertThat(heard).as("the session's listener hears the same chain, once each, in order")
+                .isEqualTo(observed));
+        assertThat(r.heldAtLoss).as("no longer counted as held when the loss is reported").containsExactly(0L);
         assertThat(doomedCoord.stats().held(Primitive.LOCK)).isZero();
         assertThat(doomedCoord.stats().held(Primitive.SESSION)).isZero();
         doomed.close();

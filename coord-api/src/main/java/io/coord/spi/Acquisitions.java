@@ -60,10 +60,17 @@ final class Acquisitions {
             return result.get();
         } catch (InterruptedException e) {
             // Cancelling the result abandons the attempt as an asynchronous caller's cancel does: the waiter removes
-            // the entry, and a grant racing this interrupt finds the result taken and releases itself. If the grant
-            // won before the cancel, the caller will never see it either, so it is released here.
+            // the entry, and a grant racing this interrupt finds the result taken and releases itself (cleanedUp
+            // waits for that release). If the grant won before the cancel, the caller will never see it either, so
+            // it is released here, on this thread, before InterruptedException is thrown: the claim is gone by then
+            // and the caller may ask again at once.
             if (!result.cancel(false) && !result.isCompletedExceptionally()) {
-                result.join().releaseQuietly();
+                H raced = result.join();
+                try {
+                    raced.releaseEntry(); // keeps the interrupt flag
+                } catch (RuntimeException failed) {
+                    log.warn("releasing {}, granted as its caller was interrupted, failed; its session frees it", t.description(), failed);
+                }
             }
             waiter.abort(new CancellationException("interrupted"));
             awaitCleanup(t, waiter);

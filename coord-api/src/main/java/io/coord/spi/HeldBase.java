@@ -146,19 +146,24 @@ public abstract class HeldBase {
         released();
     }
 
-    /** Best-effort release used when a grant raced a cancellation; never blocks (may run on an I/O thread). */
-    final void releaseQuietly() {
+    /**
+     * Best-effort release used when a grant raced a cancellation; never blocks (may run on an I/O thread).
+     *
+     * @return completes (never exceptionally) once the release was answered or failed, or at once if there was
+     *         nothing to release
+     */
+    final CompletableFuture<Void> releaseQuietly() {
         try {
             if (!beginRelease()) {
-                return;
+                return CompletableFuture.completedFuture(null);
             }
         } catch (RuntimeException lost) {
-            return;
+            return CompletableFuture.completedFuture(null);
         }
-        entry.remove().whenComplete((v, e) -> {
+        return entry.remove().handle((v, e) -> {
             if (e == null) {
                 released();
-                return;
+                return null;
             }
             try {
                 // Not reported as lost: the caller never saw this grant, and its acquisition is counted already.
@@ -166,6 +171,7 @@ public abstract class HeldBase {
             } catch (RuntimeException failed) {
                 log.warn("releasing abandoned '{}' failed; its session frees it", name, failed);
             }
+            return null;
         });
     }
 

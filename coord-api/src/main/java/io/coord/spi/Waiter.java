@@ -142,7 +142,7 @@ final class Waiter<H extends HeldBase> {
         });
     }
 
-    /** Completes once the attempt has finished, its entry removed unless it was granted. */
+    /** Completes once the attempt has finished: its entry removed unless granted, and a grant the caller gave up on released (or its release failed). */
     CompletableFuture<Void> cleanedUp() {
         return cleanedUp;
     }
@@ -225,12 +225,17 @@ final class Waiter<H extends HeldBase> {
                     ended(abandoned ? AcquisitionOutcome.CANCELLED : AcquisitionOutcome.GRANTED);
                 } finally {
                     if (abandoned || !result.complete(holder)) {
-                        holder.releaseQuietly(); // the caller gave up at the very moment we won
+                        // The caller gave up at the very moment we won: an interrupted blocking caller waits for
+                        // cleanedUp, so it returns only once this release was answered (its claim is gone then).
+                        holder.releaseQuietly().whenComplete((v, e) -> cleanedUp.complete(null));
+                    } else {
+                        cleanedUp.complete(null);
                     }
                 }
             });
-        } finally {
+        } catch (RuntimeException e) {
             cleanedUp.complete(null);
+            throw e;
         }
     }
 

@@ -30,6 +30,14 @@ interface Backend extends AutoCloseable {
         return Duration.ofSeconds(10);
     }
 
+    /**
+     * The operation timeout of the coordinator that rides out an outage: the outage lasts about one release's
+     * timeout, and the session (of {@link #longTtl()}) must still reconnect and renew before its lease runs out.
+     */
+    default Duration outageOperationTimeout() {
+        return Duration.ofSeconds(2);
+    }
+
     /** A coordinator of {@code namespace} connected straight to the server. */
     default Coordinator open(String namespace) {
         return Coordinator.open(uri(hostPorts(), namespace));

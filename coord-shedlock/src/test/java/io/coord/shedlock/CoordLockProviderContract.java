@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.coord.BackendUnavailableException;
 import io.coord.Coordinator;
 import io.coord.Session;
 import io.coord.SessionExpiredException;
@@ -90,8 +91,8 @@ abstract class CoordLockProviderContract {
                 .as("what coord left in namespace %s on %s after every session closed", namespace, backend().label())
                 .isEmpty());
         await().atMost(WAIT).untilAsserted(() -> assertThat(Thread.getAllStackTraces().keySet())
-                .as("the providers' timer threads stop with close()")
-                .noneMatch(t -> t.getName().startsWith("coord-shedlock-timer-") && t.isAlive()));
+                .as("the providers' timer and release threads stop with close()")
+                .noneMatch(t -> t.getName().startsWith("coord-shedlock-") && t.isAlive()));
     }
 
     // ---- AbstractLockProviderIntegrationTest ----
@@ -113,8 +114,10 @@ abstract class CoordLockProviderContract {
         assertThat(lock).isNotEmpty();
         assertThat(providerA.lock(config(lockName))).as("the same provider (same session) asking again").isEmpty();
         assertThat(providerB.lock(config(lockName))).as("another node").isEmpty();
-        assertThat(new CoordLockProvider(sessionA).lock(config(lockName)))
-                .as("another provider on the same session: empty, not AlreadyHeldException").isEmpty();
+        try (CoordLockProvider another = new CoordLockProvider(sessionA)) {
+            assertThat(another.lock(config(lockName)))
+                    .as("another provider on the same session: empty, not AlreadyHeldException").isEmpty();
+        }
         lock.get().unlock();
         assertUnlocked(lockName);
     }
@@ -148,12 +151,15 @@ abstract class CoordLockProviderContract {
 
     @Test
     void lockAtMostForReleasesTheLockForAnotherNodeWhileTheTaskStillRuns() {
-        Optional<SimpleLock> lock1 = providerA.lock(config(lockName, ofSeconds(2), ZERO));
+        Duration atMost = ofSeconds(2);
+        long t0 = System.nanoTime();
+        Optional<SimpleLock> lock1 = providerA.lock(config(lockName, atMost, ZERO));
         assertThat(lock1).isNotEmpty();
-        long first = providerA.currentToken(lockName).orElseThrow(); // read well inside the 2 s
+        long first = providerA.fencingToken(lock1.get()); // the grant's token, whenever it is read
 
         // the task "still runs" (nobody unlocks); the provider's timer releases the grant at lockAtMostFor
         SimpleLock lock2 = awaitLock(providerB, config(lockName));
+        assertNotBefore(t0, atMost, "node B got the lock");
         assertThat(providerB.currentToken(lockName).orElseThrow()).isGreaterThan(first);
         assertThat(providerA.currentToken(lockName)).as("the timed-out holder no longer has a token").isEmpty();
         lock1.get().unlock(); // the late unlock does nothing: it must not release node B's grant
@@ -176,20 +182,123 @@ abstract class CoordLockProviderContract {
 
     @Test
     void lockAtLeastForKeepsTheLockAfterAnEarlyUnlockThenReleasesIt() {
-        // lockAtLeastFor is long so that the checks right after unlock() run well inside it even on a slow machine
-        Optional<SimpleLock> lock1 = providerA.lock(config(lockName, ofSeconds(8), ofSeconds(4)));
+        // "held until lockAtLeastFor" is proved by when another node gets it: never before the deadline
+        Duration atLeast = ofSeconds(2);
+        long t0 = System.nanoTime();
+        Optional<SimpleLock> lock1 = providerA.lock(config(lockName, ofSeconds(60), atLeast));
         assertThat(lock1).isNotEmpty();
-        long token = providerA.currentToken(lockName).orElseThrow();
+        long token = providerA.fencingToken(lock1.get());
         lock1.get().unlock();
-
-        assertThat(providerA.lock(config(lockName))).as("the same provider, within lockAtLeastFor").isEmpty();
-        assertThat(providerB.lock(config(lockName))).as("another node, within lockAtLeastFor").isEmpty();
-        assertThat(providerA.currentToken(lockName)).as("still held: the same grant").hasValue(token);
+        assertThat(providerA.currentToken(lockName)).as("the run is over once it unlocked").isEmpty();
 
         SimpleLock lock3 = awaitLock(providerB, config(lockName));
-        assertThat(providerA.currentToken(lockName)).isEmpty();
+        assertNotBefore(t0, atLeast, "node B got the lock");
+        assertThat(providerB.currentToken(lockName).orElseThrow()).isGreaterThan(token);
         lock3.unlock();
         assertUnlocked(lockName);
+    }
+
+    @Test
+    void withinLockAtLeastForNobodyGetsTheLockNotEvenTheSameProvider() {
+        // a window far longer than these few calls; close() ends it instead of waiting for it
+        SimpleLock lock1 = providerA.lock(config(lockName, ofSeconds(60), ofSeconds(30))).orElseThrow();
+        lock1.unlock();
+        assertThat(providerA.lock(config(lockName))).as("the same provider, within lockAtLeastFor").isEmpty();
+        assertThat(providerB.lock(config(lockName))).as("another node, within lockAtLeastFor").isEmpty();
+        assertLocked(lockName);
+        providerA.close();
+        assertUnlocked(lockName);
+    }
+
+    /**
+     * The token belongs to the run that locked, not to the name: after lockAtMostFor released run 1's grant and
+     * the same provider locked the name again for run 2 on another thread, run 1 reads empty and run 2 its own,
+     * newer token.
+     */
+    @Test
+    void theFencingTokenBelongsToTheRunNotToTheLockName() throws Exception {
+        SimpleLock run1 = providerA.lock(config(lockName, ofSeconds(2), ZERO)).orElseThrow();
+        long token1 = providerA.fencingToken(run1);
+        await().atMost(WAIT).untilAsserted(() -> assertUnlocked(lockName)); // released by lockAtMostFor
+
+        long[] run2 = onAnotherThread(() -> {
+            SimpleLock lock = awaitLock(providerA, config(lockName));
+            return new long[] {providerA.fencingToken(lock), providerA.currentToken(lockName).orElseThrow()};
+        });
+        assertThat(run2[1]).as("run 2 reads its own grant's token").isEqualTo(run2[0]).isGreaterThan(token1);
+        assertThat(providerA.currentToken(lockName)).as("run 1, whose lockAtMostFor elapsed, reads no token").isEmpty();
+        assertLocked(lockName);
+        run1.unlock(); // late: must not release run 2's grant
+        assertLocked(lockName);
+        providerA.close();
+        assertUnlocked(lockName);
+    }
+
+    @Test
+    void aLockCanBeUnlockedFromAnotherThread() throws Exception {
+        SimpleLock lock = providerA.lock(config(lockName)).orElseThrow();
+        assertThat(providerA.currentToken(lockName)).isPresent();
+        assertThat(onAnotherThread(() -> {
+            lock.unlock();
+            return providerA.currentToken(lockName);
+        })).as("the unlocking thread never ran it").isEmpty();
+        assertUnlocked(lockName);
+        assertThat(providerA.currentToken(lockName)).as("the locking thread's run is over").isEmpty();
+        assertThat(providerA.lock(config(lockName))).as("and the name can be locked again").isNotEmpty()
+                .get().satisfies(SimpleLock::unlock);
+    }
+
+    /** unlock() racing the lockAtMostFor timer: a lockAtMostFor of 1 ms has always passed when lock() returns. */
+    @Test
+    void unlockRacingTheLockAtMostForTimerNeverFailsNorLeaksTheLock() {
+        int rounds = 25;
+        int ran = 0;
+        for (int i = 0; i < rounds; i++) {
+            SimpleLock lock = awaitLock(providerA, config(lockName, ofMillis(1), ZERO));
+            lock.unlock(); // before, during or after the timer's release: no exception, no double release
+            ran++;
+        }
+        assertThat(ran).isEqualTo(rounds);
+        await().atMost(WAIT).untilAsserted(() -> assertUnlocked(lockName));
+    }
+
+    /** close() while other threads lock: each lock() returns a lock, empty, or throws "closed"; nothing leaks. */
+    @Test
+    void closeConcurrentWithLockLeavesNothingHeld() throws Exception {
+        int threads = 4;
+        List<String> acquired = java.util.Collections.synchronizedList(new ArrayList<>());
+        AtomicInteger refusedAsClosed = new AtomicInteger();
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<?>> running = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                int thread = t;
+                running.add(pool.submit(() -> {
+                    for (int k = 0; k < 10_000; k++) {
+                        String name = lockName + "-" + thread + "-" + k;
+                        try {
+                            providerA.lock(config(name)).ifPresent(l -> acquired.add(name));
+                        } catch (IllegalStateException e) {
+                            assertThat(e).hasMessageContaining("closed");
+                            refusedAsClosed.incrementAndGet();
+                            return;
+                        }
+                    }
+                }));
+            }
+            await().atMost(WAIT).until(() -> acquired.size() >= 8);
+            providerA.close();
+            for (Future<?> f : running) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            pool.shutdownNow();
+            assertThat(pool.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+        }
+        assertThat(refusedAsClosed).as("every locking thread ended on the closed provider").hasValue(threads);
+        for (String name : List.copyOf(acquired)) {
+            assertUnlocked(name);
+        }
     }
 
     /**
@@ -239,29 +348,40 @@ abstract class CoordLockProviderContract {
 
     // ---- AbstractExtensibleLockProviderIntegrationTest ----
 
+    /** Once, and then several times in a row (ShedLock's two tests in one, to save the wait past the deadline). */
     @Test
-    void extendsALockPastItsOriginalLockAtMostFor() {
-        SimpleLock lock = lockA(ofSeconds(2));
-        SimpleLock extended = extend(lock, ZERO);
-        assertStaysLockedPast(ofSeconds(2), lockName);
+    void extendsALockPastItsOriginalLockAtMostForOnceAndMultipleTimes() {
+        Duration atMost = ofSeconds(3);
+        long t0 = System.nanoTime();
+        SimpleLock lock = providerA.lock(config(lockName, atMost, ZERO)).orElseThrow();
+        SimpleLock extended = extend(lock, ZERO); // at once: well inside the 3 s
+        long token = providerA.fencingToken(lock);
+        extended = extend(extend(extended, ZERO), ZERO);
+        assertStaysLockedUntil(t0 + atMost.plus(ofSeconds(2)).toNanos(), lockName);
+        assertThat(providerA.currentToken(lockName)).as("extending keeps the grant").hasValue(token);
+        assertThat(providerA.fencingToken(extended)).isEqualTo(token);
         extended.unlock();
         assertUnlocked(lockName);
     }
 
+    /**
+     * ShedLock's LockConfiguration refuses lockAtLeastFor &gt; lockAtMostFor inside AbstractSimpleLock.extend, before
+     * the provider is asked: the lock is not spent, still held, and can be unlocked.
+     */
     @Test
-    void extendsALockMultipleTimes() {
-        SimpleLock lock = lockA(ofSeconds(2));
-        long token = providerA.currentToken(lockName).orElseThrow();
-        SimpleLock extended = extend(extend(extend(lock, ZERO), ZERO), ZERO);
-        assertStaysLockedPast(ofSeconds(2), lockName);
-        assertThat(providerA.currentToken(lockName)).as("extending keeps the grant").hasValue(token);
-        extended.unlock();
+    void anExtensionWithLockAtLeastForAboveLockAtMostForIsRefusedAndTheLockStaysValid() {
+        SimpleLock lock = lockA(ofSeconds(60));
+        long token = providerA.fencingToken(lock);
+        assertThatThrownBy(() -> lock.extend(ofSeconds(1), ofSeconds(5))).isInstanceOf(IllegalArgumentException.class);
+        assertLocked(lockName);
+        assertThat(providerA.currentToken(lockName)).hasValue(token);
+        lock.unlock();
         assertUnlocked(lockName);
     }
 
     @Test
     void cannotExtendOrUnlockAnUnlockedLock() {
-        SimpleLock lock = lockA(ofSeconds(2));
+        SimpleLock lock = lockA(ofSeconds(60));
         lock.unlock();
         assertUnlocked(lockName);
         assertThatThrownBy(() -> lock.extend(ofSeconds(10), ZERO)).isInstanceOf(IllegalStateException.class);
@@ -274,31 +394,32 @@ abstract class CoordLockProviderContract {
         assertThat(lock).isNotEmpty();
         await().atMost(WAIT).until(() -> providerA.currentToken(lockName).isEmpty());
         assertThat(lock.get().extend(ofSeconds(10), ZERO)).isEmpty();
-        assertUnlocked(lockName);
+        // the token goes empty when the timer marks the grant released, a moment before the server confirms it
+        await().atMost(WAIT).untilAsserted(() -> assertUnlocked(lockName));
     }
 
     @Test
     void extendsLockAtLeastFor() {
-        SimpleLock lock = lockA(ofSeconds(10));
-        SimpleLock extended = extend(lock, ofSeconds(9));
+        SimpleLock lock = lockA(ofSeconds(60));
+        SimpleLock extended = extend(lock, ofSeconds(30));
         extended.unlock();
-        assertLocked(lockName); // held until 9 s after the extension
+        assertLocked(lockName); // held until 30 s after the extension
         providerA.close();      // releases the deferred release at once
         assertUnlocked(lockName);
     }
 
     @Test
     void aLockCannotBeExtendedTwice() {
-        SimpleLock lock = lockA(ofSeconds(10));
+        SimpleLock lock = lockA(ofSeconds(60));
         SimpleLock extended = extend(lock, ZERO);
-        assertThatThrownBy(() -> lock.extend(ofSeconds(10), ofSeconds(9))).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> lock.extend(ofSeconds(60), ofSeconds(9))).isInstanceOf(IllegalStateException.class);
         extended.unlock();
         assertUnlocked(lockName);
     }
 
     @Test
     void aLockCannotBeUnlockedAfterExtending() {
-        SimpleLock lock = lockA(ofSeconds(10));
+        SimpleLock lock = lockA(ofSeconds(60));
         SimpleLock extended = extend(lock, ZERO);
         assertThatThrownBy(lock::unlock).isInstanceOf(IllegalStateException.class);
         assertLocked(lockName);
@@ -314,7 +435,7 @@ abstract class CoordLockProviderContract {
         long token = providerA.currentToken(lockName).orElseThrow();
         nodeA.close(); // no unlock, no provider close: the session's lease is revoked
 
-        SimpleLock next = awaitLock(providerB, config(lockName), backend().ttl());
+        SimpleLock next = awaitLock(providerB, config(lockName)); // revoked at once; WAIT only bounds a slow machine
         assertThat(providerB.currentToken(lockName).orElseThrow()).isGreaterThan(token);
         assertThat(providerA.currentToken(lockName)).as("the dead holder's grant is lost").isEmpty();
         next.unlock();
@@ -359,12 +480,12 @@ abstract class CoordLockProviderContract {
         }
         extra.addAll(proxies);
         Coordinator flaky = Coordinator.open(backend().uri(proxies.stream().map(TcpFaultProxy::hostPort).toList(), namespace)
-                + "?operationTimeout=500ms");
+                + "?operationTimeout=" + backend().outageOperationTimeout().toMillis() + "ms");
         extra.add(0, flaky);
         Session session = flaky.openSession(backend().longTtl());
         CoordLockProvider provider = new CoordLockProvider(session);
         extra.add(0, provider);
-        SimpleLock lock = provider.lock(config(lockName)).orElseThrow();
+        SimpleLock lock = awaitLockIgnoringTimeouts(provider, config(lockName)); // a slow first request: try again
 
         proxies.forEach(TcpFaultProxy::drop); // every connection reset, new ones too: nothing reaches the server
         lock.unlock();                        // not confirmed: logged, retried later, not thrown
@@ -408,10 +529,15 @@ abstract class CoordLockProviderContract {
         assertThatThrownBy(() -> new CoordLockProvider(null)).isInstanceOf(NullPointerException.class).hasMessageContaining("session");
         assertThatThrownBy(() -> providerA.lock(null)).isInstanceOf(NullPointerException.class).hasMessageContaining("configuration");
         assertThatThrownBy(() -> providerA.lock(config("   "))).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("non-blank");
+                .hasMessageContaining("not a legal coord lock name").hasMessageContaining("must not be blank");
         assertThatThrownBy(() -> providerA.lock(config("é".repeat(129)))).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("258 UTF-8 bytes").hasMessageContaining("at most 256");
         assertThatThrownBy(() -> providerA.currentToken(null)).isInstanceOf(NullPointerException.class);
+        assertThatThrownBy(() -> providerA.fencingToken(null)).isInstanceOf(NullPointerException.class);
+        SimpleLock ofB = providerB.lock(config(lockName)).orElseThrow();
+        assertThatThrownBy(() -> providerA.fencingToken(ofB)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("not a lock of this CoordLockProvider");
+        ofB.unlock();
         providerA.close();
         providerA.close(); // idempotent
         assertThatThrownBy(() -> providerA.lock(config(lockName))).isInstanceOf(IllegalStateException.class)
@@ -449,14 +575,34 @@ abstract class CoordLockProviderContract {
         assertThat(grant).as("'%s' is free, so the probe session acquires it", name).isPresent();
     }
 
-    /** Checks, for longer than {@code original} from now, that the lock stays held: Awaitility's during, no sleep. */
-    private void assertStaysLockedPast(Duration original, String name) {
-        await().during(original.plus(ofMillis(500))).atMost(original.multipliedBy(4).plus(ofSeconds(5)))
-                .pollInterval(ofMillis(100)).until(() -> {
-                    Optional<LockGrant> grant = tryProbe(name);
-                    grant.ifPresent(LockGrant::release);
-                    return grant.isEmpty();
-                });
+    /** Checks, from now until {@code untilNanos} (System.nanoTime), that the lock stays held: Awaitility's during. */
+    private void assertStaysLockedUntil(long untilNanos, String name) {
+        Duration during = Duration.ofNanos(Math.max(0, untilNanos - System.nanoTime()));
+        await().during(during).atMost(during.plus(WAIT)).pollInterval(ofMillis(100)).until(() -> {
+            Optional<LockGrant> grant = tryProbe(name);
+            grant.ifPresent(LockGrant::release);
+            return grant.isEmpty();
+        });
+    }
+
+    /**
+     * A lower bound: at least {@code deadline} has passed since {@code t0} (taken before the lock configuration was
+     * built). ShedLock's clock is truncated to milliseconds, so the configuration's createdAt may lie up to 1 ms
+     * before {@code t0}, and with it the deadline.
+     */
+    private static void assertNotBefore(long t0, Duration deadline, String what) {
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).as("%s not before the deadline", what)
+                .isGreaterThanOrEqualTo(deadline.minusMillis(1));
+    }
+
+    /** Runs {@code work} on a new thread and returns its result. */
+    private static <T> T onAnotherThread(Callable<T> work) throws Exception {
+        ExecutorService thread = Executors.newSingleThreadExecutor();
+        try {
+            return thread.submit(work).get(60, TimeUnit.SECONDS);
+        } finally {
+            thread.shutdownNow();
+        }
     }
 
     private Optional<LockGrant> tryProbe(String name) {
@@ -474,11 +620,23 @@ abstract class CoordLockProviderContract {
 
     private static SimpleLock awaitLock(CoordLockProvider provider, LockConfiguration config, Duration atMost) {
         SimpleLock[] out = new SimpleLock[1];
-        await().atMost(atMost).pollInterval(ofMillis(50)).until(() -> {
+        // in this thread: currentToken answers the thread that locked
+        await().atMost(atMost).pollInSameThread().pollInterval(ofMillis(50)).until(() -> {
             Optional<SimpleLock> lock = provider.lock(config);
             lock.ifPresent(l -> out[0] = l);
             return lock.isPresent();
         });
+        return out[0];
+    }
+
+    private static SimpleLock awaitLockIgnoringTimeouts(CoordLockProvider provider, LockConfiguration config) {
+        SimpleLock[] out = new SimpleLock[1];
+        await().atMost(WAIT).pollInSameThread().pollInterval(ofMillis(50))
+                .ignoreException(BackendUnavailableException.class).until(() -> {
+                    Optional<SimpleLock> lock = provider.lock(config);
+                    lock.ifPresent(l -> out[0] = l);
+                    return lock.isPresent();
+                });
         return out[0];
     }
 
@@ -502,7 +660,7 @@ abstract class CoordLockProviderContract {
     }
 
     private static SimpleLock extend(SimpleLock lock, Duration lockAtLeastFor) {
-        Optional<SimpleLock> extended = lock.extend(ofSeconds(10), lockAtLeastFor);
+        Optional<SimpleLock> extended = lock.extend(ofSeconds(60), lockAtLeastFor);
         assertThat(extended).isNotEmpty();
         return extended.get();
     }

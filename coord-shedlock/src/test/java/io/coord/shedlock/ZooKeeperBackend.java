@@ -43,6 +43,12 @@ final class ZooKeeperBackend implements Backend {
         return Duration.ofSeconds(4);
     }
 
+    /** 1 s: with sessions of at most 4 s, a 2 s outage plus the client's reconnect can outlast the session. */
+    @Override
+    public Duration outageOperationTimeout() {
+        return Duration.ofSeconds(1);
+    }
+
     @Override
     public List<String> hostPorts() {
         return List.of(server.connectString());

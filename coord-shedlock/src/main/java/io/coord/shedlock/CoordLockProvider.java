@@ -238,7 +238,7 @@ public final class CoordLockProvider implements ExtensibleLockProvider, AutoClos
         }
         // Runs on the coordinator's event thread (or here, if already lost): only bookkeeping, never a server call.
         h.grant.whenLost().thenAccept(reason -> lost(h, reason));
-        if (closed.get() && h.isOver()) { // close() saw it in the map and released it
+        if (closed.get()) { // h is in the map, so close() releases it (or already did)
             throw new IllegalStateException("this CoordLockProvider was closed; lock '" + shorten(name) + "' was released again");
         }
         mine.put(name, h);

@@ -430,7 +430,7 @@ abstract class CoordLockProviderContract {
     // ---- coord's own ----
 
     @Test
-    void aHolderWhoseCoordinatorClosesWithoutUnlockingFreesTheLockWithinTheTtl() {
+    void aHolderWhoseCoordinatorClosesWithoutUnlockingFreesTheLockAtOnce() {
         assertThat(providerA.lock(config(lockName))).isNotEmpty();
         long token = providerA.currentToken(lockName).orElseThrow();
         nodeA.close(); // no unlock, no provider close: the session's lease is revoked

@@ -69,6 +69,8 @@ class SchedulerLockBootTest {
         Runs.Snapshot seen;
         try (ConfigurableApplicationContext a = node(backend, "node-a", namespace);
              ConfigurableApplicationContext b = node(backend, "node-b", namespace)) {
+            assertThat(a.getBean(CountingLockProvider.class).coord.session().id())
+                    .as("two nodes, two sessions").isNotEqualTo(b.getBean(CountingLockProvider.class).coord.session().id());
             await().atMost(Duration.ofSeconds(90)).until(() -> Runs.count("node-a") >= 5 && Runs.count("node-b") >= 5);
             seen = Runs.snapshot(); // before the contexts close: a run cut short by the shutdown proves nothing
             Runs.stopping = true;   // a run still waiting for the other node stops waiting, records nothing

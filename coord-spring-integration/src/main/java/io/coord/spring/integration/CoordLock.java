@@ -1,7 +1,6 @@
 package io.coord.spring.integration;
 
 import io.coord.AlreadyHeldException;
-import io.coord.BackendUnavailableException;
 import io.coord.CoordException;
 import io.coord.LockLostException;
 import io.coord.SessionExpiredException;
@@ -15,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
+import io.coord.spring.integration.CoordLockRegistry.KeyState;
 import org.springframework.dao.CannotAcquireLockException;
 import org.springframework.dao.DataAccessResourceFailureException;
 
@@ -33,11 +33,12 @@ import org.springframework.dao.DataAccessResourceFailureException;
  *       session holds a grant of the same name, so no thread of another process holds this lock.</li>
  *   <li><b>Waiting.</b> A pending acquisition holds no thread but the caller's. {@link #lock()} does not give up when
  *       interrupted (the interrupt status is kept); {@link #lockInterruptibly()} and {@link #tryLock(long, TimeUnit)}
- *       do, and coord removes their queue entry before they return. {@code tryLock} never waits longer than asked, for
- *       both the local lock and the grant together.</li>
+ *       do, and coord removes their queue entry before they return. {@code tryLock(time, unit)} spends one budget on
+ *       the local lock and the grant together; it returns within that time plus up to two server round trips (the
+ *       acquisition's and, on a timeout, the withdrawal's), each bounded by the coordinator's operation
+ *       timeout.</li>
  *   <li><b>Failures.</b> A grant that cannot be had for another reason than a timeout or an interrupt (the session has
- *       ended, the server failed the request, the session already holds this name through another registry or an
- *       evicted lock object) throws {@link CannotAcquireLockException} with coord's exception as the cause, and the
+ *       ended, the server failed the request, an earlier release of this key is still not confirmed) throws {@link CannotAcquireLockException} with coord's exception as the cause, and the
  *       local lock is not held afterwards.</li>
  *   <li><b>Loss.</b> A grant lost while held (its session expired or was closed, its entry deleted) makes
  *       {@link #isHeld()} false at once, a nested {@code lock} throw {@link CannotAcquireLockException}, and the last
@@ -49,41 +50,31 @@ import org.springframework.dao.DataAccessResourceFailureException;
  * </ul>
  *
  * <p>Threads: every method runs on the caller's thread; acquisition and release park only that thread while coord
- * talks to the server (a release is one round trip bounded by the coordinator's operation timeout).
+ * talks to the server (a release is one round trip bounded by the coordinator's operation timeout). Do not lock on one
+ * of coord's threads (a session listener, a {@code whenLost} stage): {@link #lock()} waits for a reply that needs
+ * that thread and would never return.
+ *
+ * <p>A lock object is a view of its key in the registry: every lock object of the same key, including one obtained
+ * before the key was {@linkplain CoordLockRegistry#expireUnusedOlderThan(long) expired}, shares the key's local lock
+ * and grant.
  */
 public final class CoordLock implements Lock {
 
     /** Beyond coord's longest timeout a timed wait is treated as unbounded. */
-    private static final long MAX_TIMEOUT_NANOS = Duration.ofHours(24).toNanos();
+    private static final long MAX_TIMEOUT_NANOS = io.coord.spi.Arguments.MAX_TIMEOUT.toNanos();
 
     private final CoordLockRegistry registry;
     private final String name;
-    private final ReentrantLock local;
 
     /**
-     * The grant held while the local lock is held (written and read only by the thread holding the local lock, so the
-     * local lock orders every access); null when not held.
-     */
-    private LockGrant grant;
-    /**
-     * A grant whose release the server did not confirm: coord counts it as held again. The next outermost lock retries
-     * its release before acquiring anew. Guarded by the local lock, like {@link #grant}.
-     */
-    private LockGrant unreleased;
-    /** When the lock was last acquired, on {@link System#currentTimeMillis()}; for {@code expireUnusedOlderThan}. */
-    private volatile long lockedAtMillis = System.currentTimeMillis();
-
-    /**
-     * Made by {@link CoordLockRegistry#obtain(Object)} only.
+     * Made by {@link CoordLockRegistry} only.
      *
      * @param registry the registry whose session owns the grants
      * @param name     the validated coord lock name
-     * @param fair     whether the local lock is fair (a fair registry)
      */
-    CoordLock(CoordLockRegistry registry, String name, boolean fair) {
+    CoordLock(CoordLockRegistry registry, String name) {
         this.registry = registry;
         this.name = name;
-        this.local = new ReentrantLock(fair);
     }
 
     /**
@@ -104,11 +95,12 @@ public final class CoordLock implements Lock {
      * @throws IllegalStateException if the current thread does not hold this lock
      */
     public long fencingToken() {
-        if (!local.isHeldByCurrentThread() || grant == null) {
+        KeyState s = registry.current(name);
+        if (s == null || !s.local.isHeldByCurrentThread() || s.grant == null) {
             throw new IllegalStateException("the current thread does not hold lock '" + name + "' of " + registry
                     + ": a fencing token exists only between lock() and unlock() on the holding thread");
         }
-        return grant.fencingToken();
+        return s.grant.fencingToken();
     }
 
     /**
@@ -118,7 +110,8 @@ public final class CoordLock implements Lock {
      * @return true while the current thread may act as the holder
      */
     public boolean isHeld() {
-        return local.isHeldByCurrentThread() && grant != null && grant.isHeld();
+        KeyState s = registry.current(name);
+        return s != null && s.local.isHeldByCurrentThread() && s.grant != null && s.grant.isHeld();
     }
 
     /**
@@ -127,47 +120,34 @@ public final class CoordLock implements Lock {
      * @return true while locked in this process
      */
     boolean isLockedInThisProcess() {
-        return local.isLocked();
-    }
-
-    /**
-     * Whether the current thread holds the local lock.
-     *
-     * @return {@link ReentrantLock#isHeldByCurrentThread()} of the local lock
-     */
-    boolean isHeldByCurrentThread() {
-        return local.isHeldByCurrentThread();
-    }
-
-    /**
-     * When the grant was last acquired (or the object made).
-     *
-     * @return a {@link System#currentTimeMillis()} value
-     */
-    long lockedAtMillis() {
-        return lockedAtMillis;
+        KeyState s = registry.current(name);
+        return s != null && s.local.isLocked();
     }
 
     /**
      * Blocks until this thread holds the lock; interrupts do not end the wait (the interrupt status is kept).
      *
-     * @throws CannotAcquireLockException if the grant cannot be had (session ended, server failure, name already
-     *         held by this session elsewhere, lock evicted, grant lost under a nested lock)
+     * @throws CannotAcquireLockException if the grant cannot be had (session ended, server failure, an earlier
+     *         release of this key still unconfirmed, grant lost under a nested lock)
      */
     @Override
     public void lock() {
-        local.lock();
-        if (nested()) {
-            return;
-        }
+        KeyState s = registry.pin(name);
+        boolean locked = false;
+        boolean done = false;
         try {
-            grantAcquired(start().acquireAsync().join()); // join() waits uninterruptibly
+            s.local.lock();
+            locked = true;
+            if (!nested(s)) {
+                s.grant = start(s).acquireAsync().join(); // join() waits uninterruptibly
+            }
+            done = true;
         } catch (CompletionException e) {
-            local.unlock();
             throw cannotAcquire(e.getCause() == null ? e : e.getCause());
         } catch (RuntimeException e) {
-            local.unlock();
             throw cannotAcquire(e);
+        } finally {
+            undoUnlessDone(s, locked, done);
         }
     }
 
@@ -180,27 +160,29 @@ public final class CoordLock implements Lock {
      */
     @Override
     public void lockInterruptibly() throws InterruptedException {
-        local.lockInterruptibly();
-        if (nested()) {
-            return;
-        }
+        KeyState s = registry.pin(name);
+        boolean locked = false;
+        boolean done = false;
         try {
-            grantAcquired(start().acquire());
-        } catch (InterruptedException e) {
-            local.unlock();
-            throw e;
+            s.local.lockInterruptibly();
+            locked = true;
+            if (!nested(s)) {
+                s.grant = start(s).acquire();
+            }
+            done = true;
         } catch (RuntimeException e) {
-            local.unlock();
             throw cannotAcquire(e);
+        } finally {
+            undoUnlessDone(s, locked, done);
         }
     }
 
     /**
      * Takes the lock only if both the local lock and the coord grant are free now (one server round trip for the
-     * grant).
+     * grant, two if it is held elsewhere: the request and its withdrawal).
      *
      * @return true if this thread now holds the lock; false if another thread or session holds it, or if the thread
-     *         is interrupted (its interrupt status is then kept)
+     *         is interrupted (its interrupt status is then kept and nothing is sent)
      * @throws CannotAcquireLockException if the grant cannot be had for another reason (see {@link #lock()})
      */
     @Override
@@ -214,12 +196,15 @@ public final class CoordLock implements Lock {
     }
 
     /**
-     * Waits at most {@code time} for the local lock and the coord grant together; zero or less tries once.
+     * Waits for the local lock and the coord grant together, with one budget of {@code time}; zero or less tries
+     * once. Returns within that time plus up to two server round trips (the acquisition's and, on a timeout, the
+     * withdrawal of the queue entry), each bounded by the coordinator's operation timeout.
      *
-     * @param time how long to wait at most; longer than 24 hours waits without bound
+     * @param time how long to wait; longer than 24 hours waits without bound
      * @param unit the unit of {@code time}, not null
      * @return true if this thread now holds the lock, false if the time ran out (coord has removed the queue entry)
-     * @throws InterruptedException if interrupted while waiting; the queue entry is removed and the local lock not held
+     * @throws InterruptedException if interrupted while waiting (or already on entry); the queue entry is removed and
+     *         the local lock not held
      * @throws CannotAcquireLockException if the grant cannot be had for another reason (see {@link #lock()})
      */
     @Override
@@ -229,29 +214,30 @@ public final class CoordLock implements Lock {
         }
         long timeout = Math.max(0, unit.toNanos(time));
         long start = System.nanoTime();
-        if (!local.tryLock(timeout, TimeUnit.NANOSECONDS)) {
-            return false;
-        }
-        if (nested()) {
-            return true;
-        }
+        KeyState s = registry.pin(name);
+        boolean locked = false;
+        boolean done = false;
         try {
-            FencedLock handle = start();
-            long left = Math.max(0, timeout - (System.nanoTime() - start));
-            Optional<LockGrant> got = left > MAX_TIMEOUT_NANOS ? Optional.of(handle.acquire())
-                    : handle.tryAcquire(Duration.ofNanos(left));
-            if (got.isEmpty()) {
-                local.unlock();
+            if (!s.local.tryLock(timeout, TimeUnit.NANOSECONDS)) {
                 return false;
             }
-            grantAcquired(got.get());
+            locked = true;
+            if (!nested(s)) {
+                FencedLock handle = start(s);
+                long left = Math.max(0, timeout - (System.nanoTime() - start));
+                Optional<LockGrant> got = left > MAX_TIMEOUT_NANOS ? Optional.of(handle.acquire())
+                        : handle.tryAcquire(Duration.ofNanos(left));
+                if (got.isEmpty()) {
+                    return false;
+                }
+                s.grant = got.get();
+            }
+            done = true;
             return true;
-        } catch (InterruptedException e) {
-            local.unlock();
-            throw e;
         } catch (RuntimeException e) {
-            local.unlock();
             throw cannotAcquire(e);
+        } finally {
+            undoUnlessDone(s, locked, done);
         }
     }
 
@@ -261,34 +247,38 @@ public final class CoordLock implements Lock {
      * @throws IllegalStateException if the current thread does not hold this lock
      * @throws ConcurrentModificationException if the grant had been lost before this release (the local lock is
      *         released all the same)
-     * @throws DataAccessResourceFailureException if the server did not confirm the release (as Spring's JDBC registry
-     *         reports a failed release): the local lock is released, and the next outermost lock of this object
-     *         retries the release before acquiring anew
+     * @throws DataAccessResourceFailureException if the server did not confirm the release or failed it (as Spring's
+     *         JDBC registry reports a failed release): the local lock is released, the registry retries the release
+     *         in the background, and the next outermost lock of this key retries it before acquiring anew
      */
     @Override
     public void unlock() {
-        if (!local.isHeldByCurrentThread()) {
+        KeyState s = registry.current(name);
+        if (s == null || !s.local.isHeldByCurrentThread()) {
             throw new IllegalStateException("the current thread does not hold lock '" + name + "' of " + registry
                     + " (hold count 0): only the thread that locked it may unlock it");
         }
-        if (local.getHoldCount() > 1) {
-            local.unlock();
+        if (s.local.getHoldCount() > 1) {
+            s.local.unlock();
+            registry.unpin(s);
             return;
         }
-        LockGrant held = grant;
-        grant = null;
+        LockGrant held = s.grant;
+        s.grant = null;
         try {
             held.release();
         } catch (LockLostException e) {
             throw new ConcurrentModificationException("lock '" + name + "' of " + registry + " was lost before unlock ("
                     + e.reason() + "): the work done under it may have overlapped with another holder's, "
                     + "only a resource checking its fencing token " + held.fencingToken() + " can have rejected it", e);
-        } catch (BackendUnavailableException e) {
-            unreleased = held;
+        } catch (CoordException e) {
+            registry.releaseLater(s, held); // before the local unlock: the next holder sees it
             throw new DataAccessResourceFailureException("the release of lock '" + name + "' of " + registry
-                    + " was not confirmed by the server; it is retried by the next lock of this key", e);
+                    + " was not confirmed by the server; it is retried in the background and by the next lock of "
+                    + "this key", e);
         } finally {
-            local.unlock();
+            s.local.unlock();
+            registry.unpin(s);
         }
     }
 
@@ -307,39 +297,36 @@ public final class CoordLock implements Lock {
      * With the local lock just taken: true if this is a nested hold (the grant is already there), after checking that
      * the grant was not lost meanwhile.
      */
-    private boolean nested() {
-        if (local.getHoldCount() == 1) {
+    private boolean nested(KeyState s) {
+        if (s.local.getHoldCount() == 1) {
             return false;
         }
-        if (!grant.isHeld()) {
-            local.unlock();
+        if (!s.grant.isHeld()) {
             throw new CannotAcquireLockException("lock '" + name + "' of " + registry + " was lost while this thread "
-                    + "held it (fencing token " + grant.fencingToken() + "); unlock it (which reports the loss) and "
+                    + "held it (fencing token " + s.grant.fencingToken() + "); unlock it (which reports the loss) and "
                     + "lock again");
         }
         return true;
     }
 
     /**
-     * With the local lock just taken, outermost: checks that this object is still the registry's lock of its key,
-     * retries an unconfirmed release, and returns a fresh coord handle (which sends nothing).
+     * With the local lock just taken, outermost: retries a release of this key the server did not confirm, and
+     * returns a fresh coord handle (which sends nothing).
      */
-    private FencedLock start() {
-        registry.checkCurrent(this);
-        if (unreleased != null) {
-            try {
-                unreleased.release();
-            } catch (LockLostException e) {
-                // lost meanwhile: nothing of it is left on the server
-            }
-            unreleased = null;
-        }
+    private FencedLock start(KeyState s) {
+        registry.releasePending(s);
         return registry.handle(name);
     }
 
-    private void grantAcquired(LockGrant acquired) {
-        grant = acquired;
-        lockedAtMillis = System.currentTimeMillis();
+    /** At the end of a lock call that did not take a hold: gives back the local lock (if taken) and the use. */
+    private void undoUnlessDone(KeyState s, boolean locked, boolean done) {
+        if (done) {
+            return;
+        }
+        if (locked) {
+            s.local.unlock();
+        }
+        registry.unpin(s);
     }
 
     private CannotAcquireLockException cannotAcquire(Throwable cause) {
@@ -350,8 +337,8 @@ public final class CoordLock implements Lock {
         if (cause instanceof SessionExpiredException) {
             why = "the session has ended";
         } else if (cause instanceof AlreadyHeldException) {
-            why = "the session already holds or waits for this name (another registry on the same session, or an "
-                    + "evicted lock object)";
+            why = "the session already holds or waits for this name (an earlier release not confirmed yet, or the "
+                    + "name used outside this registry on the same session)";
         } else if (cause instanceof CoordException) {
             why = "the server failed the request";
         } else {
@@ -362,6 +349,7 @@ public final class CoordLock implements Lock {
 
     @Override
     public String toString() {
-        return "CoordLock{name='" + name + "', registry=" + registry + ", lockedInThisProcess=" + local.isLocked() + "}";
+        return "CoordLock{name='" + name + "', registry=" + registry + ", lockedInThisProcess=" + isLockedInThisProcess()
+                + "}";
     }
 }

@@ -66,6 +66,27 @@ class EtcdSpringIntegrationTest extends SpringIntegrationContract {
         return list("coord/" + namespace + "/election/" + name + "/").size();
     }
 
+    @Override
+    int lockEntries(String namespace, String name) {
+        return list("coord/" + namespace + "/lock/" + name + "/").size();
+    }
+
+    @Override
+    int fairEntries(String namespace, String name) {
+        return list("coord/" + namespace + "/fairlock/" + name + "/").size();
+    }
+
+    @Override
+    String serverHostPort() {
+        return server.endpoints().get(0).replaceFirst("^https?://", "");
+    }
+
+    @Override
+    Coordinator openAt(String hostPort, String namespace, Duration operationTimeout) {
+        return Coordinator.open("etcd://" + hostPort + "/" + namespace + "?operationTimeout="
+                + operationTimeout.toMillis() + "ms");
+    }
+
     private List<KeyValue> list(String prefix) {
         try {
             return inspector.getKVClient().get(ByteSequence.from(prefix, StandardCharsets.UTF_8),

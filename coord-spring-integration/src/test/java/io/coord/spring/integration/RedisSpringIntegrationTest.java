@@ -62,12 +62,44 @@ class RedisSpringIntegrationTest extends SpringIntegrationContract {
         return keys;
     }
 
+    /** With sessions open: every key but the session records {@code coord:<ns>:s:<id>}. */
+    @Override
+    Set<String> entries(String namespace) {
+        Set<String> keys = leftovers(namespace);
+        keys.removeIf(k -> k.startsWith("coord:" + namespace + ":s:"));
+        return keys;
+    }
+
     @Override
     int candidates(String namespace, String name) {
+        return zcard("coord:" + namespace + ":election:{" + namespace + "/election/" + name + "}:q");
+    }
+
+    @Override
+    int lockEntries(String namespace, String name) {
+        return zcard("coord:" + namespace + ":lock:{" + namespace + "/lock/" + name + "}:q");
+    }
+
+    @Override
+    int fairEntries(String namespace, String name) {
+        return zcard("coord:" + namespace + ":fair:{" + namespace + "/fair/" + name + "}:q");
+    }
+
+    private int zcard(String key) {
         try (RespConnection c = server.connect()) {
-            Object n = c.command("ZCARD", "coord:" + namespace + ":election:{" + namespace + "/election/" + name + "}:q");
-            return Integer.parseInt(n.toString());
+            return Integer.parseInt(c.command("ZCARD", key).toString());
         }
+    }
+
+    @Override
+    String serverHostPort() {
+        return server.host() + ":" + server.port();
+    }
+
+    @Override
+    Coordinator openAt(String hostPort, String namespace, Duration operationTimeout) {
+        return Coordinator.open("redis://" + hostPort + "/" + namespace + "?operationTimeout="
+                + operationTimeout.toMillis() + "ms");
     }
 
     @Override

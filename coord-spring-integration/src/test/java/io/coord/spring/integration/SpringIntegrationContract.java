@@ -8,10 +8,12 @@ import io.coord.Coordinator;
 import io.coord.Session;
 import io.coord.SessionState;
 import io.coord.testkit.CrashableClient;
+import io.coord.testservers.TcpFaultProxy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.ConcurrentModificationException;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -29,6 +31,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.context.ApplicationEvent;
 import org.springframework.dao.CannotAcquireLockException;
+import org.springframework.dao.DataAccessResourceFailureException;
 import org.springframework.integration.leader.Candidate;
 import org.springframework.integration.leader.Context;
 import org.springframework.integration.leader.event.AbstractLeaderEvent;
@@ -59,11 +62,34 @@ abstract class SpringIntegrationContract {
     /** How many candidates (the leader included) the server records for election {@code name} of {@code namespace}. */
     abstract int candidates(String namespace, String name);
 
+    /** How many entries (the holder included) the server records for fenced lock {@code name} of {@code namespace}. */
+    abstract int lockEntries(String namespace, String name);
+
+    /** How many entries (the holder included) the server records for fair lock {@code name} of {@code namespace}. */
+    abstract int fairEntries(String namespace, String name);
+
+    /**
+     * What of {@code namespace} is on the server while sessions are still open, less their session records: a
+     * timed-out or interrupted acquisition's entry, or an unreleased grant, would show here.
+     */
+    Set<String> entries(String namespace) {
+        return leftovers(namespace);
+    }
+
+    /** {@code host:port} of the test server, for a coordinator through a {@link TcpFaultProxy}. */
+    abstract String serverHostPort();
+
+    /** A coordinator of {@code namespace} at {@code hostPort}, with the given operation timeout. */
+    abstract Coordinator openAt(String hostPort, String namespace, Duration operationTimeout);
+
     /** A short session TTL the backend grants as asked (for the session-loss tests). */
     abstract Duration shortTtl();
 
     String namespace;
+    /** Coordinators, sessions, proxies: closed after the check of the server, in reverse order. */
     private final List<AutoCloseable> closeables = new ArrayList<>();
+    /** Initiators: stopped before the check of the server, while the sessions are still open. */
+    private final List<Runnable> stoppers = new ArrayList<>();
     private final ExecutorService threads = Executors.newCachedThreadPool();
 
     @BeforeEach
@@ -73,10 +99,19 @@ abstract class SpringIntegrationContract {
 
     @AfterEach
     void nothingLeftBehind() throws Exception {
-        threads.shutdownNow();
-        assertThat(threads.awaitTermination(30, TimeUnit.SECONDS)).as("test threads ended").isTrue();
-        for (int i = closeables.size() - 1; i >= 0; i--) {
-            closeables.get(i).close();
+        try {
+            threads.shutdownNow();
+            assertThat(threads.awaitTermination(30, TimeUnit.SECONDS)).as("test threads ended").isTrue();
+            for (int i = stoppers.size() - 1; i >= 0; i--) {
+                stoppers.get(i).run();
+            }
+            // the sessions are still open: any entry left by a lock call or a campaign would show
+            await().atMost(WAIT).untilAsserted(() -> assertThat(entries(namespace)).as("entries with sessions open")
+                    .isEmpty());
+        } finally {
+            for (int i = closeables.size() - 1; i >= 0; i--) {
+                closeables.get(i).close();
+            }
         }
         await().atMost(WAIT).untilAsserted(() -> assertThat(leftovers(namespace)).isEmpty());
     }
@@ -161,10 +196,11 @@ abstract class SpringIntegrationContract {
                 return e;
             }
         });
-        await().atMost(WAIT).until(() -> waiting.get() != null
-                && (waiting.get().getState() == Thread.State.WAITING || waiting.get().getState() == Thread.State.TIMED_WAITING));
+        // the waiter's entry is on the server, behind the holder's
+        await().atMost(WAIT).until(() -> waiting.get() != null && lockEntries(namespace, "report") == 2);
         waiting.get().interrupt();
         assertThat(outcome.get(30, TimeUnit.SECONDS)).isInstanceOf(InterruptedException.class);
+        assertThat(lockEntries(namespace, "report")).as("the interrupted waiter's entry is gone").isEqualTo(1);
         la.unlock();
         // the interrupted waiter neither holds the lock nor left a queue entry: another thread of b gets it at once
         assertThat(inThread(() -> {
@@ -269,7 +305,7 @@ abstract class SpringIntegrationContract {
         long first = la.fencingToken();
         CompletableFuture<Long> second = new CompletableFuture<>();
         AtomicReference<Thread> waiting = new AtomicReference<>();
-        inThread(() -> {
+        Future<?> waiter = inThread(() -> {
             waiting.set(Thread.currentThread());
             CoordLock lb = b.obtain("queue");
             lb.lock();
@@ -281,9 +317,10 @@ abstract class SpringIntegrationContract {
         assertThat(second).isNotDone();
         la.unlock();
         assertThat(second.get(30, TimeUnit.SECONDS)).isGreaterThan(first);
+        waiter.get(30, TimeUnit.SECONDS);
         // the fenced lock of the same name is another lock: held at once while the fair one is held
         la.lock();
-        CoordLock plain = new CoordLockRegistry(session()).obtain("queue");
+        CoordLock plain = new CoordLockRegistry(session()).obtain("queue"); // a registry needs a session of its own
         assertThat(inThread(() -> {
             boolean got = plain.tryLock();
             if (got) {
@@ -346,17 +383,217 @@ abstract class SpringIntegrationContract {
     }
 
     @Test
-    void expiredLockObjectsAreForgottenAndRefuseToLock() throws Exception {
+    void expiredKeysAreForgottenAndTheirOldLockObjectsKeepWorking() throws Exception {
         CoordLockRegistry a = new CoordLockRegistry(session());
         CoordLock held = a.obtain("kept");
         CoordLock idle = a.obtain("idle");
         held.lock();
-        a.expireUnusedOlderThan(0);
+        a.expireUnusedOlderThan(Long.MAX_VALUE);
+        assertThat(a.obtain("idle")).as("younger than the age: kept").isSameAs(idle);
+        // strictly older than 0 ms (Spring's >): as soon as the clock has moved on
+        await().atMost(WAIT).until(() -> {
+            a.expireUnusedOlderThan(0);
+            return a.obtain("idle") != idle;
+        });
         assertThat(a.obtain("kept")).as("a held lock is kept").isSameAs(held);
-        assertThat(a.obtain("idle")).as("an unlocked lock is forgotten").isNotSameAs(idle);
-        assertThatThrownBy(idle::lock).isInstanceOf(CannotAcquireLockException.class)
-                .hasMessageContaining("obtain a fresh one");
+        // the forgotten object still locks, and shares the key's local lock with the new one
+        idle.lock();
+        try {
+            long token = idle.fencingToken();
+            assertThat(token).isPositive();
+            assertThat(inThread(() -> a.obtain("idle").tryLock()).get()).as("the same key's local lock").isFalse();
+        } finally {
+            idle.unlock();
+        }
         held.unlock();
+    }
+
+    @Test
+    void aConcurrentExpiryNeverFailsALock() throws Exception {
+        CoordLockRegistry a = new CoordLockRegistry(session());
+        AtomicInteger inside = new AtomicInteger();
+        ConcurrentLinkedQueue<String> violations = new ConcurrentLinkedQueue<>();
+        AtomicInteger locked = new AtomicInteger();
+        CompletableFuture<Void> lockersDone = new CompletableFuture<>();
+        Future<?> expirer = inThread(() -> {
+            while (!lockersDone.isDone()) {
+                a.expireUnusedOlderThan(-1);
+            }
+            return null;
+        });
+        List<Future<?>> lockers = new ArrayList<>();
+        for (int t = 0; t < 3; t++) {
+            lockers.add(inThread(() -> {
+                for (int i = 0; i < 8; i++) {
+                    CoordLock l = a.obtain("churn"); // obtained, then maybe expired before lock()
+                    l.lock();
+                    try {
+                        if (inside.incrementAndGet() != 1) {
+                            violations.add("two threads inside");
+                        }
+                        locked.incrementAndGet();
+                        inside.decrementAndGet();
+                    } finally {
+                        l.unlock();
+                    }
+                }
+                return null;
+            }));
+        }
+        try {
+            for (Future<?> f : lockers) {
+                f.get(60, TimeUnit.SECONDS);
+            }
+        } finally {
+            lockersDone.complete(null);
+        }
+        expirer.get(30, TimeUnit.SECONDS);
+        assertThat(violations).isEmpty();
+        assertThat(locked.get()).isEqualTo(24);
+    }
+
+    @Test
+    void anUnconfirmedReleaseIsRetriedAndTheKeyIsNotForgottenMeanwhile() throws Exception {
+        TcpFaultProxy proxy = TcpFaultProxy.start(serverHostPort().substring(0, serverHostPort().lastIndexOf(':')),
+                Integer.parseInt(serverHostPort().substring(serverHostPort().lastIndexOf(':') + 1)), 64);
+        closeables.add(proxy);
+        Coordinator c = openAt(proxy.hostPort(), namespace, Duration.ofMillis(500));
+        closeables.add(c);
+        Session s = c.openSession(TTL);
+        closeables.add(s);
+        CoordLockRegistry a = new CoordLockRegistry(s);
+        CoordLock l = a.obtain("unconfirmed");
+        l.lock();
+        long token = l.fencingToken();
+        proxy.blackhole();
+        assertThatThrownBy(l::unlock).isInstanceOf(DataAccessResourceFailureException.class)
+                .hasMessageContaining("retried");
+        assertThat(l.isLockedInThisProcess()).as("the local lock is released").isFalse();
+        a.expireUnusedOlderThan(-1);
+        assertThat(a.obtain("unconfirmed")).as("a key with a pending release is not forgotten").isSameAs(l);
+        proxy.heal();
+        // the background retry releases the grant: another session gets the lock, and the key can be forgotten
+        CoordLock other = new CoordLockRegistry(session()).obtain("unconfirmed");
+        assertThat(inThread(() -> {
+            boolean got = other.tryLock(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            long next = got ? other.fencingToken() : -1;
+            if (got) {
+                other.unlock();
+            }
+            return next;
+        }).get(60, TimeUnit.SECONDS)).isGreaterThan(token);
+        await().atMost(WAIT).until(() -> {
+            a.expireUnusedOlderThan(-1);
+            return a.obtain("unconfirmed") != l;
+        });
+        CoordLock fresh = a.obtain("unconfirmed");
+        fresh.lock();
+        assertThat(fresh.fencingToken()).isGreaterThan(token);
+        fresh.unlock();
+    }
+
+    @Test
+    void aSecondRegistryOnTheSameSessionIsRefused() {
+        Session s = session();
+        new CoordLockRegistry(s);
+        assertThatThrownBy(() -> new CoordLockRegistry(s, true)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("one registry per session");
+    }
+
+    @Test
+    void lockKeepsWaitingWhenInterruptedAndKeepsTheFlag() throws Exception {
+        CoordLockRegistry a = new CoordLockRegistry(session());
+        CoordLockRegistry b = new CoordLockRegistry(session());
+        CoordLock la = a.obtain("patient");
+        la.lock();
+        AtomicReference<Thread> waiting = new AtomicReference<>();
+        CompletableFuture<Boolean> interruptedInside = new CompletableFuture<>();
+        Future<?> waiter = inThread(() -> {
+            waiting.set(Thread.currentThread());
+            CoordLock lb = b.obtain("patient");
+            lb.lock();
+            try {
+                interruptedInside.complete(Thread.currentThread().isInterrupted());
+            } finally {
+                lb.unlock();
+            }
+            Thread.interrupted();
+            return null;
+        });
+        await().atMost(WAIT).until(() -> waiting.get() != null && lockEntries(namespace, "patient") == 2);
+        waiting.get().interrupt();
+        // still waiting: its entry stays queued and it does not return
+        assertThat(lockEntries(namespace, "patient")).isEqualTo(2);
+        assertThat(interruptedInside).isNotDone();
+        la.unlock();
+        assertThat(interruptedInside.get(30, TimeUnit.SECONDS)).as("the interrupt flag is kept").isTrue();
+        waiter.get(30, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void tryLockOnAnInterruptedThreadReturnsFalseAndKeepsTheFlag() throws Exception {
+        CoordLockRegistry a = new CoordLockRegistry(session());
+        assertThat(inThread(() -> {
+            CoordLock l = a.obtain("busy");
+            Thread.currentThread().interrupt();
+            boolean got = l.tryLock();
+            boolean flag = Thread.interrupted();
+            return !got && flag && !l.isLockedInThisProcess();
+        }).get()).isTrue();
+        assertThat(lockEntries(namespace, "busy")).as("nothing sent").isZero();
+    }
+
+    @Test
+    void timedTryLockSpendsItsBudgetOnTheLocalLockAndOnTheGrant() throws Exception {
+        CoordLockRegistry a = new CoordLockRegistry(session());
+        CoordLockRegistry b = new CoordLockRegistry(session());
+        CoordLock la = a.obtain("budget");
+        la.lock();
+        long budget = 300;
+        // another thread of the same registry: the whole budget on the local lock
+        assertThat(inThread(() -> {
+            long start = System.nanoTime();
+            boolean got = a.obtain("budget").tryLock(budget, TimeUnit.MILLISECONDS);
+            return !got && System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(budget);
+        }).get()).isTrue();
+        // another session: the local lock is free at once, the budget goes to the grant
+        assertThat(inThread(() -> {
+            long start = System.nanoTime();
+            boolean got = b.obtain("budget").tryLock(budget, TimeUnit.MILLISECONDS);
+            return !got && System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(budget);
+        }).get()).isTrue();
+        assertThat(lockEntries(namespace, "budget")).as("the timed-out entry is removed").isEqualTo(1);
+        la.unlock();
+    }
+
+    @Test
+    void aFairRegistryGrantsTwoWaitersInRequestOrder() throws Exception {
+        CoordLockRegistry a = new CoordLockRegistry(session(), true);
+        CoordLockRegistry b = new CoordLockRegistry(session(), true);
+        CoordLockRegistry c = new CoordLockRegistry(session(), true);
+        CoordLock la = a.obtain("turns");
+        la.lock();
+        List<String> order = new CopyOnWriteArrayList<>();
+        List<Future<?>> waiters = new ArrayList<>();
+        for (var e : List.of(Map.entry("b", b), Map.entry("c", c))) {
+            waiters.add(inThread(() -> {
+                CoordLock l = e.getValue().obtain("turns");
+                l.lock();
+                try {
+                    order.add(e.getKey());
+                } finally {
+                    l.unlock();
+                }
+                return null;
+            }));
+            int expected = waiters.size() + 1;
+            await().atMost(WAIT).until(() -> fairEntries(namespace, "turns") == expected);
+        }
+        la.unlock();
+        for (Future<?> w : waiters) {
+            w.get(30, TimeUnit.SECONDS);
+        }
+        assertThat(order).containsExactly("b", "c");
     }
 
     @Test
@@ -401,7 +638,7 @@ abstract class SpringIntegrationContract {
         for (LockRegistryLeaderInitiator i : List.of(i1, i2)) {
             i.setHeartBeatMillis(100);
             i.setBusyWaitMillis(50);
-            closeables.add(i::destroy);
+            stoppers.add(i::destroy);
         }
         i1.start();
         await().atMost(WAIT).until(() -> i1.getContext().isLeader());
@@ -426,6 +663,7 @@ abstract class SpringIntegrationContract {
         final List<Long> grantedTerms = new CopyOnWriteArrayList<>();
         final List<String> callbackThreads = new CopyOnWriteArrayList<>();
         volatile Context lastContext;
+        final List<Context> contexts = new CopyOnWriteArrayList<>();
 
         Recorder(String id) {
             this.id = id;
@@ -444,6 +682,7 @@ abstract class SpringIntegrationContract {
         @Override
         public void onGranted(Context ctx) {
             lastContext = ctx;
+            contexts.add(ctx);
             callbackThreads.add(Thread.currentThread().getName());
             grantedTerms.add(((CoordLeaderInitiator.CoordContext) ctx).fencingToken());
             calls.add("granted");
@@ -458,12 +697,17 @@ abstract class SpringIntegrationContract {
         long count(Class<? extends AbstractLeaderEvent> type) {
             return events.stream().filter(type::isInstance).count();
         }
+
+        /** Granted {@code n} times: the events published and onGranted has recorded the term. */
+        boolean granted(int n) {
+            return count(OnGrantedEvent.class) == n && grantedTerms.size() == n;
+        }
     }
 
     CoordLeaderInitiator initiator(Session session, Recorder candidate) {
         CoordLeaderInitiator i = new CoordLeaderInitiator(session, "scheduler-" + namespace, candidate);
         i.setApplicationEventPublisher(e -> candidate.events.add((ApplicationEvent) e));
-        closeables.add(i::stop);
+        stoppers.add(i::stop);
         return i;
     }
 
@@ -474,8 +718,9 @@ abstract class SpringIntegrationContract {
         CoordLeaderInitiator i1 = initiator(session(), r1);
         CoordLeaderInitiator i2 = initiator(session(), r2);
         i1.start();
-        await().atMost(WAIT).until(() -> i1.getContext().isLeader() && r1.count(OnGrantedEvent.class) == 1);
+        await().atMost(WAIT).until(() -> i1.getContext().isLeader() && r1.granted(1));
         i2.start();
+        await().atMost(WAIT).until(() -> candidates(namespace, i1.getElectionName()) == 2);
         assertThat(i2.isRunning()).isTrue();
         assertThat(i2.getContext().isLeader()).isFalse();
         assertThat(r2.calls).isEmpty();
@@ -484,7 +729,10 @@ abstract class SpringIntegrationContract {
         OnGrantedEvent granted = (OnGrantedEvent) r1.events.get(0);
         assertThat(granted.getSource()).isSameAs(i1);
         assertThat(granted.getRole()).isEqualTo("scheduler");
-        assertThat(granted.getContext()).isSameAs(i1.getContext());
+        assertThat(granted.getContext()).as("the leadership's own context").isSameAs(r1.lastContext)
+                .isNotSameAs(i1.getContext());
+        assertThat(((CoordLeaderInitiator.CoordContext) granted.getContext()).fencingToken())
+                .isEqualTo(r1.grantedTerms.get(0));
         assertThat(i1.getContext().getRole()).isEqualTo("scheduler");
         assertThat(i1.getContext().fencingToken()).isPositive().isEqualTo(r1.grantedTerms.get(0));
         assertThat(r1.callbackThreads).allMatch(n -> n.equals("coord-leader-scheduler-" + namespace));
@@ -506,7 +754,7 @@ abstract class SpringIntegrationContract {
 
         r1.lastContext.yield();
         // the yielder's revocation and the other's grant run on two initiators' threads: wait for both
-        await().atMost(WAIT).until(() -> i2.getContext().isLeader() && r2.count(OnGrantedEvent.class) == 1
+        await().atMost(WAIT).until(() -> i2.getContext().isLeader() && r2.granted(1)
                 && r1.count(OnRevokedEvent.class) == 1);
         assertThat(r1.calls).startsWith("granted", "revoked");
         assertThat(i2.getContext().fencingToken()).isGreaterThan(term);
@@ -516,8 +764,22 @@ abstract class SpringIntegrationContract {
         // and back: i1 waited in line behind i2
         await().atMost(WAIT).until(() -> candidates(namespace, i1.getElectionName()) == 2);
         i2.getContext().yield();
-        await().atMost(WAIT).until(() -> i1.getContext().isLeader());
+        await().atMost(WAIT).until(() -> i1.getContext().isLeader() && r1.granted(2));
         assertThat(r1.grantedTerms).hasSize(2).isSorted().doesNotHaveDuplicates();
+
+        // each leadership's context is its own: the first one's term stays readable, it no longer leads, and its
+        // yield does nothing to the current leadership
+        CoordLeaderInitiator.CoordContext old = (CoordLeaderInitiator.CoordContext) r1.contexts.get(0);
+        assertThat(old.fencingToken()).isEqualTo(term);
+        assertThat(old.isLeader()).isFalse();
+        CoordLeaderInitiator.CoordContext revokedEventContext = (CoordLeaderInitiator.CoordContext)
+                ((OnRevokedEvent) r1.events.stream().filter(OnRevokedEvent.class::isInstance).findFirst().orElseThrow())
+                        .getContext();
+        assertThat(revokedEventContext.fencingToken()).as("the revoked event carries its term").isEqualTo(term);
+        old.yield();
+        assertThat(((CoordLeaderInitiator.CoordContext) r1.contexts.get(1)).isLeader()).isTrue();
+        assertThat(i1.getContext().fencingToken()).isEqualTo(r1.grantedTerms.get(1));
+        assertThat(r1.count(OnRevokedEvent.class)).as("an old context's yield revokes nothing").isEqualTo(1);
     }
 
     @Test
@@ -527,14 +789,14 @@ abstract class SpringIntegrationContract {
         CoordLeaderInitiator i1 = initiator(session(), r1);
         CoordLeaderInitiator i2 = initiator(session(), r2);
         i1.start();
-        await().atMost(WAIT).until(() -> i1.getContext().isLeader() && r1.count(OnGrantedEvent.class) == 1);
+        await().atMost(WAIT).until(() -> i1.getContext().isLeader() && r1.granted(1));
         i2.start();
         i1.stop();
         assertThat(i1.isRunning()).isFalse();
         assertThat(i1.getContext().isLeader()).isFalse();
         assertThat(r1.count(OnRevokedEvent.class)).as("stop() waits for the revocation").isEqualTo(1);
         assertThat(r1.calls).containsExactly("granted", "revoked");
-        await().atMost(WAIT).until(() -> i2.getContext().isLeader());
+        await().atMost(WAIT).until(() -> i2.getContext().isLeader() && r2.granted(1));
         i2.stop();
         assertThat(r2.calls).containsExactly("granted", "revoked");
         i2.stop(); // idempotent
@@ -569,7 +831,7 @@ abstract class SpringIntegrationContract {
         CoordLeaderInitiator i1 = initiator(lossy, r1);
         CoordLeaderInitiator i2 = initiator(session(), r2);
         i1.start();
-        await().atMost(WAIT).until(() -> i1.getContext().isLeader() && r1.count(OnGrantedEvent.class) == 1);
+        await().atMost(WAIT).until(() -> i1.getContext().isLeader() && r1.granted(1));
         long term = i1.getContext().fencingToken();
         i2.start();
 
@@ -589,10 +851,12 @@ abstract class SpringIntegrationContract {
         Recorder r1 = new Recorder("node-1");
         CoordLeaderInitiator i1 = initiator(s, r1);
         i1.start();
-        await().atMost(WAIT).until(() -> i1.getContext().isLeader());
+        await().atMost(WAIT).until(() -> i1.getContext().isLeader() && r1.granted(1));
         s.close();
         await().atMost(WAIT).until(() -> r1.count(OnRevokedEvent.class) == 1 && !i1.isRunning());
         assertThat(r1.calls).containsExactly("granted", "revoked");
+        assertThatThrownBy(i1::start).as("bound to its ended session").isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("new session");
     }
 
     @Test
@@ -600,10 +864,10 @@ abstract class SpringIntegrationContract {
         Recorder r1 = new Recorder("node-1");
         CoordLeaderInitiator i1 = initiator(session(), r1);
         i1.start();
-        await().atMost(WAIT).until(() -> i1.getContext().isLeader());
+        await().atMost(WAIT).until(() -> i1.getContext().isLeader() && r1.granted(1));
         i1.stop();
         i1.start();
-        await().atMost(WAIT).until(() -> i1.getContext().isLeader() && r1.count(OnGrantedEvent.class) == 2);
+        await().atMost(WAIT).until(() -> i1.getContext().isLeader() && r1.granted(2));
         assertThat(r1.calls).containsExactly("granted", "revoked", "granted");
         assertThat(r1.grantedTerms).isSorted().doesNotHaveDuplicates();
     }
@@ -641,7 +905,7 @@ abstract class SpringIntegrationContract {
         CoordLeaderInitiator i1 = new CoordLeaderInitiator(session(), "worker-" + namespace, worker);
         i1.setLeaderEventPublisher(new org.springframework.integration.leader.event.DefaultLeaderEventPublisher(
                 e -> events.add((ApplicationEvent) e)));
-        closeables.add(i1::stop);
+        stoppers.add(i1::stop);
         i1.start();
         await().atMost(WAIT).until(() -> calls.contains("working"));
         assertThat(i1.getContext().isLeader()).isTrue();
@@ -652,6 +916,51 @@ abstract class SpringIntegrationContract {
         assertThat(calls).containsExactly("working", "interrupted", "revoked", "working", "interrupted", "revoked");
         assertThat(events).extracting(e -> e.getClass().getSimpleName())
                 .containsExactly("OnGrantedEvent", "OnRevokedEvent", "OnGrantedEvent", "OnRevokedEvent");
+    }
+
+    @Test
+    void destroyEndsTheInitiatorsThread() {
+        Recorder r1 = new Recorder("node-1");
+        CoordLeaderInitiator i1 = initiator(session(), r1);
+        i1.start();
+        await().atMost(WAIT).until(() -> i1.getContext().isLeader() && r1.granted(1));
+        i1.destroy();
+        assertThat(r1.calls).containsExactly("granted", "revoked");
+        String name = "coord-leader-" + i1.getElectionName();
+        assertThat(Thread.getAllStackTraces().keySet()).as("no initiator thread after destroy()")
+                .noneMatch(t -> t.getName().equals(name) && t.isAlive());
+        assertThatThrownBy(i1::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("destroyed");
+    }
+
+    @Test
+    void aYieldWhoseResignationFailsRevokesAtOnceAndRetries() throws Exception {
+        TcpFaultProxy proxy = TcpFaultProxy.start(serverHostPort().substring(0, serverHostPort().lastIndexOf(':')),
+                Integer.parseInt(serverHostPort().substring(serverHostPort().lastIndexOf(':') + 1)), 64);
+        closeables.add(proxy);
+        Coordinator c = openAt(proxy.hostPort(), namespace, Duration.ofMillis(500));
+        closeables.add(c);
+        Session s = c.openSession(TTL);
+        closeables.add(s);
+        Recorder r1 = new Recorder("node-1");
+        Recorder r2 = new Recorder("node-2");
+        CoordLeaderInitiator i1 = initiator(s, r1);
+        CoordLeaderInitiator i2 = initiator(session(), r2);
+        i1.start();
+        await().atMost(WAIT).until(() -> i1.getContext().isLeader() && r1.granted(1));
+        i2.start();
+        await().atMost(WAIT).until(() -> candidates(namespace, i1.getElectionName()) == 2);
+        proxy.blackhole();
+        r1.lastContext.yield();
+        // revoked locally while the server cannot be reached
+        await().atMost(WAIT).until(() -> r1.count(OnRevokedEvent.class) == 1);
+        assertThat(r1.calls).containsExactly("granted", "revoked");
+        assertThat(r1.lastContext.isLeader()).isFalse();
+        proxy.heal();
+        // the retried resignation hands the leadership over, and i1 queues again behind i2
+        await().atMost(WAIT).until(() -> i2.getContext().isLeader() && r2.granted(1));
+        assertThat(i2.getContext().fencingToken()).isGreaterThan(r1.grantedTerms.get(0));
+        await().atMost(WAIT).until(() -> candidates(namespace, i1.getElectionName()) == 2);
+        assertThat(i1.isRunning()).isTrue();
     }
 
     @Test

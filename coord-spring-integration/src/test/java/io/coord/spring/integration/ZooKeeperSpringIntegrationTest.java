@@ -97,6 +97,37 @@ class ZooKeeperSpringIntegrationTest extends SpringIntegrationContract {
     }
 
     @Override
+    int lockEntries(String namespace, String name) {
+        return children("/" + namespace + "/locks/" + name);
+    }
+
+    @Override
+    int fairEntries(String namespace, String name) {
+        return children("/" + namespace + "/fair/" + name);
+    }
+
+    private int children(String path) {
+        try {
+            return inspector.getChildren(path, false).size();
+        } catch (KeeperException.NoNodeException e) {
+            return 0;
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot list " + path, e);
+        }
+    }
+
+    @Override
+    String serverHostPort() {
+        return server.connectString();
+    }
+
+    @Override
+    Coordinator openAt(String hostPort, String namespace, Duration operationTimeout) {
+        return Coordinator.open("zookeeper://" + hostPort + "/" + namespace + "?operationTimeout="
+                + operationTimeout.toMillis() + "ms");
+    }
+
+    @Override
     Duration shortTtl() {
         return Duration.ofSeconds(1);
     }

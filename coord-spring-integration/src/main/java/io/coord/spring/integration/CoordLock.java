@@ -6,6 +6,7 @@ import io.coord.LockLostException;
 import io.coord.SessionExpiredException;
 import io.coord.lock.FencedLock;
 import io.coord.lock.LockGrant;
+import io.coord.spring.integration.CoordLockRegistry.KeyState;
 import java.time.Duration;
 import java.util.ConcurrentModificationException;
 import java.util.Optional;
@@ -14,7 +15,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
-import io.coord.spring.integration.CoordLockRegistry.KeyState;
 import org.springframework.dao.CannotAcquireLockException;
 import org.springframework.dao.DataAccessResourceFailureException;
 
@@ -178,8 +178,9 @@ public final class CoordLock implements Lock {
     }
 
     /**
-     * Takes the lock only if both the local lock and the coord grant are free now (one server round trip for the
-     * grant, two if it is held elsewhere: the request and its withdrawal).
+     * Takes the lock only if both the local lock and the coord grant are free now; does not wait, but takes up to two
+     * server round trips (the request and, if the grant is held elsewhere, the withdrawal of its entry), each bounded
+     * by the coordinator's operation timeout.
      *
      * @return true if this thread now holds the lock; false if another thread or session holds it, or if the thread
      *         is interrupted (its interrupt status is then kept and nothing is sent)

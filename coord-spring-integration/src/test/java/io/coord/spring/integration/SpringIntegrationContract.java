@@ -424,7 +424,7 @@ abstract class SpringIntegrationContract {
         List<Future<?>> lockers = new ArrayList<>();
         for (int t = 0; t < 3; t++) {
             lockers.add(inThread(() -> {
-                for (int i = 0; i < 8; i++) {
+                for (int i = 0; i < 5; i++) {
                     CoordLock l = a.obtain("churn"); // obtained, then maybe expired before lock()
                     l.lock();
                     try {
@@ -449,7 +449,7 @@ abstract class SpringIntegrationContract {
         }
         expirer.get(30, TimeUnit.SECONDS);
         assertThat(violations).isEmpty();
-        assertThat(locked.get()).isEqualTo(24);
+        assertThat(locked.get()).isEqualTo(15);
     }
 
     @Test
@@ -493,14 +493,6 @@ abstract class SpringIntegrationContract {
     }
 
     @Test
-    void aSecondRegistryOnTheSameSessionIsRefused() {
-        Session s = session();
-        new CoordLockRegistry(s);
-        assertThatThrownBy(() -> new CoordLockRegistry(s, true)).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("one registry per session");
-    }
-
-    @Test
     void lockKeepsWaitingWhenInterruptedAndKeepsTheFlag() throws Exception {
         CoordLockRegistry a = new CoordLockRegistry(session());
         CoordLockRegistry b = new CoordLockRegistry(session());
@@ -531,25 +523,12 @@ abstract class SpringIntegrationContract {
     }
 
     @Test
-    void tryLockOnAnInterruptedThreadReturnsFalseAndKeepsTheFlag() throws Exception {
-        CoordLockRegistry a = new CoordLockRegistry(session());
-        assertThat(inThread(() -> {
-            CoordLock l = a.obtain("busy");
-            Thread.currentThread().interrupt();
-            boolean got = l.tryLock();
-            boolean flag = Thread.interrupted();
-            return !got && flag && !l.isLockedInThisProcess();
-        }).get()).isTrue();
-        assertThat(lockEntries(namespace, "busy")).as("nothing sent").isZero();
-    }
-
-    @Test
     void timedTryLockSpendsItsBudgetOnTheLocalLockAndOnTheGrant() throws Exception {
         CoordLockRegistry a = new CoordLockRegistry(session());
         CoordLockRegistry b = new CoordLockRegistry(session());
         CoordLock la = a.obtain("budget");
         la.lock();
-        long budget = 300;
+        long budget = 150;
         // another thread of the same registry: the whole budget on the local lock
         assertThat(inThread(() -> {
             long start = System.nanoTime();
@@ -916,20 +895,6 @@ abstract class SpringIntegrationContract {
         assertThat(calls).containsExactly("working", "interrupted", "revoked", "working", "interrupted", "revoked");
         assertThat(events).extracting(e -> e.getClass().getSimpleName())
                 .containsExactly("OnGrantedEvent", "OnRevokedEvent", "OnGrantedEvent", "OnRevokedEvent");
-    }
-
-    @Test
-    void destroyEndsTheInitiatorsThread() {
-        Recorder r1 = new Recorder("node-1");
-        CoordLeaderInitiator i1 = initiator(session(), r1);
-        i1.start();
-        await().atMost(WAIT).until(() -> i1.getContext().isLeader() && r1.granted(1));
-        i1.destroy();
-        assertThat(r1.calls).containsExactly("granted", "revoked");
-        String name = "coord-leader-" + i1.getElectionName();
-        assertThat(Thread.getAllStackTraces().keySet()).as("no initiator thread after destroy()")
-                .noneMatch(t -> t.getName().equals(name) && t.isAlive());
-        assertThatThrownBy(i1::start).isInstanceOf(IllegalStateException.class).hasMessageContaining("destroyed");
     }
 
     @Test

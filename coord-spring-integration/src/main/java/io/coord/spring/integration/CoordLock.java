@@ -6,6 +6,7 @@ import io.coord.LockLostException;
 import io.coord.SessionExpiredException;
 import io.coord.lock.FencedLock;
 import io.coord.lock.LockGrant;
+import io.coord.spi.Arguments;
 import io.coord.spring.integration.CoordLockRegistry.KeyState;
 import java.time.Duration;
 import java.util.ConcurrentModificationException;
@@ -38,8 +39,9 @@ import org.springframework.dao.DataAccessResourceFailureException;
  *       acquisition's and, on a timeout, the withdrawal's), each bounded by the coordinator's operation
  *       timeout.</li>
  *   <li><b>Failures.</b> A grant that cannot be had for another reason than a timeout or an interrupt (the session has
- *       ended, the server failed the request, an earlier release of this key is still not confirmed) throws {@link CannotAcquireLockException} with coord's exception as the cause, and the
- *       local lock is not held afterwards.</li>
+ *       ended, the server failed the request, an earlier release of this key is still not confirmed) throws
+ *       {@link CannotAcquireLockException} with coord's exception as the cause, and the local lock is not held
+ *       afterwards.</li>
  *   <li><b>Loss.</b> A grant lost while held (its session expired or was closed, its entry deleted) makes
  *       {@link #isHeld()} false at once, a nested {@code lock} throw {@link CannotAcquireLockException}, and the last
  *       {@link #unlock()} throw {@link ConcurrentModificationException} (as Spring's Redis and JDBC registries do when
@@ -61,7 +63,7 @@ import org.springframework.dao.DataAccessResourceFailureException;
 public final class CoordLock implements Lock {
 
     /** Beyond coord's longest timeout a timed wait is treated as unbounded. */
-    private static final long MAX_TIMEOUT_NANOS = io.coord.spi.Arguments.MAX_TIMEOUT.toNanos();
+    private static final long MAX_TIMEOUT_NANOS = Arguments.MAX_TIMEOUT.toNanos();
 
     private final CoordLockRegistry registry;
     private final String name;
@@ -125,7 +127,9 @@ public final class CoordLock implements Lock {
     }
 
     /**
-     * Blocks until this thread holds the lock; interrupts do not end the wait (the interrupt status is kept).
+     * Blocks until this thread holds the lock; interrupts do not end the wait (the interrupt status is kept). Never
+     * call it on one of coord's threads (a session listener, a {@code whenLost} stage): it waits for a reply that
+     * needs that thread, and would never return.
      *
      * @throws CannotAcquireLockException if the grant cannot be had (session ended, server failure, an earlier
      *         release of this key still unconfirmed, grant lost under a nested lock)

@@ -30,9 +30,10 @@ import org.springframework.integration.support.locks.RenewableLockRegistry;
  *
  * <p>Mapping:
  * <ul>
- *   <li><b>Keys.</b> A lock key must be a {@link String}; it is the coord lock name, unchanged (non-blank, at most 256
- *       UTF-8 bytes ({@link Arguments#MAX_NAME_BYTES}), any characters; coord encodes it on the server). Other key types are refused with
- *       {@link IllegalArgumentException}, as Spring's Redis, JDBC and ZooKeeper registries refuse them: pass
+ *   <li><b>Keys.</b> A lock key must be a {@link String}; it is the coord lock name, unchanged (non-blank, at most
+ *       {@link Arguments#MAX_NAME_BYTES} (256) UTF-8 bytes, any characters; coord encodes it on the server). Other key
+ *       types are refused with {@link IllegalArgumentException}, as Spring's Redis, JDBC and ZooKeeper registries
+ *       refuse them: pass
  *       {@code String.valueOf(key)} if that is the name you mean. {@link #obtain(Object)} returns the same
  *       {@link CoordLock} for the same key until {@linkplain #expireUnusedOlderThan(long) expired}, and sends
  *       nothing.</li>

@@ -313,7 +313,8 @@ abstract class SpringIntegrationContract {
             lb.unlock();
             return null;
         });
-        await().atMost(WAIT).until(() -> waiting.get() != null && waiting.get().getState() == Thread.State.WAITING);
+        // the waiter's entry is queued on the server behind the holder's
+        await().atMost(WAIT).until(() -> waiting.get() != null && fairEntries(namespace, "queue") == 2);
         assertThat(second).isNotDone();
         la.unlock();
         assertThat(second.get(30, TimeUnit.SECONDS)).isGreaterThan(first);

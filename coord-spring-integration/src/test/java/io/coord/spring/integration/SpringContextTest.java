@@ -9,14 +9,20 @@ import io.coord.Session;
 import io.coord.testservers.TestServers;
 import io.coord.testservers.ZooKeeperTestServer;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.ZooKeeper;
 import org.apache.zookeeper.data.Stat;
@@ -35,10 +41,11 @@ import org.springframework.integration.leader.event.OnRevokedEvent;
  * initiator (SmartLifecycle), its events reach an {@link ApplicationListener} through the context's publisher, and
  * closing the context revokes the leadership before the session bean is closed. Also the checks that do not depend on
  * the backend (run once, here): one registry per session, tryLock on an interrupted thread, destroy() ending the
- * initiator's thread.
+ * initiator's thread, and the registry's key expiry (its own logic, over whichever backend).
  */
 class SpringContextTest {
 
+    private static final Duration WAIT = Duration.ofSeconds(30);
     private static ZooKeeperTestServer server;
     private static ZooKeeper inspector;
 
@@ -195,6 +202,93 @@ class SpringContextTest {
             assertThatThrownBy(initiator::start).isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("destroyed");
             assertThat(entries(namespace)).as("nothing left with the session open").isEmpty();
+        }
+    }
+
+    @Test
+    void expiredKeysAreForgottenAndTheirOldLockObjectsKeepWorking() throws Exception {
+        String namespace = namespace();
+        ExecutorService threads = Executors.newCachedThreadPool();
+        try (Coordinator coordinator = Coordinator.open("zookeeper://" + server.connectString() + "/" + namespace);
+                Session s = coordinator.openSession(Duration.ofSeconds(4))) {
+            CoordLockRegistry a = new CoordLockRegistry(s);
+            CoordLock held = a.obtain("kept");
+            CoordLock idle = a.obtain("idle");
+            held.lock();
+            a.expireUnusedOlderThan(Long.MAX_VALUE);
+            assertThat(a.obtain("idle")).as("younger than the age: kept").isSameAs(idle);
+            // strictly older than 0 ms (Spring's >): as soon as the clock has moved on
+            await().atMost(WAIT).until(() -> {
+                a.expireUnusedOlderThan(0);
+                return a.obtain("idle") != idle;
+            });
+            assertThat(a.obtain("kept")).as("a held lock is kept").isSameAs(held);
+            // the forgotten object still locks, and shares the key's local lock with the new one
+            idle.lock();
+            try {
+                long token = idle.fencingToken();
+                assertThat(token).isPositive();
+                assertThat(threads.submit(() -> a.obtain("idle").tryLock()).get()).as("the same key's local lock").isFalse();
+            } finally {
+                idle.unlock();
+            }
+            held.unlock();
+            assertThat(entries(namespace)).as("nothing left with the session open").isEmpty();
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
+    @Test
+    void aConcurrentExpiryNeverFailsALock() throws Exception {
+        String namespace = namespace();
+        ExecutorService threads = Executors.newCachedThreadPool();
+        try (Coordinator coordinator = Coordinator.open("zookeeper://" + server.connectString() + "/" + namespace);
+                Session s = coordinator.openSession(Duration.ofSeconds(4))) {
+            CoordLockRegistry a = new CoordLockRegistry(s);
+            AtomicInteger inside = new AtomicInteger();
+            ConcurrentLinkedQueue<String> violations = new ConcurrentLinkedQueue<>();
+            AtomicInteger locked = new AtomicInteger();
+            CompletableFuture<Void> lockersDone = new CompletableFuture<>();
+            Future<?> expirer = threads.submit(() -> {
+                while (!lockersDone.isDone()) {
+                    a.expireUnusedOlderThan(-1); // expires every key not in use, as often as it can
+                    Thread.yield();
+                }
+                return null;
+            });
+            List<Future<?>> lockers = new ArrayList<>();
+            for (int t = 0; t < 3; t++) {
+                lockers.add(threads.submit(() -> {
+                    for (int i = 0; i < 5; i++) {
+                        CoordLock l = a.obtain("churn"); // obtained, then maybe expired before lock()
+                        l.lock();
+                        try {
+                            if (inside.incrementAndGet() != 1) {
+                                violations.add("two threads inside");
+                            }
+                            locked.incrementAndGet();
+                            inside.decrementAndGet();
+                        } finally {
+                            l.unlock();
+                        }
+                    }
+                    return null;
+                }));
+            }
+            try {
+                for (Future<?> f : lockers) {
+                    f.get(60, TimeUnit.SECONDS);
+                }
+            } finally {
+                lockersDone.complete(null);
+            }
+            expirer.get(30, TimeUnit.SECONDS);
+            assertThat(violations).isEmpty();
+            assertThat(locked.get()).isEqualTo(15);
+            assertThat(entries(namespace)).as("nothing left with the session open").isEmpty();
+        } finally {
+            threads.shutdownNow();
         }
     }
 }

@@ -288,7 +288,7 @@ public final class CoordLeaderInitiator implements SmartLifecycle, ApplicationEv
     /**
      * Stops taking part: withdraws the pending campaign, or resigns the leadership and then calls {@code onRevoked}
      * and publishes {@code OnRevokedEvent} on the initiator's thread. Waits until that is done, but at most twice the
-     * session's granted TTL (a resignation is one round trip within the operation timeout; a candidate that does not
+     * session's granted TTL, and at least 1 s (a resignation is one round trip within the operation timeout; a candidate that does not
      * end {@code onGranted} when interrupted can delay it more): then it logs a WARN and returns, and the revocation
      * follows on the initiator's thread. Called on the initiator's own thread (from a candidate callback), it returns
      * at once and the rest follows when the callback has returned. No-op if not running. Do not call it on one of

@@ -73,9 +73,10 @@ import org.springframework.integration.leader.event.LeaderEventPublisher;
  *
  * <p>Threads: every candidate callback and every event is delivered on this initiator's own thread, named
  * {@code coord-leader-<election name>} (one daemon thread, started on demand, ending 10 s after it fell idle, and at
- * once on {@link #destroy()}), one at a time and in order, never on coord's or a client library's thread. A candidate may do its leadership work inside
- * {@code onGranted}: loss, {@link #stop()} and a yield from another thread interrupt that thread, and
- * {@code onRevoked} follows when {@code onGranted} has returned. The coord callbacks only hand over to that thread.
+ * once on {@link #destroy()}), one at a time and in order, never on coord's or a client library's thread. A
+ * candidate may do its leadership work inside {@code onGranted}: loss, {@link #stop()} and a yield from another
+ * thread interrupt that thread, and {@code onRevoked} follows when {@code onGranted} has returned. The coord callbacks
+ * only hand over to that thread.
  */
 public final class CoordLeaderInitiator implements SmartLifecycle, ApplicationEventPublisherAware, DisposableBean {
 

@@ -42,8 +42,9 @@ import org.springframework.integration.leader.event.LeaderEventPublisher;
  * <ul>
  *   <li>{@link #start()} → {@code session.election(electionName).campaignAsync(candidate.getId())}: the candidate's
  *       id is the value announced to observers. The pending campaign holds no thread.</li>
- *   <li>Elected → {@code OnGrantedEvent}, then {@code onGranted(context)} (the event comes first so that listeners
- *       learn of the leadership while {@code onGranted} may still be working). Each leadership has its own
+ *   <li>Elected → {@code onGranted(context)}, then {@code OnGrantedEvent}: Spring's own initiators' order, so
+ *       {@code onGranted} should return promptly (start long leader work on a thread of your own, stop it in
+ *       {@code onRevoked}); the event follows once it has returned. Each leadership has its own
  *       {@link CoordContext}, passed to {@code onGranted} and {@code onRevoked} and carried by both events: its
  *       {@link CoordContext#fencingToken()} is that leadership's {@link Leadership#term() term} (strictly greater
  *       than every earlier leader's), readable at any time, also after the loss; its {@code isLeader()} and
@@ -504,7 +505,6 @@ public final class CoordLeaderInitiator implements SmartLifecycle, ApplicationEv
             interruptGranted(elected);
             execute(() -> lost(elected, reason));
         });
-        publish(true, context);
         try {
             candidate.onGranted(context);
         } catch (InterruptedException e) {
@@ -516,6 +516,9 @@ public final class CoordLeaderInitiator implements SmartLifecycle, ApplicationEv
                 inGranted = null;
             }
             Thread.interrupted(); // an interrupt meant for onGranted must not reach the next task
+            // After onGranted, as Spring's LockRegistryLeaderInitiator and LeaderInitiator do; also when it threw or
+            // was interrupted, so that listeners always hear OnGrantedEvent before this leadership's OnRevokedEvent.
+            publish(true, context);
         }
     }
 

@@ -49,10 +49,11 @@ public interface Coordinator extends AutoCloseable {
         }
         final URI parsed;
         try {
-            parsed = URI.create(uri.trim());
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("not a valid URI: '" + uri + "' (" + e.getMessage()
-                    + "); expected e.g. zookeeper://host:port/namespace", e);
+            parsed = new URI(uri.trim());
+        } catch (java.net.URISyntaxException e) {
+            // Neither the input nor the parser's message (which quotes the input) is shown: it may hold a password.
+            throw new IllegalArgumentException("not a valid URI: '" + io.coord.spi.CoordinatorUri.redacted(uri) + "' ("
+                    + e.getReason() + " at index " + e.getIndex() + "); expected e.g. zookeeper://host:port/namespace", null);
         }
         return open(parsed);
     }
@@ -72,7 +73,8 @@ public interface Coordinator extends AutoCloseable {
         }
         String scheme = uri.getScheme();
         if (scheme == null) {
-            throw new IllegalArgumentException("URI '" + uri + "' has no scheme; expected one of zookeeper://, etcd://, redis://");
+            throw new IllegalArgumentException("URI '" + io.coord.spi.CoordinatorUri.redacted(uri)
+                    + "' has no scheme; expected one of zookeeper://, etcd://, redis://");
         }
         List<String> known = new ArrayList<>();
         for (CoordinatorProvider provider : ServiceLoader.load(CoordinatorProvider.class, Coordinator.class.getClassLoader())) {

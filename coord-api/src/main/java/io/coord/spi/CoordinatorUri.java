@@ -125,16 +125,31 @@ public record CoordinatorUri(String scheme, String userInfo, List<String> endpoi
      * {@code uri} as text with its user info (if any) replaced by {@code ***}: safe for messages and logs.
      *
      * @param uri any URI
-     * @return the URI's text, without its user info
+     * @return the URI's text, without its user info ({@link #redacted(String)} of its text)
      */
     public static String redacted(URI uri) {
-        String text = uri.toString();
-        String authority = uri.getRawAuthority();
-        if (authority == null || !authority.contains("@")) {
+        return redacted(uri.toString());
+    }
+
+    /**
+     * URI text, well-formed or not, with everything between the scheme and the last {@code @} replaced by
+     * {@code ***}: safe for messages and logs even when a password holds characters that break URI parsing
+     * ({@code /}, {@code #}, {@code ?}, a space), so that a parser would not see it as user info, or when the
+     * {@code //} is missing. Text without {@code @} is returned as it is; an {@code @} elsewhere (a path, a
+     * parameter) hides a little more than needed, never less.
+     *
+     * @param text any text meant as a URI
+     * @return the text without anything that may be user info
+     */
+    public static String redacted(String text) {
+        int at = text.lastIndexOf('@');
+        if (at < 0) {
             return text;
         }
-        String hidden = "***" + authority.substring(authority.lastIndexOf('@'));
-        return text.replace(authority, hidden);
+        int slashes = text.indexOf("://");
+        int colon = text.indexOf(':');
+        int start = slashes >= 0 && slashes < at ? slashes + 3 : colon >= 0 && colon < at ? colon + 1 : 0;
+        return text.substring(0, start) + "***" + text.substring(at);
     }
 
     /**

@@ -55,4 +55,23 @@ class CoordinatorUriTest {
                 () -> CoordinatorUri.parse(URI.create("redis://app:s3cr%40t@a:99999/ns"), 6379)).getMessage();
         assertTrue(message.contains("99999") && !message.contains("s3cr"), message);
     }
+
+    @Test
+    void redactsPasswordsThatBreakUriParsing() {
+        // A '/', '#', '?' or space in a password, or a missing '//', keeps java.net.URI from seeing user info at all.
+        for (String text : List.of("redis://:pa#ss@h/ns", "redis:pw@h:6379/ns", "admin:s3cret@10.0.0.1:2379/billing",
+                "etcd://u:pa/ss@h/ns", "etcd://u:pa?ss@h/ns", "redis://u:p ss@h/ns", "zookeeper://u:p@ss@h/ns")) {
+            String shown = CoordinatorUri.redacted(text);
+            for (String secret : List.of("pa#ss", "pw", "s3cret", "pa/ss", "pa?ss", "p ss", "p@ss")) {
+                assertFalse(shown.contains(secret), shown + " shows " + secret);
+            }
+            assertTrue(shown.contains("***@"), shown);
+            String refused = assertThrows(IllegalArgumentException.class, () -> Coordinator.open(text)).getMessage();
+            for (String secret : List.of("pa#ss", "s3cret", "pa/ss", "pa?ss", "p ss", "p@ss")) {
+                assertFalse(refused.contains(secret), refused + " shows " + secret);
+            }
+        }
+        assertEquals("etcd://h:2379/ns?tls=true", CoordinatorUri.redacted("etcd://h:2379/ns?tls=true"));
+        assertEquals("redis://***@h:6379/ns", CoordinatorUri.redacted(URI.create("redis://u:pw@h:6379/ns")));
+    }
 }

@@ -79,6 +79,9 @@ public class CoordProperties {
     /** TLS to the servers. */
     private final Tls tls = new Tls();
 
+    /** Leader election through Spring Integration (coord-spring-integration). */
+    private final Leader leader = new Leader();
+
     /**
      * The backend URI.
      *
@@ -251,6 +254,15 @@ public class CoordProperties {
     }
 
     /**
+     * The leader election settings.
+     *
+     * @return the live {@code coord.leader.*} settings, never null
+     */
+    public Leader getLeader() {
+        return leader;
+    }
+
+    /**
      * The settings without the password (shown as {@code ***} when set) and without any credentials in the URI.
      *
      * @return a description safe for logs
@@ -260,7 +272,7 @@ public class CoordProperties {
         return "CoordProperties{uri=" + CoordUris.redacted(uri) + ", backend=" + backend + ", endpoints=" + endpoints
                 + ", namespace=" + namespace + ", sessionTtl=" + sessionTtl + ", operationTimeout=" + operationTimeout
                 + ", connectTimeout=" + connectTimeout + ", username=" + username
-                + ", password=" + (password == null ? "null" : "***") + ", tls=" + tls + "}";
+                + ", password=" + (password == null ? "null" : "***") + ", tls=" + tls + ", leader=" + leader + "}";
     }
 
     /**
@@ -368,6 +380,52 @@ public class CoordProperties {
         public String toString() {
             return "Tls{enabled=" + enabled + ", trustedCertificates=" + trustedCertificates
                     + ", clientCertificate=" + clientCertificate + ", clientKey=" + clientKey + "}";
+        }
+    }
+
+    /**
+     * The {@code coord.leader.*} settings: with coord-spring-integration on the class path and a
+     * {@code org.springframework.integration.leader.Candidate} bean, the starter campaigns for that candidate.
+     */
+    public static class Leader {
+
+        /**
+         * The coord election in which the application's Candidate bean campaigns (a CoordLeaderInitiator publishing
+         * Spring Integration's OnGrantedEvent and OnRevokedEvent); no initiator if not set. Non-blank, at most 256
+         * UTF-8 bytes.
+         */
+        private String election;
+
+        /** Creates empty settings: no election. */
+        public Leader() {
+        }
+
+        /**
+         * The election's name.
+         *
+         * @return {@code coord.leader.election}, or null if not set
+         */
+        public String getElection() {
+            return election;
+        }
+
+        /**
+         * Sets the election's name.
+         *
+         * @param election non-blank, at most 256 UTF-8 bytes; checked when the initiator is made
+         */
+        public void setElection(String election) {
+            this.election = election;
+        }
+
+        /**
+         * The settings.
+         *
+         * @return a description for logs
+         */
+        @Override
+        public String toString() {
+            return "Leader{election=" + election + "}";
         }
     }
 }

@@ -213,7 +213,7 @@ class CoordAutoConfigurationTest {
         for (String name : List.of("coord.uri", "coord.backend", "coord.endpoints", "coord.namespace", "coord.session-ttl",
                 "coord.operation-timeout", "coord.connect-timeout", "coord.username", "coord.password",
                 "coord.tls.enabled", "coord.tls.trusted-certificates", "coord.tls.client-certificate", "coord.tls.client-key",
-                "management.health.coord.enabled")) {
+                "coord.leader.election", "management.health.coord.enabled")) {
             assertThat(json).contains("\"name\": \"" + name + "\"");
         }
         assertThat(json.replace("\\/", "/")).contains("The backend URI, e.g. zookeeper://host:2181/namespace").contains("\"defaultValue\": \"10s\"").contains("\"value\": \"rediss\"");

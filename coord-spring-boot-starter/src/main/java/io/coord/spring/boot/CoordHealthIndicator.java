@@ -23,7 +23,7 @@ import org.springframework.boot.health.contributor.HealthIndicator;
  * </table>
  *
  * <p>Details: {@code backend}, {@code namespace}, {@code session} (the backend's session id), {@code sessionState},
- * {@code grantedTtl} and {@code remainingValidity} (ISO-8601 durations). Never a credential. Each call reads local
+ * {@code grantedTtl} and {@code remainingValidity} (ISO-8601 durations; zero once the session has ended). Never a credential. Each call reads local
  * state only (no server round trip), so it is cheap on any thread.
  */
 public final class CoordHealthIndicator implements HealthIndicator {
@@ -72,7 +72,9 @@ public final class CoordHealthIndicator implements HealthIndicator {
                 .withDetail("session", session.id())
                 .withDetail("sessionState", state.name())
                 .withDetail("grantedTtl", session.grantedTtl().toString())
-                .withDetail("remainingValidity", session.remainingValidity().toString())
+                // A session that has ended has no validity left, even if its local deadline is still ahead (the server
+                // may have said it expired earlier than that).
+                .withDetail("remainingValidity", (state.isTerminal() ? java.time.Duration.ZERO : session.remainingValidity()).toString())
                 .build();
     }
 }

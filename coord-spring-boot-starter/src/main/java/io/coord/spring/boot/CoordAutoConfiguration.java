@@ -8,7 +8,7 @@ import io.coord.Session;
 import io.coord.spi.Arguments;
 import io.coord.spi.CoordinatorUri;
 
-import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
@@ -27,7 +27,8 @@ import org.springframework.context.annotation.Bean;
  *       renewing) when the context starts, closed by the shutdown lifecycle below and again, idempotently, when the
  *       context is destroyed.</li>
  *   <li>{@code coordSessionShutdown}: a {@link org.springframework.context.SmartLifecycle} in phase
- *       {@link #SESSION_SHUTDOWN_PHASE} whose stop closes every {@link Session} bean, revoking its lease.</li>
+ *       {@link #SESSION_SHUTDOWN_PHASE} whose stop closes every {@link Session} bean created so far, revoking its
+ *       lease (a failure to close is logged and shutdown goes on).</li>
  * </ul>
  *
  * <p>A missing or contradictory setting fails the start with an {@link IllegalArgumentException} naming the
@@ -98,12 +99,12 @@ public final class CoordAutoConfiguration {
     /**
      * Closes the session beans early in shutdown.
      *
-     * @param sessions the {@link Session} beans of the context
+     * @param beans the context's bean factory, whose {@link Session} singletons are closed
      * @return the lifecycle, in phase {@link #SESSION_SHUTDOWN_PHASE}
      */
     @Bean
     @ConditionalOnMissingBean
-    CoordSessionShutdown coordSessionShutdown(ObjectProvider<Session> sessions) {
-        return new CoordSessionShutdown(sessions, SESSION_SHUTDOWN_PHASE);
+    CoordSessionShutdown coordSessionShutdown(ConfigurableListableBeanFactory beans) {
+        return new CoordSessionShutdown(beans, SESSION_SHUTDOWN_PHASE);
     }
 }

@@ -4,7 +4,7 @@ import io.coord.Session;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.context.SmartLifecycle;
 
 /**
@@ -21,12 +21,12 @@ final class CoordSessionShutdown implements SmartLifecycle {
 
     private static final Logger log = LoggerFactory.getLogger(CoordSessionShutdown.class);
 
-    private final ObjectProvider<Session> sessions;
+    private final ConfigurableListableBeanFactory beans;
     private final int phase;
     private volatile boolean running;
 
-    CoordSessionShutdown(ObjectProvider<Session> sessions, int phase) {
-        this.sessions = sessions;
+    CoordSessionShutdown(ConfigurableListableBeanFactory beans, int phase) {
+        this.beans = beans;
         this.phase = phase;
     }
 
@@ -38,12 +38,23 @@ final class CoordSessionShutdown implements SmartLifecycle {
     @Override
     public void stop() {
         running = false;
-        sessions.orderedStream().forEach(session -> {
-            if (!session.state().isTerminal()) {
-                log.info("closing coord session {} early in shutdown: what it holds is free for others at once", session.id());
+        // Only sessions that exist: a lazy session bean never used is not opened now just to be closed.
+        for (String name : beans.getBeanNamesForType(Session.class, false, false)) {
+            if (!beans.containsSingleton(name)) {
+                continue;
             }
-            session.close();                              // idempotent; the bean's destroy method closes it again
-        });
+            Session session = beans.getBean(name, Session.class);
+            try {
+                if (!session.state().isTerminal()) {
+                    log.info("closing coord session {} (bean '{}') early in shutdown: what it holds is free for others at once",
+                            session.id(), name);
+                }
+                session.close();                          // idempotent; the bean's destroy method closes it again
+            } catch (RuntimeException e) {
+                // Shutdown goes on: the lease then ends on the server at its TTL at the latest.
+                log.warn("could not close coord session bean '{}' in shutdown; it expires on the server within its TTL", name, e);
+            }
+        }
     }
 
     @Override

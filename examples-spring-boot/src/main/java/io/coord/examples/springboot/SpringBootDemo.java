@@ -54,7 +54,7 @@ public final class SpringBootDemo {
 
     /** What the demo saw; {@link #exitCode()} is 0 when every invariant held. */
     record Summary(int reportRuns, int reportOverlaps, int ledgerRuns, int ledgerOverlaps, int leaderWorkRuns,
-                   List<String> leaders, String healthStatus, List<String> coordMeters, List<String> broken) {
+                   List<String> leaders, String healthJson, List<String> coordMeters, List<String> broken) {
 
         int exitCode() {
             return broken.isEmpty() ? 0 : 1;
@@ -72,7 +72,7 @@ public final class SpringBootDemo {
         ZooKeeperTestServer zk = null;
         Instance a = null;
         Instance b = null;
-        String healthStatus = "";
+        String healthJson = "";
         List<String> meters = List.of();
         String handover = "no handover";
         try {
@@ -100,7 +100,7 @@ public final class SpringBootDemo {
                 JsonNode coord = json.readTree(i.get("/actuator/health")).path("components").path("coord");
                 timeline.note(i.name, "GET /actuator/health → coord: " + coord);
                 if (i == a) {
-                    healthStatus = coord.path("status").asString();
+                    healthJson = coord.toString();
                 }
                 if (!"UP".equals(coord.path("status").asString())) {
                     broken.add("instance " + i.name + " health of coord is " + coord.path("status") + ", expected UP");
@@ -160,7 +160,7 @@ public final class SpringBootDemo {
             broken.add("expected leadership to move to the other instance, saw leaders " + leaders);
         }
         Summary summary = new Summary(state.report.runs(), state.report.overlaps(), state.ledger.runs(),
-                state.ledger.overlaps(), state.leaderWork.runs(), leaders, healthStatus, meters, List.copyOf(broken));
+                state.ledger.overlaps(), state.leaderWork.runs(), leaders, healthJson, meters, List.copyOf(broken));
         out.println();
         out.println("summary");
         out.println("  @SchedulerLock job 'report':        " + summary.reportRuns() + " runs, overlap " + summary.reportOverlaps());
@@ -168,7 +168,7 @@ public final class SpringBootDemo {
         out.println("  leader-only work:                   " + summary.leaderWorkRuns() + " runs");
         out.println("  leaders, in order:                  " + summary.leaders() + " (" + Math.max(0, leaders.size() - 1) + " change(s))");
         out.println("  leader handover:                    " + handover);
-        out.println("  /actuator/health coord:             " + summary.healthStatus());
+        out.println("  /actuator/health of a, coord:       " + summary.healthJson());
         out.println("  coord meters in /actuator/metrics:  " + summary.coordMeters());
         out.println(summary.broken().isEmpty() ? "  every invariant held" : "  BROKEN: " + summary.broken());
         return summary;

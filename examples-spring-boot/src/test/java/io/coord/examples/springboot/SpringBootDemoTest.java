@@ -30,7 +30,7 @@ class SpringBootDemoTest {
         assertThat(s.leaderWorkRuns()).isPositive();
         assertThat(s.leaders()).hasSizeGreaterThanOrEqualTo(2);
         assertThat(s.leaders().get(s.leaders().size() - 1)).isNotEqualTo(s.leaders().get(0));
-        assertThat(s.healthStatus()).isEqualTo("UP");
+        assertThat(s.healthJson()).contains("\"status\":\"UP\"").contains("\"sessionState\":\"ACTIVE\"");
         assertThat(s.coordMeters()).isNotEmpty().allMatch(n -> n.startsWith("coord."));
         assertThat(printed).contains("\"backend\":\"zookeeper\"").contains("every invariant held");
     }

@@ -67,7 +67,7 @@ public final class CoordAutoConfiguration {
         try {
             return Coordinator.open(uri);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("coord: cannot open " + CoordinatorUri.redacted(uri)
+            throw new CoordConfigurationException("coord: cannot open " + CoordinatorUri.redacted(uri)
                     + " made of the coord.* settings: " + e.getMessage(), e);
         }
     }
@@ -85,13 +85,13 @@ public final class CoordAutoConfiguration {
     public Session coordSession(Coordinator coordinator, CoordProperties properties) {
         Duration ttl = properties.getSessionTtl();
         if (ttl == null) {
-            throw new IllegalArgumentException("coord.session-ttl is empty; expected a duration between 100ms and 1h, "
+            throw new CoordConfigurationException("coord.session-ttl is empty; expected a duration between 100ms and 1h, "
                     + "default " + CoordProperties.DEFAULT_SESSION_TTL.toSeconds() + "s");
         }
         try {
             Arguments.ttl(ttl);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("coord.session-ttl: " + e.getMessage(), e);
+            throw new CoordConfigurationException("coord.session-ttl: " + e.getMessage(), e);
         }
         return coordinator.openSession(ttl);
     }

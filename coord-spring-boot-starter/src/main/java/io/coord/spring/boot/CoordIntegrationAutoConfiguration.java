@@ -44,7 +44,7 @@ final class CoordIntegrationAutoConfiguration {
         try {
             return new CoordLeaderInitiator(session, properties.getLeader().getElection().trim(), candidate);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("coord.leader.election: " + e.getMessage(), e);
+            throw new CoordConfigurationException("coord.leader.election: " + e.getMessage(), e);
         }
     }
 }

@@ -39,11 +39,11 @@ final class CoordUris {
         boolean hasUri = p.getUri() != null && !p.getUri().isBlank();
         boolean hasEndpoints = !p.getEndpoints().isEmpty() || (p.getBackend() != null && !p.getBackend().isBlank());
         if (!hasUri && !hasEndpoints) {
-            throw new IllegalArgumentException("coord.uri is not set: name the coordination backend (" + EXAMPLES
+            throw new CoordConfigurationException("coord.uri is not set: name the coordination backend (" + EXAMPLES
                     + "), or set coord.backend (zookeeper, etcd, redis or rediss) and coord.endpoints (host:port, ...)");
         }
         if (hasUri && hasEndpoints) {
-            throw new IllegalArgumentException("set either coord.uri or coord.backend with coord.endpoints, not both");
+            throw new CoordConfigurationException("set either coord.uri or coord.backend with coord.endpoints, not both");
         }
         String scheme;
         String userInfo = null;
@@ -53,16 +53,16 @@ final class CoordUris {
         if (hasUri) {
             URI given = parse(p.getUri().trim(), "coord.uri");
             if (given.getScheme() == null) {
-                throw new IllegalArgumentException("coord.uri '" + CoordinatorUri.redacted(given) + "' has no scheme; " + EXAMPLES);
+                throw new CoordConfigurationException("coord.uri '" + CoordinatorUri.redacted(given) + "' has no scheme; " + EXAMPLES);
             }
             if (given.getRawFragment() != null) {
-                throw new IllegalArgumentException("coord.uri '" + CoordinatorUri.redacted(given) + "' has a fragment ('#...'); "
+                throw new CoordConfigurationException("coord.uri '" + CoordinatorUri.redacted(given) + "' has a fragment ('#...'); "
                         + "coord URIs take none");
             }
             scheme = given.getScheme();
             String authority = given.getRawAuthority();
             if (authority == null || authority.isBlank()) {
-                throw new IllegalArgumentException("coord.uri '" + CoordinatorUri.redacted(given) + "' names no server; "
+                throw new CoordConfigurationException("coord.uri '" + CoordinatorUri.redacted(given) + "' names no server; "
                         + EXAMPLES);
             }
             int at = authority.lastIndexOf('@');
@@ -75,22 +75,22 @@ final class CoordUris {
             query = given.getRawQuery();
         } else {
             if (p.getBackend() == null || p.getBackend().isBlank()) {
-                throw new IllegalArgumentException("coord.endpoints is set but coord.backend is not: set coord.backend to "
+                throw new CoordConfigurationException("coord.endpoints is set but coord.backend is not: set coord.backend to "
                         + "zookeeper, etcd, redis or rediss (or give coord.uri instead)");
             }
             scheme = p.getBackend().trim().toLowerCase(java.util.Locale.ROOT);
             if (!SCHEMES.contains(scheme)) {
-                throw new IllegalArgumentException("coord.backend '" + p.getBackend() + "' is unknown; allowed: zookeeper, "
+                throw new CoordConfigurationException("coord.backend '" + p.getBackend() + "' is unknown; allowed: zookeeper, "
                         + "etcd, redis, rediss");
             }
             if (p.getEndpoints().isEmpty()) {
-                throw new IllegalArgumentException("coord.backend is set but coord.endpoints is empty: give at least one "
+                throw new CoordConfigurationException("coord.backend is set but coord.endpoints is empty: give at least one "
                         + "host:port");
             }
             StringJoiner joined = new StringJoiner(",");
             for (String e : p.getEndpoints()) {
                 if (e == null || e.isBlank() || !e.trim().matches("[A-Za-z0-9.\\-\\[\\]:]+")) {
-                    throw new IllegalArgumentException("coord.endpoints holds '" + e + "'; expected host or host:port");
+                    throw new CoordConfigurationException("coord.endpoints holds '" + e + "'; expected host or host:port");
                 }
                 joined.add(e.trim());
             }
@@ -100,16 +100,16 @@ final class CoordUris {
             try {
                 path = "/" + Arguments.namespace(p.getNamespace());
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("coord.namespace: " + e.getMessage(), e);
+                throw new CoordConfigurationException("coord.namespace: " + e.getMessage(), e);
             }
         }
         if (p.getUsername() != null || p.getPassword() != null) {
             if (userInfo != null) {
-                throw new IllegalArgumentException("credentials are given both in coord.uri and in coord.username/"
+                throw new CoordConfigurationException("credentials are given both in coord.uri and in coord.username/"
                         + "coord.password; give them in one place");
             }
             if (p.getPassword() == null) {
-                throw new IllegalArgumentException("coord.username is set but coord.password is not; set both");
+                throw new CoordConfigurationException("coord.username is set but coord.password is not; set both");
             }
             userInfo = (p.getUsername() == null ? "" : encode(p.getUsername())) + ":" + encode(p.getPassword());
         }
@@ -119,7 +119,7 @@ final class CoordUris {
         CoordProperties.Tls tls = p.getTls();
         boolean anyFile = tls.getTrustedCertificates() != null || tls.getClientCertificate() != null || tls.getClientKey() != null;
         if (Boolean.FALSE.equals(tls.getEnabled()) && anyFile) {
-            throw new IllegalArgumentException("coord.tls.enabled=false contradicts the coord.tls certificate settings; "
+            throw new CoordConfigurationException("coord.tls.enabled=false contradicts the coord.tls certificate settings; "
                     + "drop one");
         }
         if (tls.getEnabled() != null) {
@@ -127,7 +127,7 @@ final class CoordUris {
         }
         putPath(parameters, "caFile", tls.getTrustedCertificates());
         if ((tls.getClientCertificate() == null) != (tls.getClientKey() == null)) {
-            throw new IllegalArgumentException("coord.tls.client-certificate and coord.tls.client-key go together "
+            throw new CoordConfigurationException("coord.tls.client-certificate and coord.tls.client-key go together "
                     + "(a certificate chain and its private key); set both or neither");
         }
         putPath(parameters, "certFile", tls.getClientCertificate());
@@ -167,7 +167,7 @@ final class CoordUris {
             return new URI(text);
         } catch (URISyntaxException e) {
             // Never the text itself: it may hold a password.
-            throw new IllegalArgumentException(what + " is not a valid URI (" + e.getReason() + " at index "
+            throw new CoordConfigurationException(what + " is not a valid URI (" + e.getReason() + " at index "
                     + e.getIndex() + "); " + EXAMPLES, null);
         }
     }
@@ -177,7 +177,7 @@ final class CoordUris {
             return;
         }
         if (d.isNegative() || d.isZero() || d.getNano() % 1_000_000 != 0) {
-            throw new IllegalArgumentException(property + " is " + d + "; expected a positive whole number of "
+            throw new CoordConfigurationException(property + " is " + d + "; expected a positive whole number of "
                     + "milliseconds between 100ms and 10m");
         }
         parameters.put(key, d.toMillis() + "ms");

@@ -21,6 +21,9 @@ import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.DisposableBean;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.boot.diagnostics.FailureAnalyzer;
+import org.springframework.core.io.support.SpringFactoriesLoader;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.boot.health.contributor.Status;
@@ -84,6 +87,20 @@ class CoordAutoConfigurationTest {
                     .contains("coord.uri is not set")
                     .contains("zookeeper://host:2181/myapp")
                     .contains("coord.backend");
+        });
+    }
+
+    @Test
+    void startUpFailuresAreAnalysedAsCoordSettings() {
+        // Registered for Boot's SpringApplication (other analyzers need Boot's arguments, so load ours alone).
+        List<FailureAnalyzer> analyzers = SpringFactoriesLoader.forDefaultResourceLocation().load(FailureAnalyzer.class,
+                null, SpringFactoriesLoader.FailureHandler.handleMessage((message, failure) -> { }));
+        assertThat(analyzers).anyMatch(a -> a instanceof CoordFailureAnalyzer);
+        runner.run(ctx -> {
+            FailureAnalysis analysis = new CoordFailureAnalyzer().analyze(ctx.getStartupFailure());
+            assertThat(analysis).isNotNull();
+            assertThat(analysis.getDescription()).startsWith("coord could not be configured: coord.uri is not set");
+            assertThat(analysis.getAction()).contains("coord.uri=zookeeper://host:2181/myapp");
         });
     }
 

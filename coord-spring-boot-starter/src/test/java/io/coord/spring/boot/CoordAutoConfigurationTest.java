@@ -19,6 +19,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.DisposableBean;
+import org.springframework.boot.actuate.autoconfigure.context.properties.ConfigurationPropertiesReportEndpointAutoConfiguration;
+import org.springframework.boot.actuate.autoconfigure.endpoint.EndpointAutoConfiguration;
+import org.springframework.boot.actuate.autoconfigure.env.EnvironmentEndpointAutoConfiguration;
+import org.springframework.boot.actuate.context.properties.ConfigurationPropertiesReportEndpoint;
+import org.springframework.boot.actuate.env.EnvironmentEndpoint;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.boot.diagnostics.FailureAnalysis;
@@ -361,6 +366,38 @@ class CoordAutoConfigurationTest {
             assertThat(ctx.getBean(Coordinator.class).toString()).doesNotContain(secret);
             assertThat(session.toString()).doesNotContain(secret);
         });
+    }
+
+    @Test
+    void theActuatorShowsNoCredentialsEvenWithShowValuesAlways() {
+        String secret = "pw-" + UUID.randomUUID();
+        MY_NAMESPACE.set(namespace);
+        try {
+            // The application's own coordinator, so that the credentials below are bound and shown, not used.
+            runner.withUserConfiguration(OwnCoordinator.class)
+                    .withConfiguration(AutoConfigurations.of(EndpointAutoConfiguration.class,
+                            ConfigurationPropertiesReportEndpointAutoConfiguration.class, EnvironmentEndpointAutoConfiguration.class,
+                            CoordSanitizingAutoConfiguration.class))
+                    .withPropertyValues("coord.uri=zookeeper://app:" + secret + "@h:2181/ns", "coord.password=" + secret,
+                            "management.endpoint.configprops.show-values=always", "management.endpoint.env.show-values=always",
+                            "management.endpoints.web.exposure.include=configprops,env",
+                            "management.endpoints.jmx.exposure.include=configprops,env", "spring.jmx.enabled=true")
+                    .run(ctx -> {
+                        assertThat(ctx).hasNotFailed();
+                        var beans = ctx.getBean(ConfigurationPropertiesReportEndpoint.class).configurationProperties()
+                                .getContexts().values().iterator().next().getBeans();
+                        var coord = beans.values().stream().filter(b -> b.getPrefix().equals("coord")).findFirst().orElseThrow();
+                        assertThat(coord.getProperties()).containsEntry("password", "******")
+                                .containsEntry("uri", "zookeeper://***@h:2181/ns");
+                        assertThat(coord.getProperties().toString() + coord.getInputs()).doesNotContain(secret);
+                        EnvironmentEndpoint env = ctx.getBean(EnvironmentEndpoint.class);
+                        assertThat(env.environmentEntry("coord.password").getProperty().getValue()).isEqualTo("******");
+                        assertThat(env.environmentEntry("coord.uri").getProperty().getValue()).isEqualTo("zookeeper://***@h:2181/ns");
+                        assertThat(ctx.getBean(Session.class).state()).isEqualTo(SessionState.ACTIVE);
+                    });
+        } finally {
+            MY_NAMESPACE.remove();
+        }
     }
 
     // ---- graceful shutdown ----------------------------------------------------------------

@@ -10,8 +10,8 @@ import java.util.function.BooleanSupplier;
  * What happened, in order, across both application instances: each event is printed at once with the time since
  * the demo started and the instance that did it, and kept for the summary.
  *
- * <p>Threads: {@link #note} is called from any thread (the instances' scheduler threads, the coordinator's event
- * thread through Spring's leader events, the main thread); one monitor orders the events and wakes
+ * <p>Threads: {@link #note} is called from any thread (the instances' scheduler threads, the leader initiators'
+ * threads delivering Spring's leader events, the main thread); one monitor orders the events and wakes
  * {@link #await} so that the main thread waits for what it needs without polling or sleeping.
  */
 final class Timeline {

@@ -16,7 +16,8 @@ import org.springframework.stereotype.Component;
  * The three kinds of coordinated work, as an application writes them; each records itself in {@link DemoState}.
  *
  * <p>Threads: the {@code @Scheduled} methods run on this instance's scheduler thread; the leader events arrive on
- * the coordinator's event thread (coord never calls back on a client library's I/O thread), so they only flip a flag.
+ * the leader initiator's own thread ({@code coord-leader-demo-leader}, never coord's or a client library's thread);
+ * they only flip a flag and record, so the leader-only work itself runs on the scheduler.
  */
 @Component
 class Work {

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import io.coord.Coordinator;
 import io.coord.Session;
@@ -19,6 +20,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.DisposableBean;
+import org.springframework.beans.factory.config.BeanPostProcessor;
+import org.springframework.boot.LazyInitializationBeanFactoryPostProcessor;
 import org.springframework.boot.actuate.autoconfigure.context.properties.ConfigurationPropertiesReportEndpointAutoConfiguration;
 import org.springframework.boot.actuate.autoconfigure.endpoint.EndpointAutoConfiguration;
 import org.springframework.boot.actuate.autoconfigure.env.EnvironmentEndpointAutoConfiguration;
@@ -401,6 +404,32 @@ class CoordAutoConfigurationTest {
     }
 
     // ---- graceful shutdown ----------------------------------------------------------------
+
+    /** Counts the Session beans the context creates. */
+    static class SessionCreations implements BeanPostProcessor {
+        static final AtomicInteger COUNT = new AtomicInteger();
+
+        @Override
+        public Object postProcessAfterInitialization(Object bean, String beanName) {
+            if (bean instanceof Session) {
+                COUNT.incrementAndGet();
+            }
+            return bean;
+        }
+    }
+
+    @Test
+    void aLazySessionNeverUsedIsNotOpenedJustToBeClosed() {
+        SessionCreations.COUNT.set(0);
+        runner.withInitializer(ctx -> ctx.addBeanFactoryPostProcessor(new LazyInitializationBeanFactoryPostProcessor()))
+                .withBean(SessionCreations.class).withPropertyValues(uri()).run(ctx -> {
+                    assertThat(ctx).hasNotFailed();
+                    assertThat(ctx.getBeanFactory().containsSingleton("coordSession")).isFalse();
+                    ctx.close();
+                });
+        assertThat(SessionCreations.COUNT).hasValue(0);
+    }
+
 
     /** A bean that uses the session; it is destroyed before the session bean, and records what it sees then. */
     static class SessionUser implements DisposableBean {

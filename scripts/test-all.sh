@@ -4,8 +4,9 @@
 # reactor and runs the conformance kit on ZooKeeper (in-process), etcd and Redis (started by the
 # tests on loopback ports), plus the example, and installs it so that scripts/check-bom.sh can use coord-bom
 # as an application would. Then, on the Temurin 25 JDK installed beside Java 17:
-# ZooKeeper's kit and fault suite on a single server, and every backend's virtual-thread rules
-# (tagged virtual-threads, excluded from the Java 17 run). Extra arguments go to the first Maven run.
+# ZooKeeper's kit and fault suite on a single server, every backend's virtual-thread rules
+# (tagged virtual-threads, excluded from the Java 17 run), and the integration modules' tests (Micrometer, Spring
+# Integration, ShedLock, the Boot starter). Extra arguments go to the first Maven run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-test-servers.sh
@@ -21,3 +22,4 @@ echo "test-all: Java 25 run with $jdk25"
 java25() { JAVA_HOME="$jdk25" mvn -B -ntp surefire:test -Dcoord.excludedGroups= -Dsurefire.failIfNoSpecifiedTests=false "$@"; }
 java25 -pl coord-zookeeper -Dtest='ZooKeeperSingleServerKitTest,ZooKeeperSingleServerFaultTest'
 java25 -pl coord-etcd,coord-redis -Dtest='EtcdSingleNodeKitTest,RedisSingleServerKitTest' -Dgroups=virtual-threads
+java25 -pl coord-micrometer,coord-spring-integration,coord-shedlock,coord-spring-boot-starter

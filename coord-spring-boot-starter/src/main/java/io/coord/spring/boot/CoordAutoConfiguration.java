@@ -11,7 +11,9 @@ import io.coord.spi.CoordinatorUri;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnSingleCandidate;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.ApplicationContext;
 import org.springframework.context.annotation.Bean;
 
 /**
@@ -24,11 +26,14 @@ import org.springframework.context.annotation.Bean;
  *       on the class path from the URI's scheme (add {@code coord-zookeeper}, {@code coord-etcd} or
  *       {@code coord-redis}). Closed when the context is destroyed.</li>
  *   <li>{@code coordSession}: {@link Coordinator#openSession(Duration)} with {@code coord.session-ttl}: opened (and
- *       renewing) when the context starts, closed by the shutdown lifecycle below and again, idempotently, when the
+ *       renewing) when the bean is created (while the context refreshes; on first use with lazy initialization),
+ *       only if there is a single (or a {@code @Primary}) {@link Coordinator}, closed by the shutdown lifecycle below and again, idempotently, when the
  *       context is destroyed.</li>
  *   <li>{@code coordSessionShutdown}: a {@link org.springframework.context.SmartLifecycle} in phase
- *       {@link #SESSION_SHUTDOWN_PHASE} whose stop closes every {@link Session} bean created so far, revoking its
- *       lease (a failure to close is logged and shutdown goes on).</li>
+ *       {@link #SESSION_SHUTDOWN_PHASE} whose stop, when the context is closed (not on a
+ *       mere stop or pause, after which it may be started again), stops the leader initiators, closes the ShedLock
+ *       providers and then closes every {@link Session} bean created so far, revoking its lease (a failure to close
+ *       is logged and shutdown goes on).</li>
  * </ul>
  *
  * <p>A missing or contradictory setting fails the start with an {@link IllegalArgumentException} naming the
@@ -45,7 +50,8 @@ public final class CoordAutoConfiguration {
      * (above {@code Integer.MAX_VALUE / 2}) and after the task schedulers have stopped running {@code @Scheduled} jobs
      * ({@code Integer.MAX_VALUE / 2}): the work that uses locks has ended, so none is cut off mid-way. It runs
      * before plain {@link org.springframework.context.Lifecycle} beans (phase 0) and before any bean is destroyed, so
-     * other instances get the locks and the leadership at once instead of after the session TTL.
+     * other instances get the locks and the leadership at once instead of after the session TTL. Like every
+     * phase, it is bounded by {@code spring.lifecycle.timeout-per-shutdown-phase}.
      */
     public static final int SESSION_SHUTDOWN_PHASE = Integer.MAX_VALUE / 2 - 1024;
 
@@ -75,13 +81,15 @@ public final class CoordAutoConfiguration {
     /**
      * The application's default session.
      *
-     * @param coordinator the coordinator to open it on
+     * @param coordinator the coordinator to open it on (the only one, or the {@code @Primary} one: with several
+     *                    and none primary, no default session is made)
      * @param properties  whose {@code coord.session-ttl} is the TTL asked for
      * @return a new ACTIVE session, closed early in shutdown ({@link #SESSION_SHUTDOWN_PHASE})
      * @throws IllegalArgumentException if {@code coord.session-ttl} is outside 100 ms to 1 hour
      */
     @Bean(destroyMethod = "close")
     @ConditionalOnMissingBean
+    @ConditionalOnSingleCandidate(Coordinator.class)
     public Session coordSession(Coordinator coordinator, CoordProperties properties) {
         Duration ttl = properties.getSessionTtl();
         if (ttl == null) {
@@ -99,12 +107,12 @@ public final class CoordAutoConfiguration {
     /**
      * Closes the session beans early in shutdown.
      *
-     * @param beans the context's bean factory, whose {@link Session} singletons are closed
+     * @param beans   the context's bean factory, whose {@link Session} singletons are closed
+     * @param context the context whose close (not a mere stop) closes them
      * @return the lifecycle, in phase {@link #SESSION_SHUTDOWN_PHASE}
      */
     @Bean
-    @ConditionalOnMissingBean
-    CoordSessionShutdown coordSessionShutdown(ConfigurableListableBeanFactory beans) {
-        return new CoordSessionShutdown(beans, SESSION_SHUTDOWN_PHASE);
+    CoordSessionShutdown coordSessionShutdown(ConfigurableListableBeanFactory beans, ApplicationContext context) {
+        return new CoordSessionShutdown(beans, context, SESSION_SHUTDOWN_PHASE);
     }
 }

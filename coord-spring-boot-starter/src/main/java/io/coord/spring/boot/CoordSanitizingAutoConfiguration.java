@@ -10,7 +10,8 @@ import org.springframework.context.annotation.Bean;
 /**
  * Keeps coord's credentials out of the actuator's {@code /actuator/configprops} and {@code /actuator/env} even where
  * they are set to show values ({@code management.endpoint.*.show-values=always}): {@code coord.password} is masked,
- * and {@code coord.uri} is shown with its user info replaced by {@code ***}. (By default Boot masks every value.)
+ * and {@code coord.uri} is shown with its user info replaced by {@code ***}. (By default Boot masks every value.) Keys match
+ * relaxed, as Boot binds them: {@code COORD_PASSWORD} and {@code COORD_URI} from the environment are covered too.
  * Configured when the actuator ({@code spring-boot-actuator}) is on the class path.
  */
 @AutoConfiguration
@@ -24,7 +25,8 @@ final class CoordSanitizingAutoConfiguration {
     }
 
     static SanitizableData sanitize(SanitizableData data) {
-        String key = data.getLowerCaseKey();
+        // Relaxed like Boot's binding: COORD_PASSWORD (environment), coord.password and coord-password all match.
+        String key = data.getLowerCaseKey().replace('_', '.').replace("-", "");
         if (data.getValue() == null) {
             return data;
         }

@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.StringJoiner;
@@ -19,12 +20,15 @@ import io.coord.spi.CoordinatorUri;
  * setting becomes the URI part or parameter coord's backends already define (see {@code CoordinatorBuilder#uri}),
  * so the starter needs no backend module and adds no second way to configure one.
  *
- * <p>Nothing here ever puts the URI's text, or a password, into a message: a malformed URI is reported by reason
- * and index, and a well-formed one by {@link CoordinatorUri#redacted(URI)}.
+ * <p>Nothing here ever puts the URI's text, or a password, into a message: the text is always shown through
+ * {@link CoordinatorUri#redacted(String)} of the raw text (everything between the scheme and the last {@code @}
+ * hidden), which holds also for text that does not parse, or parses with the password outside the user info.
  */
 final class CoordUris {
 
     static final String EXAMPLES = "e.g. coord.uri=zookeeper://host:2181/myapp, etcd://host:2379/myapp or redis://host:6379/myapp";
+    private static final Duration MIN_TIMEOUT = Duration.ofMillis(100);
+    private static final Duration MAX_TIMEOUT = Duration.ofMinutes(10);
     private static final Set<String> SCHEMES = Set.of("zookeeper", "etcd", "redis", "rediss");
 
     private CoordUris() {
@@ -51,19 +55,30 @@ final class CoordUris {
         String path = "";
         String query = null;
         if (hasUri) {
-            URI given = parse(p.getUri().trim(), "coord.uri");
+            String raw = p.getUri().trim();
+            // Redacted from the raw text, never from a parse: a password with '/', '?' or '#' is not user info to a
+            // parser, and text without "//" has no authority at all.
+            String shown = CoordinatorUri.redacted(raw);
+            URI given = parse(raw, "coord.uri");
             if (given.getScheme() == null) {
-                throw new CoordConfigurationException("coord.uri '" + CoordinatorUri.redacted(given) + "' has no scheme; " + EXAMPLES);
-            }
-            if (given.getRawFragment() != null) {
-                throw new CoordConfigurationException("coord.uri '" + CoordinatorUri.redacted(given) + "' has a fragment ('#...'); "
-                        + "coord URIs take none");
+                throw new CoordConfigurationException("coord.uri '" + shown + "' has no scheme; " + EXAMPLES);
             }
             scheme = given.getScheme();
             String authority = given.getRawAuthority();
             if (authority == null || authority.isBlank()) {
-                throw new CoordConfigurationException("coord.uri '" + CoordinatorUri.redacted(given) + "' names no server; "
-                        + EXAMPLES);
+                throw new CoordConfigurationException("coord.uri '" + shown + "' names no server; " + EXAMPLES);
+            }
+            int lastAt = raw.lastIndexOf('@');
+            int authorityEnd = raw.indexOf("://") + 3 + authority.length();
+            if (lastAt >= authorityEnd) {
+                // The user info would end early and the rest of the password become path, query or fragment.
+                throw new CoordConfigurationException("coord.uri '" + shown + "' has an '@' after its server part: "
+                        + "percent-encode '/', '?', '#' and '@' in a user name or password (%2F, %3F, %23, %40), or set "
+                        + "coord.username and coord.password instead");
+            }
+            if (given.getRawFragment() != null) {
+                throw new CoordConfigurationException("coord.uri '" + shown + "' has a fragment ('#...'); "
+                        + "coord URIs take none");
             }
             int at = authority.lastIndexOf('@');
             if (at >= 0) {
@@ -78,7 +93,7 @@ final class CoordUris {
                 throw new CoordConfigurationException("coord.endpoints is set but coord.backend is not: set coord.backend to "
                         + "zookeeper, etcd, redis or rediss (or give coord.uri instead)");
             }
-            scheme = p.getBackend().trim().toLowerCase(java.util.Locale.ROOT);
+            scheme = p.getBackend().trim().toLowerCase(Locale.ROOT);
             if (!SCHEMES.contains(scheme)) {
                 throw new CoordConfigurationException("coord.backend '" + p.getBackend() + "' is unknown; allowed: zookeeper, "
                         + "etcd, redis, rediss");
@@ -150,16 +165,12 @@ final class CoordUris {
         return parse(text.toString(), "the URI made of the coord.* settings");
     }
 
-    /** {@code uri} without its credentials, for {@link CoordProperties#toString()}; "null" or "(malformed)" as needed. */
+    /**
+     * {@code uri} without anything that may be credentials, for {@link CoordProperties#toString()} and the actuator:
+     * {@link CoordinatorUri#redacted(String)} of the raw text (no parsing, so malformed text is safe too), or "null".
+     */
     static String redacted(String uri) {
-        if (uri == null) {
-            return "null";
-        }
-        try {
-            return CoordinatorUri.redacted(new URI(uri.trim()));
-        } catch (URISyntaxException e) {
-            return "(malformed)";
-        }
+        return uri == null ? "null" : CoordinatorUri.redacted(uri.trim());
     }
 
     private static URI parse(String text, String what) {
@@ -176,7 +187,7 @@ final class CoordUris {
         if (d == null) {
             return;
         }
-        if (d.isNegative() || d.isZero() || d.getNano() % 1_000_000 != 0) {
+        if (d.compareTo(MIN_TIMEOUT) < 0 || d.compareTo(MAX_TIMEOUT) > 0 || d.getNano() % 1_000_000 != 0) {
             throw new CoordConfigurationException(property + " is " + d + "; expected a positive whole number of "
                     + "milliseconds between 100ms and 10m");
         }

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -39,6 +40,7 @@ import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.SystemEnvironmentPropertySource;
 
 /**
  * The auto-configuration in {@link ApplicationContextRunner}s: bad settings fail clearly, every bean backs off, the
@@ -153,7 +155,13 @@ class CoordAutoConfigurationTest {
         });
         runner.withPropertyValues(uri(), "coord.operation-timeout=20m").run(ctx -> {
             assertThat(ctx).hasFailed();
-            assertThat(messages(ctx.getStartupFailure())).contains("operation timeout");
+            assertThat(messages(ctx.getStartupFailure())).contains("coord.operation-timeout is PT20M")
+                    .contains("between 100ms and 10m");
+        });
+        runner.withPropertyValues(uri(), "coord.connect-timeout=50ms").run(ctx -> {
+            assertThat(ctx).hasFailed();
+            assertThat(messages(ctx.getStartupFailure())).contains("coord.connect-timeout is PT0.05S")
+                    .contains("between 100ms and 10m");
         });
         runner.withPropertyValues(uri(), "coord.connect-timeout=1500us").run(ctx -> {
             assertThat(ctx).hasFailed();
@@ -355,6 +363,19 @@ class CoordAutoConfigurationTest {
             assertThat(ctx).hasFailed();
             assertThat(messages(ctx.getStartupFailure())).contains("give them in one place").doesNotContain(secret);
         });
+        // Passwords with characters that end the user info early, or text without "//": never echoed.
+        for (String bad : List.of("redis://:" + secret + "#ss@h/ns", "redis:" + secret + "@h:6379/ns",
+                "admin:" + secret + "@10.0.0.1:2379/billing", "etcd://u:" + secret + "/ss@h/ns",
+                "etcd://u:" + secret + "?ss@h/ns", "etcd://u:" + secret + " ss@h/ns", "etcd://u:" + secret + "%@h/ns")) {
+            runner.withPropertyValues("coord.uri=" + bad).run(ctx -> {
+                assertThat(ctx).hasFailed();
+                assertThat(messages(ctx.getStartupFailure())).as(bad).contains("coord.uri").doesNotContain(secret);
+            });
+            CoordProperties p = new CoordProperties();
+            p.setUri(bad);
+            assertThat(p.toString()).as(bad).doesNotContain(secret);
+            assertThat(CoordUris.redacted(bad)).as(bad).doesNotContain(secret);
+        }
         // A working login: ZooKeeper protects the namespace with the digest identity.
         digest = "app:" + secret;
         runner.withPropertyValues(uri(), "coord.username=app", "coord.password=" + secret).run(ctx -> {
@@ -374,10 +395,14 @@ class CoordAutoConfigurationTest {
     @Test
     void theActuatorShowsNoCredentialsEvenWithShowValuesAlways() {
         String secret = "pw-" + UUID.randomUUID();
-        MY_NAMESPACE.set(namespace);
-        try {
-            // The application's own coordinator, so that the credentials below are bound and shown, not used.
-            runner.withUserConfiguration(OwnCoordinator.class)
+        // Properties only (no coordinator): the credentials below are bound and shown, not used. COORD_* as from
+        // the process environment (Boot's SystemEnvironmentPropertySource), where the keys are upper case.
+        Map<String, Object> environment = Map.of("COORD_PASSWORD", secret,
+                "COORD_URI", "zookeeper://app:" + secret + "@h:2181/ns");
+        {
+            new ApplicationContextRunner().withUserConfiguration(PropertiesOnly.class)
+                    .withInitializer(c -> c.getEnvironment().getPropertySources()
+                            .addLast(new SystemEnvironmentPropertySource("testEnvironment", environment)))
                     .withConfiguration(AutoConfigurations.of(EndpointAutoConfiguration.class,
                             ConfigurationPropertiesReportEndpointAutoConfiguration.class, EnvironmentEndpointAutoConfiguration.class,
                             CoordSanitizingAutoConfiguration.class))
@@ -396,10 +421,12 @@ class CoordAutoConfigurationTest {
                         EnvironmentEndpoint env = ctx.getBean(EnvironmentEndpoint.class);
                         assertThat(env.environmentEntry("coord.password").getProperty().getValue()).isEqualTo("******");
                         assertThat(env.environmentEntry("coord.uri").getProperty().getValue()).isEqualTo("zookeeper://***@h:2181/ns");
-                        assertThat(ctx.getBean(Session.class).state()).isEqualTo(SessionState.ACTIVE);
+                        var fromEnvironment = env.environment(null).getPropertySources().stream()
+                                .filter(s -> s.getName().equals("testEnvironment")).findFirst().orElseThrow().getProperties();
+                        assertThat(fromEnvironment.get("COORD_PASSWORD").getValue()).isEqualTo("******");
+                        assertThat(fromEnvironment.get("COORD_URI").getValue()).isEqualTo("zookeeper://***@h:2181/ns");
+                        assertThat(env.environment(null).toString()).doesNotContain(secret);
                     });
-        } finally {
-            MY_NAMESPACE.remove();
         }
     }
 

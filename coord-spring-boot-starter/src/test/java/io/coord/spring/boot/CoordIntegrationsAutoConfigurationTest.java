@@ -34,6 +34,10 @@ import org.springframework.boot.test.context.runner.ApplicationContextRunner;
 import org.springframework.context.ApplicationListener;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.context.annotation.Primary;
+import org.springframework.boot.health.contributor.Status;
+import io.coord.Coordinator;
+import io.coord.SessionState;
 import org.springframework.integration.leader.Candidate;
 import org.springframework.integration.leader.DefaultCandidate;
 import org.springframework.integration.leader.event.AbstractLeaderEvent;
@@ -226,5 +230,133 @@ class CoordIntegrationsAutoConfigurationTest {
                 assertThat(ctx).hasNotFailed().hasSingleBean(LockProvider.class).doesNotHaveBean(CoordLockProvider.class));
         runner.withClassLoader(new FilteredClassLoader(CoordLockProvider.class)).run(ctx ->
                 assertThat(ctx).hasNotFailed().doesNotHaveBean(LockProvider.class));
+    }
+
+    // ---- several sessions or coordinators ---------------------------------------------------
+
+    private static final ThreadLocal<Boolean> PRIMARY = ThreadLocal.withInitial(() -> false);
+
+    @Configuration(proxyBeanMethods = false)
+    static class TwoSessions {
+        @Bean(destroyMethod = "close")
+        Session first(Coordinator coordinator) {
+            return coordinator.openSession(Duration.ofSeconds(2));
+        }
+
+        @Bean(destroyMethod = "close")
+        Session second(Coordinator coordinator) {
+            return coordinator.openSession(Duration.ofSeconds(2));
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class TwoSessionsFirstPrimary {
+        @Bean(destroyMethod = "close")
+        @Primary
+        Session first(Coordinator coordinator) {
+            return coordinator.openSession(Duration.ofSeconds(2));
+        }
+
+        @Bean(destroyMethod = "close")
+        Session second(Coordinator coordinator) {
+            return coordinator.openSession(Duration.ofSeconds(2));
+        }
+    }
+
+    @Test
+    void twoSessionsWithoutAPrimaryStartAndTheSessionBeansBackOff() {
+        runner.withUserConfiguration(TwoSessions.class, ACandidate.class).withPropertyValues("coord.leader.election=scheduler")
+                .run(ctx -> {
+                    assertThat(ctx).hasNotFailed().doesNotHaveBean("coordSession").doesNotHaveBean(LockRegistry.class)
+                            .doesNotHaveBean(LockProvider.class).doesNotHaveBean(CoordLeaderInitiator.class)
+                            .doesNotHaveBean(CoordHealthIndicator.class);
+                    assertThat(ctx.getBeansOfType(Session.class)).hasSize(2);
+                });
+    }
+
+    @Test
+    void twoSessionsOnePrimaryUseThePrimary() {
+        runner.withUserConfiguration(TwoSessionsFirstPrimary.class).run(ctx -> {
+            assertThat(ctx).hasNotFailed().hasSingleBean(CoordLockProvider.class).hasSingleBean(CoordLockRegistry.class)
+                    .hasSingleBean(CoordHealthIndicator.class);
+            assertThat(ctx.getBean(CoordLockProvider.class).session()).isSameAs(ctx.getBean("first"));
+            assertThat(ctx.getBean(CoordHealthIndicator.class).health().getDetails())
+                    .containsEntry("session", ctx.getBean("first", Session.class).id());
+        });
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class TwoCoordinators {
+        private final String namespace;
+
+        TwoCoordinators(org.springframework.core.env.Environment env) {
+            this.namespace = env.getProperty("test.namespace");
+        }
+
+        @Bean(destroyMethod = "close")
+        Coordinator one() {
+            return Coordinator.open("zookeeper://" + zk.connectString() + "/" + namespace);
+        }
+
+        @Bean(destroyMethod = "close")
+        Coordinator two() {
+            return Coordinator.open("zookeeper://" + zk.connectString() + "/" + namespace);
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class OnePrimaryCoordinator {
+        @Bean(destroyMethod = "close")
+        @Primary
+        Coordinator main(org.springframework.core.env.Environment env) {
+            return Coordinator.open("zookeeper://" + zk.connectString() + "/" + env.getProperty("test.namespace"));
+        }
+    }
+
+    @Test
+    void twoCoordinatorsWithoutAPrimaryStartWithoutADefaultSession() {
+        runner.withUserConfiguration(TwoCoordinators.class).withPropertyValues("test.namespace=" + namespace)
+                .withConfiguration(AutoConfigurations.of(MetricsAutoConfiguration.class,
+                        CompositeMeterRegistryAutoConfiguration.class, SimpleMetricsExportAutoConfiguration.class))
+                .run(ctx -> {
+                    assertThat(ctx).hasNotFailed().doesNotHaveBean(Session.class).doesNotHaveBean(CoordMetrics.class)
+                            .doesNotHaveBean(CoordHealthIndicator.class).doesNotHaveBean(LockRegistry.class);
+                    assertThat(ctx.getBeansOfType(Coordinator.class)).hasSize(2);
+                });
+    }
+
+    @Test
+    void twoCoordinatorsOnePrimaryOpenTheSessionOnThePrimary() {
+        runner.withUserConfiguration(TwoCoordinators.class, OnePrimaryCoordinator.class)
+                .withPropertyValues("test.namespace=" + namespace)
+                .withConfiguration(AutoConfigurations.of(MetricsAutoConfiguration.class,
+                        CompositeMeterRegistryAutoConfiguration.class, SimpleMetricsExportAutoConfiguration.class))
+                .run(ctx -> {
+                    assertThat(ctx).hasNotFailed().hasSingleBean(Session.class).hasSingleBean(CoordMetrics.class)
+                            .hasSingleBean(CoordHealthIndicator.class).hasSingleBean(CoordLockRegistry.class);
+                    assertThat(ctx.getBean(Session.class).state()).isEqualTo(SessionState.ACTIVE);
+                    assertThat(ctx.getBean("main", Coordinator.class).stats().held(io.coord.Primitive.SESSION)).isEqualTo(1);
+                });
+    }
+
+    // ---- stop and start ---------------------------------------------------------------------
+
+    @Test
+    void aContextStoppedAndStartedAgainKeepsItsSessionAndLeadsAgain() {
+        runner.withUserConfiguration(ACandidate.class).withPropertyValues("coord.leader.election=scheduler").run(ctx -> {
+            assertThat(ctx).hasNotFailed();
+            Session session = ctx.getBean(Session.class);
+            Events events = ctx.getBean(Events.class);
+            await().atMost(PATIENCE).until(() -> events.seen.stream().filter(e -> e instanceof OnGrantedEvent).count() == 1);
+            ctx.stop();
+            assertThat(session.state()).as("a stop is no close").isEqualTo(SessionState.ACTIVE);
+            ctx.start();
+            assertThat(session.state()).isEqualTo(SessionState.ACTIVE);
+            assertThat(ctx.getBean(CoordHealthIndicator.class).health().getStatus()).isEqualTo(Status.UP);
+            await().atMost(PATIENCE).until(() -> events.seen.stream().filter(e -> e instanceof OnGrantedEvent).count() == 2);
+            assertThat(ctx.getBean(CoordLeaderInitiator.class).isRunning()).isTrue();
+            ctx.close();
+            assertThat(session.state()).as("a close is").isEqualTo(SessionState.CLOSED);
+        });
     }
 }

@@ -62,10 +62,6 @@ final class Instance implements AutoCloseable {
         return port;
     }
 
-    boolean isRunning() {
-        return context.isActive();
-    }
-
     /** Closes the context: Spring's graceful shutdown, in which the starter closes the session before beans are destroyed. */
     @Override
     public void close() {

@@ -2,9 +2,12 @@ package io.coord.examples.springboot;
 
 import java.io.PrintStream;
 import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.locks.LockSupport;
 
 import io.coord.spi.CoordinatorUri;
 import io.coord.testservers.ZooKeeperTestServer;
@@ -25,7 +28,8 @@ import tools.jackson.databind.json.JsonMapper;
  *       the {@code coord} component, the coord meters.</li>
  * </ol>
  *
- * Exits 0 when every invariant held within {@link #BOUND}, 1 if one broke, 2 on bad arguments.
+ * Exits 0 when every invariant held within {@link #BOUND}, 1 if one broke or the run took longer (a watchdog ends it
+ * then, printing the timeline so far), 2 on bad arguments (the URI is never echoed unredacted).
  */
 public final class SpringBootDemo {
 
@@ -43,14 +47,81 @@ public final class SpringBootDemo {
      * @throws Exception if the demo cannot run at all
      */
     public static void main(String[] args) throws Exception {
-        if (args.length > 1) {
-            System.err.println(USAGE);
-            System.exit(2);
+        int bad = argumentsStatus(args, System.err);
+        if (bad != 0) {
+            System.exit(bad);
         }
-        System.exit(run(args, System.out).exitCode());
+        Timeline timeline = new Timeline(System.out);
+        startWatchdog(timeline);
+        System.exit(run(args, timeline).exitCode());
     }
 
     static final String USAGE = "usage: SpringBootDemo [coord-uri]   e.g. etcd://127.0.0.1:2379/demo; none: an embedded ZooKeeper";
+
+    /** Slack past {@link #BOUND} for the contexts' own shutdown before the watchdog ends the JVM. */
+    private static final Duration WATCHDOG_SLACK = Duration.ofSeconds(5);
+
+    /**
+     * Enforces {@link #BOUND}: a daemon thread that, if the JVM is still running {@code BOUND + 5 s} after the start,
+     * prints the timeline so far and what was hanging, and halts the JVM with status 1 (halt, not exit: a shutdown
+     * hook stuck on the same hang must not keep it alive).
+     */
+    private static void startWatchdog(Timeline timeline) {
+        Thread watchdog = new Thread(() -> {
+            long end = System.nanoTime() + BOUND.plus(WATCHDOG_SLACK).toNanos();
+            long left;
+            while ((left = end - System.nanoTime()) > 0) {
+                LockSupport.parkNanos(left);
+            }
+            System.err.println("BROKEN: the demo did not end within " + BOUND.toSeconds() + " s (+"
+                    + WATCHDOG_SLACK.toSeconds() + " s for shutdown); the timeline so far:");
+            timeline.events().forEach(System.err::println);
+            System.err.flush();
+            Runtime.getRuntime().halt(1);
+        }, "demo-watchdog");
+        watchdog.setDaemon(true);                   // does not keep a finished run's JVM alive
+        watchdog.start();
+    }
+
+    /**
+     * The exit status of the command line's check: 0 if {@link #checkArguments} accepts it, else 2 after printing
+     * why (with the usage) to {@code err}.
+     */
+    static int argumentsStatus(String[] args, PrintStream err) {
+        try {
+            checkArguments(args);
+            return 0;
+        } catch (IllegalArgumentException e) {
+            err.println(e.getMessage());
+            return 2;
+        }
+    }
+
+    /**
+     * Checks the command line without echoing a URI (it may hold a password): at most one argument, a URI with a
+     * scheme and a server part.
+     *
+     * @throws IllegalArgumentException with {@link #USAGE} and the reason, the URI shown only redacted
+     */
+    static void checkArguments(String[] args) {
+        if (args.length > 1) {
+            throw new IllegalArgumentException(USAGE);
+        }
+        if (args.length == 1) {
+            String text = args[0].trim();
+            String shown = CoordinatorUri.redacted(text);
+            URI uri;
+            try {
+                uri = new URI(text);
+            } catch (URISyntaxException e) {
+                throw new IllegalArgumentException("not a valid URI: '" + shown + "' (" + e.getReason() + " at index "
+                        + e.getIndex() + ")\n" + USAGE);
+            }
+            if (uri.getScheme() == null || uri.getRawAuthority() == null) {
+                throw new IllegalArgumentException("not a coord URI (scheme://host:port/namespace): '" + shown + "'\n" + USAGE);
+            }
+        }
+    }
 
     /** What the demo saw; {@link #exitCode()} is 0 when every invariant held. */
     record Summary(int reportRuns, int reportOverlaps, int ledgerRuns, int ledgerOverlaps, int leaderWorkRuns,
@@ -62,11 +133,14 @@ public final class SpringBootDemo {
     }
 
     static Summary run(String[] args, PrintStream out) throws Exception {
-        if (args.length > 1) {
-            throw new IllegalArgumentException(USAGE);
-        }
+        checkArguments(args);
+        return run(args, new Timeline(out));
+    }
+
+    private static Summary run(String[] args, Timeline timeline) throws Exception {
+        checkArguments(args);
+        PrintStream out = timeline.out();
         long deadline = System.nanoTime() + BOUND.toNanos();
-        Timeline timeline = new Timeline(out);
         DemoState state = new DemoState(timeline);
         List<String> broken = new ArrayList<>();
         ZooKeeperTestServer zk = null;
@@ -79,7 +153,7 @@ public final class SpringBootDemo {
             String uri;
             if (args.length == 1) {
                 uri = args[0];
-                timeline.note("-", "backend " + CoordinatorUri.redacted(URI.create(uri.trim())));
+                timeline.note("-", "backend " + CoordinatorUri.redacted(uri.trim()));
             } else {
                 zk = ZooKeeperTestServer.start();
                 uri = "zookeeper://" + zk.connectString() + "/spring-boot-demo";
@@ -128,13 +202,13 @@ public final class SpringBootDemo {
             timeline.note(leader.name, "shutting down gracefully (the leader)");
             long stopStart = System.nanoTime();
             leader.close();
-            timeline.note(leader.name, String.format(java.util.Locale.ROOT, "context closed in %d ms",
+            timeline.note(leader.name, String.format(Locale.ROOT, "context closed in %d ms",
                     (System.nanoTime() - stopStart) / 1_000_000));
             if (!timeline.await(() -> follower.name.equals(state.currentLeader()) && state.report.runs() >= reportBefore + 2,
                     remaining(deadline, PHASE))) {
                 broken.add("after the leader's shutdown, " + follower.name + " did not lead and run the job in time");
             } else {
-                handover = String.format(java.util.Locale.ROOT, "%s led %d ms after %s began shutting down (session TTL 3 s: "
+                handover = String.format(Locale.ROOT, "%s led %d ms after %s began shutting down (session TTL 3 s: "
                         + "the leader resigned and closed its session in shutdown, nothing was left to expire)", follower.name,
                         (state.lastGrantNanos() - stopStart) / 1_000_000, leader.name);
             }

@@ -4,6 +4,7 @@ import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -27,14 +28,9 @@ final class Timeline {
     /** Records and prints one event of {@code instance} ({@code "-"} for the demo itself). */
     synchronized void note(String instance, String what) {
         double seconds = (System.nanoTime() - startNanos) / 1e9;
-        String line = String.format(java.util.Locale.ROOT, "%7.3fs [%s] %s", seconds, instance, what);
+        String line = String.format(Locale.ROOT, "%7.3fs [%s] %s", seconds, instance, what);
         events.add(line);
         out.println(line);
-        notifyAll();
-    }
-
-    /** Wakes {@link #await} to look again (a counter it watches changed without an event worth printing). */
-    synchronized void changed() {
         notifyAll();
     }
 
@@ -55,7 +51,12 @@ final class Timeline {
         return true;
     }
 
-    /** The events so far. */
+    /** Where the events are printed. */
+    PrintStream out() {
+        return out;
+    }
+
+    /** The events so far (for the watchdog, which prints them when the run overruns). */
     synchronized List<String> events() {
         return List.copyOf(events);
     }

@@ -40,4 +40,23 @@ class SpringBootDemoTest {
         assertThatThrownBy(() -> SpringBootDemo.run(new String[] {"a", "b"}, System.out))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("usage:");
     }
+
+    @Test
+    void aMalformedUriIsExitCode2AndThePasswordIsNotEchoed() {
+        String secret = "pw-" + java.util.UUID.randomUUID();
+        for (String bad : java.util.List.of("etcd://u:" + secret + " x@h:2379/demo", "etcd://u:" + secret + "%@h/demo",
+                "redis:" + secret + "@h:6379/demo", "u:" + secret + "@h")) {
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            try (PrintStream print = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+                assertThat(SpringBootDemo.argumentsStatus(new String[] {bad}, print)).as(bad).isEqualTo(2);
+            }
+            assertThat(err.toString(StandardCharsets.UTF_8)).as(bad).contains("usage:").contains("***")
+                    .doesNotContain(secret);
+            assertThatThrownBy(() -> SpringBootDemo.run(new String[] {bad}, System.out)).as(bad)
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageNotContaining(secret);
+        }
+        assertThat(SpringBootDemo.argumentsStatus(new String[] {"etcd://127.0.0.1:2379/demo"}, System.err)).isZero();
+        assertThat(SpringBootDemo.argumentsStatus(new String[0], System.err)).isZero();
+        assertThat(SpringBootDemo.argumentsStatus(new String[] {"a", "b"}, System.err)).isEqualTo(2);
+    }
 }

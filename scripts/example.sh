@@ -8,7 +8,9 @@
 # Without URI each runs on an embedded ZooKeeper; with one (e.g. etcd://127.0.0.1:2379/demo) on that backend.
 # Builds what the example needs first (mvn install of its module and the modules it depends on, tests skipped).
 # Maven options go in MAVEN_OPTS, e.g. MAVEN_OPTS=-Dmaven.repo.local=/path/to/repo scripts/example.sh crontab
-# Exits with the example's status (0: it did what it says); 2 for an unknown or missing NAME, with this list.
+# Runs the example in its own JVM (java -cp <the module's class path> MAIN [URI]; $JAVA_HOME/bin/java if set).
+# Exits with the example's status (0: it did what it says; the Spring Boot one: 1 if an invariant broke or its time
+# bound passed, 2 for a bad URI); 2 for an unknown or missing NAME, with this list.
 set -euo pipefail
 
 usage() {
@@ -22,8 +24,8 @@ USAGE
 }
 
 case "${1:-}" in
-    crontab) module=examples ;;
-    spring-boot) module=examples-spring-boot ;;
+    crontab) module=examples main=io.coord.examples.crontab.CrontabDemo ;;
+    spring-boot) module=examples-spring-boot main=io.coord.examples.springboot.SpringBootDemo ;;
     *) usage; exit 2 ;;
 esac
 shift
@@ -34,8 +36,15 @@ fi
 
 cd "$(dirname "$0")/.."
 mvn -B -q -pl "$module" -am install -DskipTests
-if [ $# -eq 1 ]; then
-    exec mvn -B -q -pl "$module" exec:java "-Dexec.args=$1"
-else
-    exec mvn -B -q -pl "$module" exec:java
-fi
+# The example runs in a JVM of its own, not inside Maven's (exec:java would share Maven's class loader, logging
+# and System.exit): the exec plugin (pinned in the root pom) only prints the module's runtime class path, and the
+# script then replaces itself with `java -cp <that> MAIN [URI]`, so the example's exit status is the script's.
+# (Into a file: Maven's console output may carry colour escapes.)
+classpath_file=$(mktemp)
+trap 'rm -f "$classpath_file"' EXIT
+mvn -B -q -pl "$module" exec:exec -Dexec.executable=echo -Dexec.args=%classpath "-Dexec.outputFile=$classpath_file" >/dev/null
+classpath=$(cat "$classpath_file")
+rm -f "$classpath_file"
+trap - EXIT
+java="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+exec "$java" -cp "$classpath" "$main" "$@"

@@ -1,5 +1,7 @@
 package io.coord.spring.boot;
 
+import java.time.Duration;
+
 import io.coord.Coordinator;
 import io.coord.Session;
 import io.coord.SessionState;
@@ -74,7 +76,7 @@ public final class CoordHealthIndicator implements HealthIndicator {
                 .withDetail("grantedTtl", session.grantedTtl().toString())
                 // A session that has ended has no validity left, even if its local deadline is still ahead (the server
                 // may have said it expired earlier than that).
-                .withDetail("remainingValidity", (state.isTerminal() ? java.time.Duration.ZERO : session.remainingValidity()).toString())
+                .withDetail("remainingValidity", (state.isTerminal() ? Duration.ZERO : session.remainingValidity()).toString())
                 .build();
     }
 }

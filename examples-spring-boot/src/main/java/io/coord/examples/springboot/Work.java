@@ -3,6 +3,8 @@ package io.coord.examples.springboot;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
 
+import io.coord.shedlock.CoordLockProvider;
+import io.coord.spring.integration.CoordLeaderInitiator.CoordContext;
 import net.javacrumbs.shedlock.spring.annotation.SchedulerLock;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.event.EventListener;
@@ -27,12 +29,14 @@ class Work {
 
     private final DemoState state;
     private final LockRegistry<?> locks;
+    private final CoordLockProvider shedLock;
     private final String instance;
     private volatile boolean leading;
 
-    Work(DemoState state, LockRegistry<?> locks, @Value("${demo.instance}") String instance) {
+    Work(DemoState state, LockRegistry<?> locks, CoordLockProvider shedLock, @Value("${demo.instance}") String instance) {
         this.state = state;
         this.locks = locks;
+        this.shedLock = shedLock;
         this.instance = instance;
     }
 
@@ -42,7 +46,9 @@ class Work {
     void report() throws InterruptedException {
         state.report.enter();
         try {
-            state.timeline.note(instance, "@SchedulerLock job 'report' run #" + state.report.runs());
+            // The token of this thread's hold: what a write made by the job would carry to be fenced.
+            state.timeline.note(instance, "@SchedulerLock job 'report' run #" + state.report.runs() + " (fencing token "
+                    + shedLock.currentToken("report").orElse(-1) + ")");
             TimeUnit.MILLISECONDS.sleep(WORK_MILLIS);
         } finally {
             state.report.exit();
@@ -83,7 +89,9 @@ class Work {
     @EventListener
     void granted(OnGrantedEvent event) {
         leading = true;
-        state.granted(instance, "(role " + event.getRole() + ")");
+        // The term of this leadership (CoordContext.fencingToken()): what leader-only writes would carry.
+        String term = event.getContext() instanceof CoordContext c ? ", fencing token " + c.fencingToken() : "";
+        state.granted(instance, "(role " + event.getRole() + term + ")");
     }
 
     @EventListener

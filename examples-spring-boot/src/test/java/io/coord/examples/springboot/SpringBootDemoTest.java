@@ -32,7 +32,8 @@ class SpringBootDemoTest {
         assertThat(s.leaders().get(s.leaders().size() - 1)).isNotEqualTo(s.leaders().get(0));
         assertThat(s.healthJson()).contains("\"status\":\"UP\"").contains("\"sessionState\":\"ACTIVE\"");
         assertThat(s.coordMeters()).isNotEmpty().allMatch(n -> n.startsWith("coord."));
-        assertThat(printed).contains("\"backend\":\"zookeeper\"").contains("every invariant held");
+        assertThat(printed).contains("\"backend\":\"zookeeper\"").contains("every invariant held")
+                .containsPattern("job .report. run #\\d+ \\(fencing token [1-9]\\d*\\)").contains(", fencing token ");
     }
 
     @Test

@@ -21,7 +21,7 @@ import org.apache.zookeeper.data.Stat;
 final class Keyspace {
 
     /** Redis keys coord documents as permanent: the per-name counters (coord-redis RedisKeys). */
-    private static final Pattern REDIS_PERMANENT = Pattern.compile("coord:[^:]+:(lock|fair|election):\\{[^}]*\\}:c");
+    static final Pattern REDIS_PERMANENT = Pattern.compile("coord:[^:]+:(lock|fair|election):\\{[^}]*\\}:c");
 
     private Keyspace() {
     }

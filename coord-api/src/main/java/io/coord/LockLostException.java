@@ -16,8 +16,24 @@ public class LockLostException extends CoordException {
      * @param reason   why it was lost
      */
     public LockLostException(String lockName, long token, LossReason reason) {
-        super("lock '" + lockName + "' (fencing token " + token + ") was lost before release: " + reason);
+        this(reason, "lock '" + lockName + "' (fencing token " + token + ") was lost before release: " + reason);
+    }
+
+    private LockLostException(LossReason reason, String message) {
+        super(message);
         this.reason = reason;
+    }
+
+    /**
+     * The loss of something else held like a lock grant: a semaphore permit, a read-write lock's read grant.
+     *
+     * @param description what was lost, e.g. {@code "permit 2 of semaphore 'workers'"}
+     * @param token       its fencing token
+     * @param reason      why it was lost
+     * @return the exception, saying what was lost, its token and why
+     */
+    public static LockLostException of(String description, long token, LossReason reason) {
+        return new LockLostException(reason, description + " (fencing token " + token + ") was lost before release: " + reason);
     }
 
     /**

@@ -9,5 +9,9 @@ public enum Primitive {
     /** {@link io.coord.lock.FairLock}s of {@link Session#fairLock(String)}: acquisitions and releases. */
     FAIR_LOCK,
     /** Elections: campaigns, proclamations, resignations, and reads and observation of the leader. */
-    ELECTION
+    ELECTION,
+    /** {@link io.coord.semaphore.Semaphore}s of {@link Session#semaphore(String, int)}: acquisitions and releases of permits. */
+    SEMAPHORE,
+    /** {@link io.coord.lock.ReadWriteLock}s of {@link Session#readWriteLock(String)}: both modes' acquisitions and releases. */
+    READ_WRITE_LOCK
 }

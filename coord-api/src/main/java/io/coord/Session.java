@@ -3,6 +3,8 @@ package io.coord;
 import io.coord.election.Election;
 import io.coord.lock.FairLock;
 import io.coord.lock.FencedLock;
+import io.coord.lock.ReadWriteLock;
+import io.coord.semaphore.Semaphore;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 
@@ -126,6 +128,30 @@ public interface Session extends AutoCloseable {
      * @throws IllegalStateException   if the coordinator is closed
      */
     Election election(String name);
+
+    /**
+     * A semaphore of this name with {@code permits} permits, of which this session may hold one; see {@link Semaphore}.
+     *
+     * @param name    the semaphore's name (see {@link Coordinator} for legal names)
+     * @param permits how many permits the semaphore has, between 1 and {@link Semaphore#MAX_PERMITS}; every
+     *                session using the name must ask with the same number
+     * @return a new handle; creating it sends nothing to the server
+     * @throws IllegalArgumentException if {@code permits} is out of range or the name is illegal
+     * @throws SessionExpiredException  if this session has ended
+     * @throws IllegalStateException    if the coordinator is closed
+     */
+    Semaphore semaphore(String name, int permits);
+
+    /**
+     * A read-write lock of this name owned by this session; see {@link ReadWriteLock}. It is not the
+     * {@link #lock(String) lock} or {@link #fairLock(String) fair lock} of the same name.
+     *
+     * @param name the lock's name (see {@link Coordinator} for legal names)
+     * @return a new handle; creating it sends nothing to the server
+     * @throws SessionExpiredException if this session has ended
+     * @throws IllegalStateException   if the coordinator is closed
+     */
+    ReadWriteLock readWriteLock(String name);
 
     /**
      * Revokes the lease: everything held becomes free at once, pending acquisitions fail with

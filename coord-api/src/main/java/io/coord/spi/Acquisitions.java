@@ -9,7 +9,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.LongFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,16 +28,16 @@ final class Acquisitions {
     record Target(SessionBase session, Primitive primitive, String name, String claimKey, String description, GrantRule rule) {
     }
 
-    static <H extends HeldBase> CompletableFuture<H> async(Target t, QueueEntry entry, LongFunction<H> holders) {
+    static <H extends HeldBase> CompletableFuture<H> async(Target t, QueueEntry entry, Waiter.Holders<H> holders) {
         t.session().claim(t.claimKey(), t.description());
         return new Waiter<>(t.session(), t.primitive(), t.name(), t.claimKey(), entry, t.rule(), Deadline.none(), holders, true).start();
     }
 
-    static <H extends HeldBase> H blocking(Target t, QueueEntry entry, LongFunction<H> holders) throws InterruptedException {
+    static <H extends HeldBase> H blocking(Target t, QueueEntry entry, Waiter.Holders<H> holders) throws InterruptedException {
         return await(t, entry, Deadline.none(), holders);
     }
 
-    static <H extends HeldBase> Optional<H> timed(Target t, QueueEntry entry, Duration timeout, LongFunction<H> holders)
+    static <H extends HeldBase> Optional<H> timed(Target t, QueueEntry entry, Duration timeout, Waiter.Holders<H> holders)
             throws InterruptedException {
         try {
             return Optional.of(await(t, entry, Deadline.after(timeout), holders));
@@ -47,7 +46,7 @@ final class Acquisitions {
         }
     }
 
-    private static <H extends HeldBase> H await(Target t, QueueEntry entry, Deadline deadline, LongFunction<H> holders)
+    private static <H extends HeldBase> H await(Target t, QueueEntry entry, Deadline deadline, Waiter.Holders<H> holders)
             throws InterruptedException {
         if (Thread.interrupted()) {
             throw new InterruptedException("interrupted before acquiring " + t.description());

@@ -107,6 +107,21 @@ public final class Arguments {
     }
 
     /**
+     * A semaphore's number of permits: between 1 and {@link io.coord.semaphore.Semaphore#MAX_PERMITS}.
+     *
+     * @param permits the number to check
+     * @return {@code permits}, unchanged
+     * @throws IllegalArgumentException if {@code permits} is out of range
+     */
+    public static int permits(int permits) {
+        if (permits < 1 || permits > io.coord.semaphore.Semaphore.MAX_PERMITS) {
+            throw new IllegalArgumentException("a semaphore has between 1 and " + io.coord.semaphore.Semaphore.MAX_PERMITS
+                    + " permits (got " + permits + ")");
+        }
+        return permits;
+    }
+
+    /**
      * A namespace, the same rule on every backend (builders and URIs): up to 128 characters of
      * letters, digits, '.', '_', '-', in segments separated by '/', none of them "." or "..".
      *

@@ -42,7 +42,21 @@ public record Position(boolean present, long token, List<Ahead> ahead, long revi
      * @param id    the backend's identity of the entry (etcd key, ZooKeeper node name, Redis member)
      * @param token that entry's token, or 0 where the backend cannot read it without a round trip per
      *              entry (ZooKeeper); a grant rule that needs it must say so
+     * @param tag   what the entry was enqueued with in the queues of {@link io.coord.Primitive#SEMAPHORE semaphores}
+     *              (its number of permits) and {@link io.coord.Primitive#READ_WRITE_LOCK read-write locks}
+     *              ({@link GrantRule#READ} or {@link GrantRule#WRITE}): {@link SessionBase#newEntry}'s value,
+     *              which backends report for these two; {@code ""} elsewhere
      */
-    public record Ahead(String id, long token) {
+    public record Ahead(String id, long token, String tag) {
+
+        /**
+         * An entry ahead without a tag (locks, fair locks, elections).
+         *
+         * @param id    the backend's identity of the entry
+         * @param token that entry's token, or 0 (see above)
+         */
+        public Ahead(String id, long token) {
+            this(id, token, "");
+        }
     }
 }

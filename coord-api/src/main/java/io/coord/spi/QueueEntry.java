@@ -20,11 +20,20 @@ import java.util.concurrent.CompletableFuture;
  *       queue after the read that produced {@code seen}: {@code true} when the backend saw it go (a
  *       watch event, a message), {@code false} for a spurious wake-up (watch error, reconnect,
  *       safety-net timer) after which the engine re-reads. A departure after {@code seen} must never
- *       be missed. Cancelling the returned future unregisters the wait and frees what it holds.</li>
+ *       be missed. Cancelling the returned future unregisters the wait and frees what it holds. When a rule waits
+ *       for several entries ({@link GrantRule.Wait}) the engine asks once per entry and counts the {@code true}
+ *       answers, so for those rules (semaphores, read-write locks) {@code true} must mean that this very
+ *       entry was seen to go.</li>
  *   <li>{@link #remove()} deletes this entry and only this entry (guarded by its identity), is
  *       idempotent, and is safe after an {@link #enqueue(int)} whose outcome is unknown.</li>
  *   <li>{@link #replaceValue(String)} rewrites the value, guarded by the entry's identity; false if
  *       the entry is gone.</li>
+ *   <li>Semaphores and read-write locks ({@link io.coord.Primitive#SEMAPHORE}, {@link io.coord.Primitive#READ_WRITE_LOCK}):
+ *       the entry's value is its tag, and every read reports each entry ahead with its tag
+ *       ({@link Position.Ahead#tag()}); a lookahead of {@link GrantRule#ALL} reports every entry ahead.</li>
+ *   <li>{@link #claimSlot(int)} (semaphores only): once granted, the entry claims the lowest slot number no
+ *       other live entry of the name holds, with a new token; the claim lives on the session's lease and
+ *       {@link #remove()} deletes it with the entry, atomically.</li>
  * </ul>
  *
  * <h2>Threads</h2>
@@ -75,4 +84,31 @@ public interface QueueEntry {
      * @return {@code true} if rewritten, {@code false} if the entry is gone
      */
     CompletableFuture<Boolean> replaceValue(String value);
+
+    /**
+     * For a granted semaphore entry: claims the lowest of {@code slots} numbered slots that no other live entry of
+     * the name holds, guarded so that two entries never claim one slot, and attached to the session's lease; the
+     * claim's token is taken from the same strictly increasing source as the queue's tokens, at the time of the
+     * claim, so it is greater than the token of every claim made before. At most {@code slots - 1} other claims
+     * exist while this entry is granted (only granted entries claim, and the rule grants fewer than
+     * {@code slots} entries ahead), so a free slot always exists; a backend retries when another claim won a race.
+     *
+     * @param slots the semaphore's number of permits
+     * @return the claimed slot, or {@link Slot#GONE} if this entry no longer exists (its session died)
+     */
+    default CompletableFuture<Slot> claimSlot(int slots) {
+        return CompletableFuture.failedFuture(new UnsupportedOperationException(this + " has no slots"));
+    }
+
+    /**
+     * A claimed semaphore slot.
+     *
+     * @param number the slot, in {@code [0, slots)}, or -1 for {@link #GONE}
+     * @param token  the claim's token (the permit's fencing token), {@code > 0}; 0 for {@link #GONE}
+     */
+    record Slot(int number, long token) {
+
+        /** No slot: the entry is gone. */
+        public static final Slot GONE = new Slot(-1, 0);
+    }
 }

@@ -11,6 +11,8 @@ import io.coord.Subscription;
 import io.coord.election.Election;
 import io.coord.lock.FairLock;
 import io.coord.lock.FencedLock;
+import io.coord.lock.ReadWriteLock;
+import io.coord.semaphore.Semaphore;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -157,10 +159,13 @@ public abstract class SessionBase implements Session {
      * {@code primitive} named {@code name}, carrying {@code value} (empty for locks, the candidate's
      * value for elections). Every primitive's waiting loop and grant rule run over it.
      *
-     * @param primitive {@link Primitive#LOCK}, {@link Primitive#FAIR_LOCK} or {@link Primitive#ELECTION}, each with
-     *                  queues of its own
-     * @param name      the lock's or election's name, already checked
-     * @param value     the value the entry carries: {@code ""} for locks
+     * @param primitive {@link Primitive#LOCK}, {@link Primitive#FAIR_LOCK}, {@link Primitive#ELECTION},
+     *                  {@link Primitive#SEMAPHORE} or {@link Primitive#READ_WRITE_LOCK}, each with queues of its own
+     * @param name      the primitive's name, already checked
+     * @param value     the value the entry carries: {@code ""} for locks, the candidate's value for elections, and
+     *                  the tag reported to the entries behind ({@link Position.Ahead#tag()}) for semaphores (the
+     *                  number of permits, in decimal) and read-write locks ({@link GrantRule#READ} or
+     *                  {@link GrantRule#WRITE})
      * @return a new entry; creating it sends nothing, one is created per acquisition or campaign
      */
     protected abstract QueueEntry newEntry(Primitive primitive, String name, String value);
@@ -220,6 +225,21 @@ public abstract class SessionBase implements Session {
         Arguments.name("fair lock", name);
         ensureLive();
         return new SessionFairLock(this, name, () -> newEntry(Primitive.FAIR_LOCK, name, ""));
+    }
+
+    @Override
+    public final Semaphore semaphore(String name, int permits) {
+        Arguments.name("semaphore", name);
+        Arguments.permits(permits);
+        ensureLive();
+        return new SessionSemaphore(this, name, permits, () -> newEntry(Primitive.SEMAPHORE, name, Integer.toString(permits)));
+    }
+
+    @Override
+    public final ReadWriteLock readWriteLock(String name) {
+        Arguments.name("read-write lock", name);
+        ensureLive();
+        return new SessionReadWriteLock(this, name, mode -> newEntry(Primitive.READ_WRITE_LOCK, name, mode));
     }
 
     @Override

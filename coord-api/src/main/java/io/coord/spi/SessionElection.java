@@ -59,7 +59,7 @@ final class SessionElection implements Election {
         Arguments.value(value);
         session.ensureLive();
         QueueEntry c = candidates.apply(value);
-        return Acquisitions.blocking(target, c, term -> lead(c, term, value));
+        return Acquisitions.blocking(target, c, (term, slot) -> lead(c, term, value));
     }
 
     @Override
@@ -68,7 +68,7 @@ final class SessionElection implements Election {
         Arguments.timeout(timeout);
         session.ensureLive();
         QueueEntry c = candidates.apply(value);
-        return Acquisitions.timed(target, c, timeout, term -> lead(c, term, value)).map(l -> l);
+        return Acquisitions.timed(target, c, timeout, (term, slot) -> lead(c, term, value)).map(l -> l);
     }
 
     @Override
@@ -78,7 +78,7 @@ final class SessionElection implements Election {
         QueueEntry c = candidates.apply(value);
         @SuppressWarnings("unchecked")
         CompletableFuture<Leadership> future = (CompletableFuture<Leadership>) (CompletableFuture<?>)
-                Acquisitions.async(target, c, term -> lead(c, term, value));
+                Acquisitions.async(target, c, (term, slot) -> lead(c, term, value));
         return future;
     }
 

@@ -28,10 +28,15 @@ class SessionLock implements FencedLock {
      * @param entries   a new, not yet enqueued entry for each acquisition
      */
     SessionLock(SessionBase session, String name, Primitive primitive, Supplier<QueueEntry> entries) {
-        this.session = session;
+        this(name, new Acquisitions.Target(session, primitive, name, primitive + ":" + name,
+                (primitive == Primitive.FAIR_LOCK ? "fair lock '" : "lock '") + name + "'", GrantRule.FIRST_IN_LINE), entries);
+    }
+
+    /** A lock under another rule and claim: one mode of a {@link SessionReadWriteLock}. */
+    SessionLock(String name, Acquisitions.Target target, Supplier<QueueEntry> entries) {
+        this.session = target.session();
         this.name = name;
-        this.target = new Acquisitions.Target(session, primitive, name, primitive + ":" + name,
-                (this instanceof FairLock ? "fair lock '" : "lock '") + name + "'", GrantRule.FIRST_IN_LINE);
+        this.target = target;
         this.entries = entries;
     }
 
@@ -49,7 +54,7 @@ class SessionLock implements FencedLock {
     public final LockGrant acquire() throws InterruptedException {
         session.ensureLive();
         QueueEntry entry = entries.get();
-        return Acquisitions.blocking(target, entry, token -> grant(entry, token));
+        return Acquisitions.blocking(target, entry, (token, slot) -> grant(entry, token));
     }
 
     @Override
@@ -57,7 +62,7 @@ class SessionLock implements FencedLock {
         Arguments.timeout(timeout);
         session.ensureLive();
         QueueEntry entry = entries.get();
-        return Acquisitions.timed(target, entry, timeout, token -> grant(entry, token)).map(g -> g);
+        return Acquisitions.timed(target, entry, timeout, (token, slot) -> grant(entry, token)).map(g -> g);
     }
 
     @Override
@@ -67,7 +72,7 @@ class SessionLock implements FencedLock {
         // The very future of the acquisition, so that cancelling it abandons the acquisition.
         @SuppressWarnings("unchecked")
         CompletableFuture<LockGrant> future = (CompletableFuture<LockGrant>) (CompletableFuture<?>)
-                Acquisitions.async(target, entry, token -> grant(entry, token));
+                Acquisitions.async(target, entry, (token, slot) -> grant(entry, token));
         return future;
     }
 

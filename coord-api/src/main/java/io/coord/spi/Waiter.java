@@ -7,6 +7,8 @@ import io.coord.Primitive;
 import io.coord.SessionExpiredException;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -15,7 +17,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.LongFunction;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,9 +26,9 @@ import org.slf4j.LoggerFactory;
  * backend, written once:
  *
  * <pre>
- *   enqueue → read my position → gone? fail (session died) → granted by the rule? become the holder
- *           → deadline passed? remove, time out → wait until the one entry that blocks me goes
- *           → count the wake-up → read again
+ *   enqueue → read my position → gone? fail (session died) → granted by the rule? (claim a slot,
+ *           semaphores) become the holder → deadline passed? remove, time out → wait until as many
+ *           of the entries that block me as the rule says have gone → count the wake-up → read again
  * </pre>
  *
  * <h2>Why it is safe</h2>
@@ -72,7 +74,7 @@ final class Waiter<H extends HeldBase> {
     private final QueueEntry entry;
     private final GrantRule rule;
     private final Deadline deadline;
-    private final LongFunction<H> holders;
+    private final Holders<H> holders;
     /** Where results complete: the event thread for asynchronous callers, the replying thread for blocking ones. */
     private final Executor completer;
     private final CompletableFuture<H> result = new CompletableFuture<>();
@@ -91,7 +93,7 @@ final class Waiter<H extends HeldBase> {
     private volatile boolean completingOurselves;
 
     Waiter(SessionBase session, Primitive primitive, String name, String claimKey, QueueEntry entry, GrantRule rule,
-           Deadline deadline, LongFunction<H> holders, boolean asynchronous) {
+           Deadline deadline, Holders<H> holders, boolean asynchronous) {
         this.session = session;
         this.primitive = primitive;
         this.name = name;
@@ -107,6 +109,12 @@ final class Waiter<H extends HeldBase> {
                 abort(new CancellationException("acquisition abandoned by its caller"));
             }
         });
+    }
+
+    /** Makes the holder of a grant: its token (the entry's, or its slot claim's) and its slot (-1 if none). */
+    @FunctionalInterface
+    interface Holders<H> {
+        H held(long token, int slot);
     }
 
     /** Sends the enqueue from the caller's thread; the session's claim is already taken. */
@@ -166,18 +174,80 @@ final class Waiter<H extends HeldBase> {
             fail(new SessionExpiredException(session.id(), session.state().isTerminal()
                     ? session.state() : io.coord.SessionState.EXPIRED));
         } else {
-            Position.Ahead blocker = rule.blocker(p);
-            if (blocker == null) {
-                grant(p.token());
+            GrantRule.Wait blockers;
+            try {
+                blockers = rule.waitFor(p);
+            } catch (IllegalStateException refused) {
+                fail(refused); // the rule will not queue this entry behind what it read (a semaphore's other size)
+                return;
+            }
+            if (blockers == null) {
+                if (rule.slots() > 0) {
+                    claim(entry.claimSlot(rule.slots()));
+                } else {
+                    grant(p.token(), -1);
+                }
             } else if (deadline.hasPassed()) {
                 fail(new TimeoutException("waiting for " + claimKey + " timed out"));
             } else {
                 phase = Phase.WAITING;
-                CompletableFuture<Boolean> w = entry.whenGone(p, blocker);
+                CompletableFuture<Boolean> w = departures(p, blockers);
                 wait = w;
                 w.whenComplete((saw, e) -> post(() -> woken(w, saw, e)));
             }
         }
+    }
+
+    /** A granted semaphore entry claims its slot: in flight like a read, so an abort waits for its reply before removing. */
+    private void claim(CompletableFuture<QueueEntry.Slot> reply) {
+        phase = Phase.REQUESTING;
+        reply.whenComplete((slot, e) -> post(() -> claimed(slot, e)));
+    }
+
+    private void claimed(QueueEntry.Slot slot, Throwable error) {
+        if (phase != Phase.REQUESTING) {
+            return;
+        }
+        if (abortCause != null) {
+            fail(abortCause);
+        } else if (error != null) {
+            fail(error);
+        } else if (slot.number() < 0) {
+            fail(new SessionExpiredException(session.id(), session.state().isTerminal()
+                    ? session.state() : io.coord.SessionState.EXPIRED));
+        } else {
+            grant(slot.token(), slot.number());
+        }
+    }
+
+    /**
+     * Completes {@code true} once {@code w.departures()} of {@code w.entries()} were seen to go after {@code seen}
+     * (one wait per entry, counted here), {@code false} as soon as one wait wakes spuriously (the caller re-reads),
+     * exceptionally if one fails. Cancelling it cancels every per-entry wait. Runs on whatever thread completes a
+     * per-entry wait and only completes futures.
+     */
+    private CompletableFuture<Boolean> departures(Position seen, GrantRule.Wait w) {
+        if (w.entries().size() == 1) {
+            return entry.whenGone(seen, w.entries().get(0));
+        }
+        CompletableFuture<Boolean> enough = new CompletableFuture<>();
+        AtomicInteger missing = new AtomicInteger(w.departures());
+        List<CompletableFuture<Boolean>> each = new ArrayList<>(w.entries().size());
+        for (Position.Ahead blocker : w.entries()) {
+            CompletableFuture<Boolean> one = entry.whenGone(seen, blocker);
+            each.add(one);
+            one.whenComplete((saw, e) -> {
+                if (e != null) {
+                    enough.completeExceptionally(e);
+                } else if (!saw) {
+                    enough.complete(false);
+                } else if (missing.decrementAndGet() == 0) {
+                    enough.complete(true);
+                }
+            });
+        }
+        enough.whenComplete((v, e) -> each.forEach(one -> one.cancel(false)));
+        return enough;
     }
 
     private void woken(CompletableFuture<Boolean> w, Boolean saw, Throwable error) {
@@ -208,8 +278,8 @@ final class Waiter<H extends HeldBase> {
         } // NEW/REQUESTING: the next read sees the deadline (a grant in that read still wins)
     }
 
-    private void grant(long token) {
-        H holder = holders.apply(token);
+    private void grant(long token, int slot) {
+        H holder = holders.held(token, slot);
         if (!session.adopt(holder)) {
             fail(new SessionExpiredException(session.id(), session.state()));
             return;

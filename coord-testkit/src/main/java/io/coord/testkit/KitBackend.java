@@ -38,7 +38,7 @@ public interface KitBackend {
     Set<String> keys(String namespace);
 
     /**
-     * The entries the server holds right now for one lock, fair lock or election of that name in
+     * The entries the server holds right now for one lock, fair lock, election, semaphore or read-write lock of that name in
      * {@code namespace} — the holder's and the queued waiters' (keys, nodes or queue members), read
      * directly from the server. A backend whose plain lock keeps no queue lists only the holder.
      *
@@ -92,6 +92,18 @@ public interface KitBackend {
      * @return the promised bound, checked against the coordinator's statistics
      */
     int maxRoundTripsPerUncontendedCycle();
+
+    /**
+     * Round trips of one uncontended acquire plus release of {@code primitive} on a name not used before that the
+     * backend promises at most. By default: the lock's bound for both modes of a read-write lock, and one more
+     * (the slot claim) for a semaphore permit.
+     *
+     * @param primitive {@link io.coord.Primitive#LOCK}, {@code FAIR_LOCK}, {@code SEMAPHORE} or {@code READ_WRITE_LOCK}
+     * @return the promised bound, checked against the coordinator's statistics
+     */
+    default int maxRoundTripsPerUncontendedCycle(io.coord.Primitive primitive) {
+        return maxRoundTripsPerUncontendedCycle() + (primitive == io.coord.Primitive.SEMAPHORE ? 1 : 0);
+    }
 
     /**
      * Opens a new coordinator on {@code namespace} whose connections the kit can cut, as a crashed, frozen

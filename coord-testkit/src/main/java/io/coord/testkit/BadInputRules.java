@@ -47,7 +47,7 @@ public abstract class BadInputRules extends Scenario {
         rows.add(new Row("openSession(-1 s)", () -> coord.openSession(Duration.ofSeconds(-1)), IllegalArgumentException.class, "allowed"));
         rows.add(new Row("openSession(2 h)", () -> coord.openSession(Duration.ofHours(2)), IllegalArgumentException.class, "2 hours", "1 hour"));
         rows.add(new Row("openSessionAsync(0)", () -> coord.openSessionAsync(Duration.ZERO), IllegalArgumentException.class, "TTL"));
-        for (String kind : List.of("lock", "fair lock", "election")) {
+        for (String kind : List.of("lock", "fair lock", "election", "semaphore", "read-write lock")) {
             rows.add(new Row(kind + "(null)", () -> named(s, kind, null), NullPointerException.class, kind + " name"));
             rows.add(new Row(kind + "(\"\")", () -> named(s, kind, ""), IllegalArgumentException.class, "blank"));
             rows.add(new Row(kind + "(\"  \")", () -> named(s, kind, "  \t"), IllegalArgumentException.class, "blank"));
@@ -63,6 +63,15 @@ public abstract class BadInputRules extends Scenario {
         rows.add(new Row("campaign(v, -1 ms)", () -> election.campaign("v", Duration.ofMillis(-1)), IllegalArgumentException.class, "allowed"));
         rows.add(new Row("campaignAsync(null)", () -> election.campaignAsync(null), NullPointerException.class, "value"));
         rows.add(new Row("observe(null)", () -> election.observe(null), NullPointerException.class, "listener"));
+        var semaphore = s.semaphore("ok", 2);
+        for (int permits : new int[] {0, -1, 1025, Integer.MIN_VALUE}) {
+            rows.add(new Row("semaphore(ok, " + permits + ")", () -> s.semaphore("ok", permits), IllegalArgumentException.class,
+                    "permits", "1024", String.valueOf(permits)));
+        }
+        rows.add(new Row("semaphore.tryAcquire(null)", () -> semaphore.tryAcquire(null), NullPointerException.class, "timeout"));
+        rows.add(new Row("semaphore.tryAcquire(-1 ms)", () -> semaphore.tryAcquire(Duration.ofMillis(-1)), IllegalArgumentException.class, "allowed"));
+        rows.add(new Row("readLock().tryAcquire(25 h)", () -> s.readWriteLock("ok").readLock().tryAcquire(Duration.ofHours(25)),
+                IllegalArgumentException.class, "24 hours"));
         rows.add(new Row("addListener(null)", () -> s.addListener(null), NullPointerException.class, "listener"));
         return rows;
     }
@@ -71,6 +80,8 @@ public abstract class BadInputRules extends Scenario {
         return switch (kind) {
             case "lock" -> s.lock(name);
             case "fair lock" -> s.fairLock(name);
+            case "semaphore" -> s.semaphore(name, 3);
+            case "read-write lock" -> s.readWriteLock(name);
             default -> s.election(name);
         };
     }
@@ -94,6 +105,9 @@ public abstract class BadInputRules extends Scenario {
         try (Session s = session()) {
             String longest = "é".repeat(128); // exactly 256 UTF-8 bytes
             s.lock(longest).acquire().release();
+            s.semaphore(longest, 1).acquire().release();
+            s.semaphore("max", io.coord.semaphore.Semaphore.MAX_PERMITS).acquire().release();
+            s.readWriteLock(longest).writeLock().acquire().release();
             var l = s.election(longest).campaign("v".repeat(4096));
             l.proclaim("");
             l.resign();

@@ -18,6 +18,11 @@ import org.junit.jupiter.api.Nested;
  *       re-entrance, release after loss, safe names;</li>
  *   <li>{@link FairLockRules} — grant order is enqueue order, leavers keep the order, wake-ups per
  *       release stay constant from 1 to 20 waiters;</li>
+ *   <li>{@link SemaphoreRules} — at most N live permits, slots unique (a fenced mutex each, history-checked) and
+ *       the lowest free, record order, one wake-up per release, hygiene, a dead holder's permit passed on only after
+ *       its lease, a clear error for another number of permits;</li>
+ *   <li>{@link ReadWriteLockRules} — readers share, writers overlap nothing, no writer starvation, write tokens
+ *       exceed every earlier grant's, the other mode fails at once, hygiene and loss;</li>
  *   <li>{@link ElectionRules} — one leader at a time with increasing terms, hand-over, observers
  *       see every change including "no leader", proclaim only by the leader, dead leaders are
  *       told and replaced, campaigns never succeed on dead sessions;</li>
@@ -62,6 +67,22 @@ public abstract class CoordinatorKit {
     @DisplayName("fair locks")
     class FairLocks extends FairLockRules {
         FairLocks() {
+            super(CoordinatorKit.this::backend);
+        }
+    }
+
+    @Nested
+    @DisplayName("semaphores")
+    class Semaphores extends SemaphoreRules {
+        Semaphores() {
+            super(CoordinatorKit.this::backend);
+        }
+    }
+
+    @Nested
+    @DisplayName("read-write locks")
+    class ReadWriteLocks extends ReadWriteLockRules {
+        ReadWriteLocks() {
             super(CoordinatorKit.this::backend);
         }
     }

@@ -29,7 +29,8 @@ import java.util.concurrent.CompletableFuture;
  *   <li>Everything acquired under a session is lost with it; a waiter whose session ends stops
  *       waiting, removes its queue entry and fails with {@link SessionExpiredException}.</li>
  *   <li>One session holds a given lock name at most once: asking again while it holds (or waits
- *       for) that lock fails at once with {@link AlreadyHeldException}; there is no re-entrance.</li>
+ *       for) that lock fails at once with {@link AlreadyHeldException}; there is no re-entrance. The same
+ *       holds for a permit of a semaphore name and for a read-write lock name (one mode at a time).</li>
  * </ul>
  */
 public interface Session extends AutoCloseable {

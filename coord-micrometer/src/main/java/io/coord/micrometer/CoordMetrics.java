@@ -57,12 +57,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
  *       <td>renewal attempts and their latency</td></tr>
  *   <tr><td>{@value #ACQUISITIONS}</td><td>timer</td><td>primitive, outcome[, name]</td>
  *       <td>acquisitions and campaigns, by how they ended, timed from start to end</td></tr>
- *   <tr><td>{@value #GRANTS_HELD}</td><td>gauge</td><td>primitive (lock, fair_lock)</td><td>grants held now</td></tr>
+ *   <tr><td>{@value #GRANTS_HELD}</td><td>gauge</td><td>primitive (lock, fair_lock, semaphore, read_write_lock)</td><td>grants and permits held now</td></tr>
  *   <tr><td>{@value #LEADERSHIPS_HELD}</td><td>gauge</td><td>–</td><td>leaderships held now</td></tr>
  *   <tr><td>{@value #LOSSES}</td><td>counter</td><td>primitive, reason[, name]</td>
  *       <td>grants and leaderships lost other than by release or resignation</td></tr>
  *   <tr><td>{@value #ROUND_TRIPS}</td><td>function counter</td><td>primitive</td><td>server requests sent</td></tr>
- *   <tr><td>{@value #WAKEUPS}</td><td>function counter</td><td>primitive (lock, fair_lock, election)</td>
+ *   <tr><td>{@value #WAKEUPS}</td><td>function counter</td><td>primitive (lock, fair_lock, election, semaphore, read_write_lock)</td>
  *       <td>waiters woken by a departure to re-check</td></tr>
  * </table>
  *
@@ -103,7 +103,9 @@ public final class CoordMetrics implements MeterBinder, AutoCloseable {
     /** Function counter: waiter wake-ups, tagged {@code primitive}. */
     public static final String WAKEUPS = "coord.wakeups";
 
-    private static final Primitive[] QUEUED = {Primitive.LOCK, Primitive.FAIR_LOCK, Primitive.ELECTION};
+    private static final Primitive[] QUEUED = {Primitive.LOCK, Primitive.FAIR_LOCK, Primitive.ELECTION, Primitive.SEMAPHORE, Primitive.READ_WRITE_LOCK};
+    /** The primitives whose grants {@value #GRANTS_HELD} counts (an election's are {@value #LEADERSHIPS_HELD}). */
+    private static final Primitive[] GRANTED = {Primitive.LOCK, Primitive.FAIR_LOCK, Primitive.SEMAPHORE, Primitive.READ_WRITE_LOCK};
 
     private final Coordinator coordinator;
     private final Tags tags;
@@ -343,9 +345,9 @@ public final class CoordMetrics implements MeterBinder, AutoCloseable {
                 keep(FunctionCounter.builder(ROUND_TRIPS, stats, s -> s.roundTrips(p)).tags(tags).tag("primitive", lower(p))
                         .description("coord requests sent to the server").register(registry));
             }
-            for (Primitive p : new Primitive[] {Primitive.LOCK, Primitive.FAIR_LOCK}) {
+            for (Primitive p : GRANTED) {
                 keep(Gauge.builder(GRANTS_HELD, stats, s -> s.held(p)).tags(tags).tag("primitive", lower(p))
-                        .description("coord lock grants held now").register(registry));
+                        .description("coord lock grants and semaphore permits held now").register(registry));
             }
             keep(Gauge.builder(LEADERSHIPS_HELD, stats, s -> s.held(Primitive.ELECTION)).tags(tags)
                     .description("coord leaderships held now").register(registry));

@@ -13,6 +13,9 @@ import java.nio.charset.StandardCharsets;
  * coord/&lt;ns&gt;/lock/&lt;name&gt;/&lt;lease&gt;             a waiter or the holder of fenced lock &lt;name&gt;
  * coord/&lt;ns&gt;/fairlock/&lt;name&gt;/&lt;lease&gt;         a waiter or the holder of fair lock &lt;name&gt;
  * coord/&lt;ns&gt;/election/&lt;name&gt;/&lt;lease&gt;         a candidate (or the leader) of election &lt;name&gt;; value = announced value
+ * coord/&lt;ns&gt;/semaphore/&lt;name&gt;/&lt;lease&gt;        a waiter or holder of semaphore &lt;name&gt;; value = its tag (permits, decimal)
+ * coord/&lt;ns&gt;/rwlock/&lt;name&gt;/&lt;lease&gt;           a waiter or holder of read-write lock &lt;name&gt;; value = its tag ("r" or "w")
+ * coord/&lt;ns&gt;/slot/&lt;name&gt;/&lt;i&gt;                 slot i of semaphore &lt;name&gt;, claimed by a granted entry; value = its lease hex
  * </pre>
  *
  * <ul>
@@ -50,7 +53,9 @@ final class EtcdKeys {
             case LOCK -> "lock";
             case FAIR_LOCK -> "fairlock";
             case ELECTION -> "election";
-            default -> throw new IllegalArgumentException("no etcd queue for " + primitive + "; allowed: LOCK, FAIR_LOCK, ELECTION");
+            case SEMAPHORE -> "semaphore";
+            case READ_WRITE_LOCK -> "rwlock";
+            default -> throw new IllegalArgumentException("no etcd queue for " + primitive);
         };
         return ROOT + NameEncoding.encode(namespace) + "/" + kind + "/" + NameEncoding.encode(name);
     }
@@ -68,6 +73,19 @@ final class EtcdKeys {
     /** {@code coord/<ns>/election/<name>/}. */
     ByteSequence electionQueue(String name) {
         return bytes(queuePrefix(namespace, Primitive.ELECTION, name) + "/");
+    }
+
+    /** The queue of {@code primitive} {@code name}, with the trailing '/'. */
+    ByteSequence queue(Primitive primitive, String name) {
+        return bytes(queuePrefix(namespace, primitive, name) + "/");
+    }
+
+    /**
+     * {@code coord/<ns>/slot/<name>/}: the slots of semaphore {@code name}, under their own kind so that
+     * no queue range read ever sees them.
+     */
+    ByteSequence slotPrefix(String name) {
+        return bytes(root + "slot/" + NameEncoding.encode(name) + "/");
     }
 
     /** The key of one session in a queue: {@code <queue><lease hex>}. */

@@ -13,7 +13,9 @@ import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -59,6 +61,13 @@ final class EtcdQueueEntry implements QueueEntry {
     private final ByteSequence myKey;
     private final long leaseId;
     private final String value;
+    /** The slot prefix of a semaphore ({@code coord/<ns>/slot/<name>/}); null for every other primitive. */
+    private final ByteSequence slots;
+
+    /** The slot my claim won, -1 if none. */
+    private volatile int claimedSlot = -1;
+    /** True while a claim was sent whose outcome is not known: remove then sweeps the slot prefix for my keys. */
+    private volatile boolean claimInDoubt;
 
     /** The create revision of my key (the fencing token): 0 until known. */
     private volatile long myRevision;
@@ -66,7 +75,8 @@ final class EtcdQueueEntry implements QueueEntry {
     private volatile CompletableFuture<TxnResponse> enqueued;
 
     EtcdQueueEntry(EtcdConnection etcd, EtcdDeleteWatch deletes, SessionBase session, Primitive primitive, ByteSequence queue,
-                   long leaseId, String value) {
+                   ByteSequence slots, long leaseId, String value) {
+        this.slots = slots;
         this.etcd = etcd;
         this.deletes = deletes;
         this.session = session;
@@ -79,7 +89,7 @@ final class EtcdQueueEntry implements QueueEntry {
 
     @Override
     public CompletableFuture<Position> enqueue(int lookahead) {
-        GetOption newest = queueRead(lookahead + 1, 0);
+        GetOption newest = queueRead(lookahead == Integer.MAX_VALUE ? 0 : lookahead + 1, 0);
         CompletableFuture<TxnResponse> reply = etcd.send(primitive, "enqueueing " + EtcdKeys.text(myKey), EtcdConnection.Retry.IDEMPOTENT,
                 () -> etcd.client().getKVClient().txn()
                         .If(new Cmp(myKey, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
@@ -112,7 +122,7 @@ final class EtcdQueueEntry implements QueueEntry {
     @Override
     public CompletableFuture<Position> position(int lookahead) {
         long rev = myRevision;
-        GetOption older = queueRead(lookahead, Math.max(1, rev - 1));
+        GetOption older = queueRead(lookahead == Integer.MAX_VALUE ? 0 : lookahead, Math.max(1, rev - 1));
         return etcd.send(primitive, "re-reading " + EtcdKeys.text(queue), EtcdConnection.Retry.REPEATABLE,
                 () -> etcd.client().getKVClient().txn().Then(Op.get(myKey, GetOption.DEFAULT), Op.get(queue, older)).commit())
                 .thenApply(r -> {
@@ -129,9 +139,87 @@ final class EtcdQueueEntry implements QueueEntry {
         List<Position.Ahead> ahead = newestFirst.stream()
                 .filter(kv -> !kv.getKey().equals(myKey) && kv.getCreateRevision() < token)
                 .limit(lookahead)
-                .map(kv -> new Position.Ahead(EtcdKeys.text(kv.getKey()), kv.getCreateRevision()))
+                .map(kv -> tagged() ? new Position.Ahead(EtcdKeys.text(kv.getKey()), kv.getCreateRevision(), EtcdKeys.text(kv.getValue()))
+                        : new Position.Ahead(EtcdKeys.text(kv.getKey()), kv.getCreateRevision()))
                 .toList();
         return new Position(true, token, ahead, readRevision);
+    }
+
+    /** Semaphore and read-write lock entries report each entry's tag (its value). */
+    private boolean tagged() {
+        return primitive == Primitive.SEMAPHORE || primitive == Primitive.READ_WRITE_LOCK;
+    }
+
+    /**
+     * ONE transaction per try: if my key still has my create revision and slot {@code i} does not exist, put
+     * slot {@code i} (value: my lease hex, on my lease); else read my key and the slot prefix, then retry with
+     * the lowest free slot (bounded). A retried try whose first attempt was applied finds my lease hex in a
+     * slot and adopts it (its create revision is that attempt's revision). The token is the claiming
+     * transaction's revision, so it exceeds every earlier claim's and queue token.
+     */
+    @Override
+    public CompletableFuture<Slot> claimSlot(int slotCount) {
+        return claim(slotCount, 0, 0);
+    }
+
+    private CompletableFuture<Slot> claim(int slotCount, int slot, int attempt) {
+        long rev = myRevision;
+        ByteSequence slotKey = slotKey(slot);
+        String mine = EtcdKeys.leaseHex(leaseId);
+        claimInDoubt = true;
+        return etcd.send(primitive, "claiming " + EtcdKeys.text(slotKey), EtcdConnection.Retry.IDEMPOTENT,
+                () -> etcd.client().getKVClient().txn()
+                        .If(new Cmp(myKey, Cmp.Op.EQUAL, CmpTarget.createRevision(rev)),
+                                new Cmp(slotKey, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
+                        .Then(Op.put(slotKey, EtcdKeys.bytes(mine), PutOption.builder().withLeaseId(leaseId).build()))
+                        .Else(Op.get(myKey, GetOption.DEFAULT), Op.get(slots, GetOption.builder().isPrefix(true).build()))
+                        .commit())
+                .handle((r, error) -> {
+                    if (error != null) {
+                        if (EtcdConnection.isLeaseNotFound(error)) {
+                            claimInDoubt = false;
+                            return CompletableFuture.completedFuture(Slot.GONE);
+                        }
+                        return CompletableFuture.<Slot>failedFuture(error);
+                    }
+                    if (r.isSucceeded()) {
+                        claimedSlot = slot;
+                        claimInDoubt = false;
+                        return CompletableFuture.completedFuture(new Slot(slot, r.getHeader().getRevision()));
+                    }
+                    List<KeyValue> me = r.getGetResponses().get(0).getKvs();
+                    if (me.isEmpty() || me.get(0).getCreateRevision() != rev) {
+                        claimInDoubt = false;
+                        return CompletableFuture.completedFuture(Slot.GONE);
+                    }
+                    Set<Integer> taken = new HashSet<>();
+                    for (KeyValue kv : r.getGetResponses().get(1).getKvs()) {
+                        int n = slotNumber(kv.getKey());
+                        if (EtcdKeys.text(kv.getValue()).equals(mine)) {
+                            claimedSlot = n; // an earlier try of this claim was applied although its reply was lost
+                            claimInDoubt = false;
+                            return CompletableFuture.completedFuture(new Slot(n, kv.getCreateRevision()));
+                        }
+                        taken.add(n);
+                    }
+                    int free = 0;
+                    while (free < slotCount && taken.contains(free)) {
+                        free++;
+                    }
+                    if (free == slotCount || attempt >= slotCount + 16) {
+                        return CompletableFuture.<Slot>failedFuture(new IllegalStateException(
+                                "no free slot of " + slotCount + " in " + EtcdKeys.text(slots) + " after " + (attempt + 1) + " tries"));
+                    }
+                    return claim(slotCount, free, attempt + 1);
+                }).thenCompose(f -> f);
+    }
+
+    private ByteSequence slotKey(int slot) {
+        return slots.concat(EtcdKeys.bytes(Integer.toString(slot)));
+    }
+
+    private static int slotNumber(ByteSequence slotKey) {
+        return Integer.parseInt(EtcdKeys.sessionIdOf(slotKey));
     }
 
     @Override
@@ -164,12 +252,38 @@ final class EtcdQueueEntry implements QueueEntry {
             if (rev == 0) {
                 return CompletableFuture.completedFuture(null);
             }
+            int slot = claimedSlot;
+            Op[] deletions = slot < 0 ? new Op[] {Op.delete(myKey, DeleteOption.DEFAULT)}
+                    : new Op[] {Op.delete(myKey, DeleteOption.DEFAULT), Op.delete(slotKey(slot), DeleteOption.DEFAULT)};
             return etcd.send(primitive, "removing " + EtcdKeys.text(myKey), EtcdConnection.Retry.REPEATABLE,
                     () -> etcd.client().getKVClient().txn()
                             .If(new Cmp(myKey, Cmp.Op.EQUAL, CmpTarget.createRevision(rev)))
-                            .Then(Op.delete(myKey, DeleteOption.DEFAULT))
+                            .Then(deletions)
                             .commit()).thenApply(r -> (Void) null);
-        });
+        }).thenCompose(v -> claimInDoubt ? sweepMySlots() : CompletableFuture.completedFuture(null));
+    }
+
+    /**
+     * After a claim whose outcome is unknown: reads the slot prefix and deletes each slot whose value is my
+     * lease hex, guarded by its mod revision (so a slot that someone else claimed since is never touched).
+     */
+    private CompletableFuture<Void> sweepMySlots() {
+        String mine = EtcdKeys.leaseHex(leaseId);
+        return etcd.send(primitive, "sweeping " + EtcdKeys.text(slots), EtcdConnection.Retry.REPEATABLE,
+                        () -> etcd.client().getKVClient().get(slots, GetOption.builder().isPrefix(true).build()))
+                .thenCompose(r -> {
+                    CompletableFuture<Void> all = CompletableFuture.completedFuture(null);
+                    for (KeyValue kv : r.getKvs()) {
+                        if (EtcdKeys.text(kv.getValue()).equals(mine)) {
+                            all = all.thenCompose(v -> etcd.send(primitive, "removing " + EtcdKeys.text(kv.getKey()), EtcdConnection.Retry.REPEATABLE,
+                                    () -> etcd.client().getKVClient().txn()
+                                            .If(new Cmp(kv.getKey(), Cmp.Op.EQUAL, CmpTarget.modRevision(kv.getModRevision())))
+                                            .Then(Op.delete(kv.getKey(), DeleteOption.DEFAULT))
+                                            .commit()).thenApply(x -> (Void) null));
+                        }
+                    }
+                    return all;
+                }).thenRun(() -> claimInDoubt = false);
     }
 
     /** ONE transaction: put the new value only if my key still has my create revision (keeps the lease and the token). */

@@ -76,8 +76,8 @@ final class EtcdSession extends SessionBase {
      */
     @Override
     protected QueueEntry newEntry(Primitive primitive, String name, String value) {
-        ByteSequence queue = primitive == Primitive.ELECTION ? etcd.keys().electionQueue(name)
-                : etcd.keys().lockQueue(name, primitive == Primitive.FAIR_LOCK);
-        return new EtcdQueueEntry(etcd, deletes, this, primitive, queue, leaseId, value);
+        ByteSequence queue = etcd.keys().queue(primitive, name);
+        ByteSequence slots = primitive == Primitive.SEMAPHORE ? etcd.keys().slotPrefix(name) : null;
+        return new EtcdQueueEntry(etcd, deletes, this, primitive, queue, slots, leaseId, value);
     }
 }

@@ -85,12 +85,7 @@ class EtcdKitBackend implements KitBackend, AutoCloseable {
     @Override
     public List<String> entries(String namespace, Primitive primitive, String name) {
         EtcdKeys keys = new EtcdKeys(namespace);
-        ByteSequence queue = switch (primitive) {
-            case LOCK -> keys.lockQueue(name, false);
-            case FAIR_LOCK -> keys.lockQueue(name, true);
-            case ELECTION -> keys.electionQueue(name);
-            default -> throw new IllegalArgumentException("no entries for " + primitive);
-        };
+        ByteSequence queue = keys.queue(primitive, name);
         return list(queue).stream().map(kv -> EtcdKeys.text(kv.getKey())).collect(Collectors.toList());
     }
 
@@ -138,6 +133,12 @@ class EtcdKitBackend implements KitBackend, AutoCloseable {
     @Override
     public int maxRoundTripsPerUncontendedCycle() {
         return 2;
+    }
+
+    /** Enqueue + remove for locks and both read-write modes; enqueue + slot claim + remove for a semaphore permit. */
+    @Override
+    public int maxRoundTripsPerUncontendedCycle(Primitive primitive) {
+        return primitive == Primitive.SEMAPHORE ? 3 : 2;
     }
 
     @Override

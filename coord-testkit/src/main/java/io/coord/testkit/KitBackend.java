@@ -2,6 +2,7 @@ package io.coord.testkit;
 
 import io.coord.Capability;
 import io.coord.Coordinator;
+import io.coord.Primitive;
 import java.time.Duration;
 import java.util.Set;
 
@@ -47,7 +48,7 @@ public interface KitBackend {
      * @param name the primitive's name
      * @return the entries in the server's queue order, holder first; empty when none
      */
-    java.util.List<String> entries(String namespace, io.coord.Primitive primitive, String name);
+    java.util.List<String> entries(String namespace, Primitive primitive, String name);
 
     /**
      * Whether a key may legitimately remain after every session is closed (for example a
@@ -98,11 +99,11 @@ public interface KitBackend {
      * backend promises at most. By default: the lock's bound for both modes of a read-write lock, and one more
      * (the slot claim) for a semaphore permit.
      *
-     * @param primitive {@link io.coord.Primitive#LOCK}, {@code FAIR_LOCK}, {@code SEMAPHORE} or {@code READ_WRITE_LOCK}
+     * @param primitive {@link Primitive#LOCK}, {@code FAIR_LOCK}, {@code SEMAPHORE} or {@code READ_WRITE_LOCK}
      * @return the promised bound, checked against the coordinator's statistics
      */
-    default int maxRoundTripsPerUncontendedCycle(io.coord.Primitive primitive) {
-        return maxRoundTripsPerUncontendedCycle() + (primitive == io.coord.Primitive.SEMAPHORE ? 1 : 0);
+    default int maxRoundTripsPerUncontendedCycle(Primitive primitive) {
+        return maxRoundTripsPerUncontendedCycle() + (primitive == Primitive.SEMAPHORE ? 1 : 0);
     }
 
     /**

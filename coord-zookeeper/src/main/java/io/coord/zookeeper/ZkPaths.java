@@ -18,7 +18,16 @@ import java.util.concurrent.ThreadLocalRandom;
  * /&lt;namespace&gt;/locks/&lt;encoded name&gt;/&lt;entry&gt;      EPHEMERAL_SEQUENTIAL  one holder or waiter
  * /&lt;namespace&gt;/fair/&lt;encoded name&gt;/&lt;entry&gt;       same, fair locks
  * /&lt;namespace&gt;/elections/&lt;encoded name&gt;/&lt;entry&gt;  same, candidates (data = the announced value, UTF-8)
+ * /&lt;namespace&gt;/semaphores/&lt;encoded name&gt;/&lt;entry&gt; same, semaphore requests; the entry name carries the tag
+ * /&lt;namespace&gt;/rwlocks/&lt;encoded name&gt;/&lt;entry&gt;    same, read-write lock requests; the entry name carries the tag
+ * /&lt;namespace&gt;/slots/&lt;encoded name&gt;                CONTAINER  one semaphore's slots
+ * /&lt;namespace&gt;/slots/&lt;encoded name&gt;/&lt;i&gt;            EPHEMERAL  slot i, claimed by a granted entry (data = its entry name)
  * </pre>
+ *
+ * <p>Entries of semaphores and read-write locks are {@code <owner>-<nonce>-<tag>-lock-<sequence>}: the tag (the
+ * number of permits in decimal, or {@code r}/{@code w}) is in the name, so one {@code getChildren} reports every
+ * entry with its tag. A slot's node name is its number, so a create of slot {@code i} is the guard: two entries
+ * can never both create it. Its {@code czxid} is the permit's fencing token.
  *
  * <p>{@code <encoded name>} is {@link NameEncoding#encode(String)} of the lock or election name (only
  * {@code [A-Za-z0-9_-]} and {@code %XX}: never '/', '.', or anything ZooKeeper rejects).
@@ -48,8 +57,8 @@ import java.util.concurrent.ThreadLocalRandom;
  * manager deletes a container once it has had children and is empty again (checked every
  * {@code znode.container.checkIntervalMs}, 60 s by default). So after use at most these empty
  * containers remain, until the server reaps them: the namespace node (and its ancestors for a
- * nested namespace), the three kind nodes {@code locks}, {@code fair}, {@code elections}, and one
- * node per lock or election name. {@link #isPermanent(String)} says exactly that; any deeper node
+ * nested namespace), the kind nodes {@code locks}, {@code fair}, {@code elections}, {@code semaphores},
+ * {@code rwlocks}, {@code slots}, and one node per name under each. {@link #isPermanent(String)} says exactly that; any deeper node
  * (an entry) left behind after every session closed is a bug.
  *
  * <h2>Ordering and tokens</h2>
@@ -67,6 +76,13 @@ final class ZkPaths {
     static final String LOCKS = "locks";
     static final String FAIR = "fair";
     static final String ELECTIONS = "elections";
+    static final String SEMAPHORES = "semaphores";
+    static final String RWLOCKS = "rwlocks";
+    static final String SLOTS = "slots";
+    /** The primitives with a kind node of queues. */
+    private static final Primitive[] QUEUED = {Primitive.LOCK, Primitive.FAIR_LOCK, Primitive.ELECTION, Primitive.SEMAPHORE, Primitive.READ_WRITE_LOCK};
+    /** Length of {@code <owner 16 hex>-<nonce 8 hex>-}. */
+    private static final int OWNER_AND_NONCE = 26;
 
     private static final int SEQUENCE_DIGITS = 10;
     /** The marker before the sequence that Curator's lock recipes sort by (see the class comment). */
@@ -101,9 +117,10 @@ final class ZkPaths {
             p.append('/').append(segment);
             out.add(p.toString());
         }
-        out.add(kindDir(Primitive.LOCK));
-        out.add(kindDir(Primitive.FAIR_LOCK));
-        out.add(kindDir(Primitive.ELECTION));
+        for (Primitive kind : QUEUED) {
+            out.add(kindDir(kind));
+        }
+        out.add(root + "/" + SLOTS);
         return out;
     }
 
@@ -117,9 +134,24 @@ final class ZkPaths {
         return kindDir(primitive) + "/" + NameEncoding.encode(name);
     }
 
-    /** The name prefix handed to an EPHEMERAL_SEQUENTIAL create: {@code <owner>-<nonce>-lock-}. */
-    static String entryPrefix(long zkSessionId) {
-        return String.format(Locale.ROOT, "%016x-%08x-", zkSessionId, ThreadLocalRandom.current().nextInt()) + CURATOR_MARKER;
+    /** The name prefix handed to an EPHEMERAL_SEQUENTIAL create: {@code <owner>-<nonce>-lock-}, or {@code <owner>-<nonce>-<tag>-lock-}. */
+    static String entryPrefix(long zkSessionId, String tag) {
+        return String.format(Locale.ROOT, "%016x-%08x-", zkSessionId, ThreadLocalRandom.current().nextInt())
+                + (tag.isEmpty() ? "" : tag + "-") + CURATOR_MARKER;
+    }
+
+    /** The tag in an entry's name ({@code ""} if none): what stands between the nonce and {@code lock-}. */
+    static String tag(String entryName) {
+        if (entryName.length() <= OWNER_AND_NONCE) {
+            return "";
+        }
+        int marker = entryName.indexOf("-" + CURATOR_MARKER, OWNER_AND_NONCE - 1);
+        return marker < OWNER_AND_NONCE ? "" : entryName.substring(OWNER_AND_NONCE, marker);
+    }
+
+    /** {@code /<namespace>/slots/<encoded name>}: the container of a semaphore's slot nodes. */
+    String slots(String semaphore) {
+        return root + "/" + SLOTS + "/" + NameEncoding.encode(semaphore);
     }
 
     /** The sequence suffix of an entry name. */
@@ -157,8 +189,12 @@ final class ZkPaths {
         if (skeleton().contains(path)) {
             return true;
         }
-        for (Primitive p : new Primitive[] {Primitive.LOCK, Primitive.FAIR_LOCK, Primitive.ELECTION}) {
-            String dir = kindDir(p) + "/";
+        List<String> dirs = new ArrayList<>();
+        for (Primitive p : QUEUED) {
+            dirs.add(kindDir(p) + "/");
+        }
+        dirs.add(root + "/" + SLOTS + "/");
+        for (String dir : dirs) {
             if (path.startsWith(dir) && path.indexOf('/', dir.length()) < 0 && path.length() > dir.length()) {
                 return true;
             }
@@ -176,6 +212,8 @@ final class ZkPaths {
             case LOCK -> LOCKS;
             case FAIR_LOCK -> FAIR;
             case ELECTION -> ELECTIONS;
+            case SEMAPHORE -> SEMAPHORES;
+            case READ_WRITE_LOCK -> RWLOCKS;
             default -> throw new IllegalArgumentException("no queue for " + primitive);
         };
     }

@@ -9,18 +9,23 @@ import io.coord.zookeeper.ZkConnection.Reply;
 import io.coord.zookeeper.ZkConnection.Retry;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.Op;
 import org.apache.zookeeper.KeeperException.Code;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.data.Stat;
 
 /**
- * The one queue recipe of the ZooKeeper backend, used by plain locks, fair locks and elections (each
- * in its own subtree, {@link ZkPaths}); the waiting loop over it is the SPI's.
+ * The one queue recipe of the ZooKeeper backend, used by plain locks, fair locks, elections, semaphores and
+ * read-write locks (each in its own subtree, {@link ZkPaths}); the waiting loop over it is the SPI's.
  *
  * <h2>Algorithm</h2>
  * <ol>
@@ -43,12 +48,20 @@ import org.apache.zookeeper.data.Stat;
  *       once if the node is already gone (getData then leaves no watch behind, unlike exists);
  *       {@code false} on any other event (data change, disconnect, expiry). A wait that ends without
  *       its watch firing removes the watch.</li>
+ *   <li>{@link #claimSlot} (a granted semaphore entry): one {@code create} of the EPHEMERAL node
+ *       {@code <slots>/<i>} (data: our entry's name), first for slot 0; NODEEXISTS → {@code getChildren}
+ *       of the slots and a create of the lowest free one. The node name is the guard (two entries can
+ *       never both create slot i); its {@code czxid} is the permit's token. A create whose reply was
+ *       lost is settled by a {@code sync} and a {@code getData} of that slot (ours if its data is our
+ *       entry's name); a slot of ours created after that read is a stray that {@link #remove} deletes.</li>
  *   <li>{@link #remove}: {@code delete} of our node's path (version -1: the path is unique to this
  *       entry, so it can only ever delete ours; after a lost create reply, of every node with our
- *       prefix, listed after a sync); NONODE counts as done.</li>
+ *       prefix, listed after a sync); NONODE counts as done. With a claimed slot: one {@code multi}
+ *       deleting the slot and the entry together.</li>
  * </ol>
  * One uncontended acquire + release: create, getChildren, delete = 3 round trips (4 on a name's first
- * use on a coordinator: the container create).
+ * use on a coordinator: the container create); a semaphore permit adds the slot create (and the slot
+ * container's create on first use).
  *
  * <h2>Why it is safe</h2>
  * An entry is granted only when no entry with a smaller sequence exists; entries with a smaller
@@ -59,6 +72,9 @@ import org.apache.zookeeper.data.Stat;
  * either getData finds the node gone, or the watch reports its deletion. Our handle never opens a
  * second ZooKeeper session ({@link ZkSession}): after an expiry every request fails with
  * {@code SESSIONEXPIRED}, so no entry is ever created for a dead coord session. Tokens: {@link ZkPaths}.
+ * A slot node lives on the same ZooKeeper session as its entry, so the server deletes both in the one
+ * transaction that ends the session: no slot outlives its permit's lease, and a dead session never
+ * claims one (its create fails with SESSIONEXPIRED).
  *
  * <h2>Threads</h2>
  * Every method only sends (through {@link ZkConnection}) and returns a future; replies and watch
@@ -79,6 +95,8 @@ final class ZkQueueEntry implements QueueEntry {
     private final Primitive primitive;
     private final String queue;
     private final String prefix;
+    /** The slot container of a semaphore entry ({@link ZkPaths#slots}); null for every other primitive. */
+    private final String slots;
     private volatile byte[] data;
 
     /** Our node's name once known; null before the create's reply. */
@@ -90,14 +108,29 @@ final class ZkQueueEntry implements QueueEntry {
     private volatile boolean removed;
     /** A create's reply was lost: a node of ours may exist that we did not adopt (a stray, removed when seen). */
     private volatile boolean ambiguous;
+    /** The slot our claim won, -1 if none. */
+    private volatile int claimedSlot = -1;
+    /** Slots whose create's reply was lost and that we did not adopt: {@link #remove} deletes those naming our node. */
+    private final Set<Integer> doubtfulSlots = ConcurrentHashMap.newKeySet();
 
-    ZkQueueEntry(ZkSession session, Primitive primitive, String queue, String value) {
+    /**
+     * @param queue the queue node ({@link ZkPaths#queue})
+     * @param slots a semaphore's slot container ({@link ZkPaths#slots}), null for every other primitive
+     * @param value the entry's data; for semaphores and read-write locks its tag, also carried in the node name
+     */
+    ZkQueueEntry(ZkSession session, Primitive primitive, String queue, String slots, String value) {
         this.session = session;
         this.connection = session.connection();
         this.primitive = primitive;
         this.queue = queue;
-        this.prefix = ZkPaths.entryPrefix(session.zkSessionId());
+        this.slots = slots;
+        this.prefix = ZkPaths.entryPrefix(session.zkSessionId(), tagged(primitive) ? value : "");
         this.data = value.getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Semaphore and read-write lock entries carry their tag in their names (so one listing reports every tag). */
+    private static boolean tagged(Primitive primitive) {
+        return primitive == Primitive.SEMAPHORE || primitive == Primitive.READ_WRITE_LOCK;
     }
 
     @Override
@@ -114,7 +147,7 @@ final class ZkQueueEntry implements QueueEntry {
             }
             List<Position.Ahead> ahead = new ArrayList<>(Math.min(mine, lookahead));
             for (int i = mine - 1; i >= 0 && ahead.size() < lookahead; i--) {
-                ahead.add(new Position.Ahead(entries.get(i), 0));
+                ahead.add(new Position.Ahead(entries.get(i), 0, ZkPaths.tag(entries.get(i))));
             }
             return new Position(true, czxid, ahead, 0);
         });
@@ -159,9 +192,16 @@ final class ZkQueueEntry implements QueueEntry {
             return CompletableFuture.completedFuture(null);
         }
         String adopted = nodeName;
-        CompletableFuture<List<String>> ours = adopted != null && !ambiguous
-                ? CompletableFuture.completedFuture(List.of(adopted)) : ownNodes();
-        return ours.thenCompose(this::deleteAll)
+        int slot = claimedSlot;
+        CompletableFuture<Void> deleted;
+        if (adopted != null && !ambiguous && slot >= 0) {
+            deleted = deleteWithSlot(adopted, slot);
+        } else {
+            CompletableFuture<List<String>> ours = adopted != null && !ambiguous
+                    ? CompletableFuture.completedFuture(List.of(adopted)) : ownNodes();
+            deleted = ours.thenCompose(this::deleteAll).thenCompose(v -> slot >= 0 ? deleteSlot(slot) : CompletableFuture.completedFuture(null));
+        }
+        return deleted.thenCompose(v -> doubtfulSlots.isEmpty() ? CompletableFuture.completedFuture(null) : sweepDoubtfulSlots())
                 .handle((v, e) -> {
                     Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
                     if (cause != null && !(cause instanceof SessionExpiredException) && !session.state().isTerminal()) {
@@ -201,7 +241,130 @@ final class ZkQueueEntry implements QueueEntry {
                 });
     }
 
+    @Override
+    public CompletableFuture<Slot> claimSlot(int slotCount) {
+        if (slots == null) {
+            return QueueEntry.super.claimSlot(slotCount);
+        }
+        return claim(slotCount, 0, 0).exceptionally(e -> {
+            Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+            if (cause instanceof SessionExpiredException) {
+                return Slot.GONE; // the session, and with it our entry, is gone
+            }
+            throw cause instanceof RuntimeException re ? re : new CompletionException(cause);
+        });
+    }
+
     // ---- steps ------------------------------------------------------------------------------
+
+    /** One create of slot {@code slot}; on NODEEXISTS the lowest free slot is listed and tried (bounded). */
+    private CompletableFuture<Slot> claim(int slotCount, int slot, int attempt) {
+        if (attempt > slotCount + MAX_CREATES) {
+            return CompletableFuture.failedFuture(new IllegalStateException(
+                    "no free slot of " + slotCount + " in " + slots + " after " + attempt + " creates"));
+        }
+        String path = slots + "/" + slot;
+        byte[] mine = nodeName.getBytes(StandardCharsets.UTF_8);
+        return session.containers().ensure(connection, primitive, slots).thenCompose(v ->
+                connection.<Stat>call(primitive, "claiming " + path, Retry.ONCE,
+                        (zk, reply) -> zk.create(path, mine, connection.aclFor(path), CreateMode.EPHEMERAL,
+                                (rc, p, ctx, name, stat) -> reply.accept(Code.get(rc), stat), null),
+                        Code.NODEEXISTS, Code.NONODE, Code.CONNECTIONLOSS, Code.OPERATIONTIMEOUT)
+        ).thenCompose(reply -> switch (reply.code()) {
+            case OK -> CompletableFuture.completedFuture(claimed(slot, reply.value()));
+            case NONODE -> {
+                session.containers().forget(slots); // reaped meanwhile: create it again
+                yield claim(slotCount, slot, attempt + 1);
+            }
+            case NODEEXISTS -> lowestFree(slotCount).thenCompose(free -> claim(slotCount, free, attempt + 1));
+            default -> settle(path, mine).thenCompose(stat -> { // the create may have been executed
+                if (stat != null) {
+                    return CompletableFuture.completedFuture(claimed(slot, stat));
+                }
+                doubtfulSlots.add(slot);
+                return lowestFree(slotCount).thenCompose(free -> claim(slotCount, free, attempt + 1));
+            });
+        });
+    }
+
+    private Slot claimed(int slot, Stat stat) {
+        claimedSlot = slot;
+        doubtfulSlots.remove(slot);
+        return new Slot(slot, stat.getCzxid());
+    }
+
+    /** The lowest slot number no node occupies (slotCount if all do: the next create then answers NODEEXISTS again). */
+    private CompletableFuture<Integer> lowestFree(int slotCount) {
+        return connection.<List<String>>call(primitive, "listing " + slots, Retry.REPEATABLE,
+                (zk, reply) -> zk.getChildren(slots, false, (rc, p, ctx, children) -> reply.accept(Code.get(rc), children), null),
+                Code.NONODE).thenApply(reply -> {
+                    Set<String> taken = reply.ok() ? new HashSet<>(reply.value()) : Set.of();
+                    int free = 0;
+                    while (free < slotCount - 1 && taken.contains(Integer.toString(free))) {
+                        free++;
+                    }
+                    return free;
+                });
+    }
+
+    /** After a lost create reply: sync, then read the slot; its stat if it is ours (its data is our entry's name), else null. */
+    private CompletableFuture<Stat> settle(String path, byte[] mine) {
+        return connection.<Void>call(primitive, "syncing " + slots, Retry.REPEATABLE,
+                (zk, reply) -> zk.sync(slots, (rc, p, ctx) -> reply.accept(Code.get(rc), null), null),
+                Code.NONODE).thenCompose(synced -> readSlot(path)).thenApply(node ->
+                        node != null && Arrays.equals(node.data(), mine) ? node.stat() : null);
+    }
+
+    private record SlotNode(byte[] data, Stat stat) {
+    }
+
+    private CompletableFuture<SlotNode> readSlot(String path) {
+        return connection.<SlotNode>call(primitive, "reading " + path, Retry.REPEATABLE,
+                (zk, reply) -> zk.getData(path, false, (rc, p, ctx, bytes, stat) -> reply.accept(Code.get(rc), new SlotNode(bytes, stat)), null),
+                Code.NONODE).thenApply(reply -> reply.ok() ? reply.value() : null);
+    }
+
+    /** One multi: our slot and our entry deleted together; if either is gone already, each alone. */
+    private CompletableFuture<Void> deleteWithSlot(String entry, int slot) {
+        List<Op> ops = List.of(Op.delete(slots + "/" + slot, -1), Op.delete(queue + "/" + entry, -1));
+        return connection.<Void>call(primitive, "removing " + queue + "/" + entry + " and its slot " + slot, Retry.REPEATABLE,
+                (zk, reply) -> zk.multi(ops, (rc, p, ctx, results) -> reply.accept(Code.get(rc), null), null),
+                Code.NONODE).thenCompose(reply -> reply.ok() ? CompletableFuture.completedFuture(null)
+                        : delete(entry).thenCompose(v -> deleteSlot(slot)));
+    }
+
+    /**
+     * Deletes our slot {@code slot} (the only slot whose deletion is unconditional: our claim created it and our
+     * session holds it, so no one else can have created that node meanwhile).
+     */
+    private CompletableFuture<Void> deleteSlot(int slot) {
+        String path = slots + "/" + slot;
+        return connection.<Void>call(primitive, "removing " + path, Retry.REPEATABLE,
+                (zk, reply) -> zk.delete(path, -1, (rc, p, ctx) -> reply.accept(Code.get(rc), null), null),
+                Code.NONODE).thenApply(reply -> {
+                    claimedSlot = -1;
+                    return null;
+                });
+    }
+
+    /** Deletes each doubtful slot whose data names our entry, guarded by the version read (never another's claim). */
+    private CompletableFuture<Void> sweepDoubtfulSlots() {
+        byte[] mine = (nodeName == null ? "" : nodeName).getBytes(StandardCharsets.UTF_8);
+        CompletableFuture<Void> all = CompletableFuture.completedFuture(null);
+        for (int slot : Set.copyOf(doubtfulSlots)) {
+            String path = slots + "/" + slot;
+            all = all.thenCompose(v -> readSlot(path)).thenCompose(node -> {
+                if (node == null || !Arrays.equals(node.data(), mine)) {
+                    doubtfulSlots.remove(slot);
+                    return CompletableFuture.completedFuture(null);
+                }
+                return connection.<Void>call(primitive, "removing " + path, Retry.REPEATABLE,
+                        (zk, reply) -> zk.delete(path, node.stat().getVersion(), (rc, p, ctx) -> reply.accept(Code.get(rc), null), null),
+                        Code.NONODE, Code.BADVERSION).thenAccept(reply -> doubtfulSlots.remove(slot));
+            });
+        }
+        return all;
+    }
 
     private CompletableFuture<Void> create(int attempt) {
         if (attempt > MAX_CREATES) {

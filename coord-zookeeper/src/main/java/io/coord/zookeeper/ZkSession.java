@@ -164,7 +164,8 @@ final class ZkSession extends SessionBase {
 
     @Override
     protected QueueEntry newEntry(Primitive primitive, String name, String value) {
-        return new ZkQueueEntry(this, primitive, zkCoordinator.paths().queue(primitive, name), value);
+        String slots = primitive == Primitive.SEMAPHORE ? zkCoordinator.paths().slots(name) : null;
+        return new ZkQueueEntry(this, primitive, zkCoordinator.paths().queue(primitive, name), slots, value);
     }
 
     // ---- for recipes ---------------------------------------------------------------------

@@ -155,6 +155,15 @@ class ZooKeeperKitBackend implements KitBackend, AutoCloseable {
         return 4;
     }
 
+    /**
+     * A read-write lock as a lock; a semaphore permit adds the slot create and, on a name's first use, the create
+     * of its slot container: 6.
+     */
+    @Override
+    public int maxRoundTripsPerUncontendedCycle(Primitive primitive) {
+        return primitive == Primitive.SEMAPHORE ? 6 : maxRoundTripsPerUncontendedCycle();
+    }
+
     @Override
     public void close() {
         inspector.close();

@@ -23,7 +23,8 @@ import java.util.concurrent.CompletableFuture;
  *       be missed. Cancelling the returned future unregisters the wait and frees what it holds. When a rule waits
  *       for several entries ({@link GrantRule.Wait}) the engine asks once per entry and counts the {@code true}
  *       answers, so for those rules (semaphores, read-write locks) {@code true} must mean that this very
- *       entry was seen to go.</li>
+ *       entry was seen to go, or that the backend knows the waiting entry's wait is over (Redis tells exactly
+ *       the entries a departure grants, and completes each of their waits {@code true}).</li>
  *   <li>{@link #remove()} deletes this entry and only this entry (guarded by its identity), is
  *       idempotent, and is safe after an {@link #enqueue(int)} whose outcome is unknown.</li>
  *   <li>{@link #replaceValue(String)} rewrites the value, guarded by the entry's identity; false if

@@ -3,9 +3,11 @@ package io.coord.redis;
 import io.coord.Primitive;
 import io.coord.spi.NameEncoding;
 
+import java.util.Arrays;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * The whole Redis key layout of coord, in one place. Every key and channel the backend uses is
@@ -26,8 +28,10 @@ import java.util.regex.Pattern;
  *       <td><b>permanent</b>: the ticket / fencing-token / term / version counter, one per name and kind</td></tr>
  *   <tr><td>{@code P election:{<namespace>/election/<enc>}:v}</td><td>hash member → value</td>
  *       <td>election values; exists only while there are candidates</td></tr>
+ *   <tr><td>{@code P semaphore:{<namespace>/semaphore/<enc>}:v}</td><td>hash member → "{@code <slot> <token>}"</td>
+ *       <td>the slots claimed by granted permits ({@code claim.lua}); exists only while a permit is held</td></tr>
  * </table>
- * {@code <kind>} is {@code lock}, {@code fair} or {@code election}. The three keys of one
+ * {@code <kind>} is {@code lock}, {@code fair}, {@code election}, {@code semaphore} or {@code rwlock}. The three keys of one
  * primitive share the hash tag {@code {<namespace>/<kind>/<enc>}}, so they live in one Redis
  * Cluster slot and one script can touch them atomically. Session keys are untagged: no script
  * ever touches a session key together with another key.
@@ -39,7 +43,10 @@ import java.util.regex.Pattern;
  * election observers.
  *
  * <p>Queue members are {@code <sessionId>:<coordinatorId>:<seq>} (hexadecimal parts), unique per
- * acquisition: every script is idempotent per member.
+ * acquisition: every script is idempotent per member. Semaphore and read-write lock members carry their
+ * tag as a fourth part, {@code <sessionId>:<coordinatorId>:<seq>:<tag>} (the number of permits in decimal,
+ * or {@code r}/{@code w}), so one range read reports every entry with its tag and {@code remove.lua}
+ * knows whom a departure grants.
  *
  * <p><b>The counter</b> is incremented only inside scripts, and every increment is floored at the
  * server's clock: value = max({@code INCR}, {@code TIME} in microseconds since the epoch), the
@@ -53,8 +60,8 @@ import java.util.regex.Pattern;
  * than the time between the lost increment and the next one. Then a value can repeat or go back;
  * hence no {@code DURABLE_FENCING_TOKENS} (see {@link RedisCoordinator}).
  *
- * <p><b>Permanent keys</b>: exactly the {@code :c} counters, one per lock name, fair-lock name and
- * election name ever used in the namespace; each is one small string. Everything else is removed
+ * <p><b>Permanent keys</b>: exactly the {@code :c} counters, one per name and kind ever used in the
+ * namespace; each is one small string. Everything else is removed
  * when released, abandoned, resigned or expired — except that the queue entry of a session whose
  * process crashed stays until the next participant of that name (acquirer, waiter, observer,
  * {@code leader()}) notices its session key is gone and removes it.
@@ -63,7 +70,8 @@ final class RedisKeys {
 
     /** The kinds of primitives with a queue. */
     public enum Kind {
-        LOCK("lock", Primitive.LOCK), FAIR("fair", Primitive.FAIR_LOCK), ELECTION("election", Primitive.ELECTION);
+        LOCK("lock", Primitive.LOCK), FAIR("fair", Primitive.FAIR_LOCK), ELECTION("election", Primitive.ELECTION),
+        SEMAPHORE("semaphore", Primitive.SEMAPHORE), RWLOCK("rwlock", Primitive.READ_WRITE_LOCK);
 
         final String word;
         private final Primitive primitive;
@@ -76,6 +84,16 @@ final class RedisKeys {
         /** The primitive whose statistics count this kind's requests. */
         public Primitive primitive() {
             return primitive;
+        }
+
+        /** The kind of {@code primitive}'s queues. */
+        public static Kind of(Primitive primitive) {
+            for (Kind kind : values()) {
+                if (kind.primitive == primitive) {
+                    return kind;
+                }
+            }
+            throw new IllegalArgumentException("no Redis queue for " + primitive);
         }
     }
 
@@ -98,8 +116,9 @@ final class RedisKeys {
     public RedisKeys(String namespace) {
         this.namespace = io.coord.spi.Arguments.namespace(namespace);
         this.prefix = "coord:" + namespace + ":";
-        this.queueKeyPattern = Pattern.compile(Pattern.quote(prefix) + "(lock|fair|election):\\{"
-                + Pattern.quote(namespace) + "/(lock|fair|election)/([A-Za-z0-9_%-]*)\\}:q");
+        String kinds = Arrays.stream(Kind.values()).map(k -> k.word).collect(Collectors.joining("|"));
+        this.queueKeyPattern = Pattern.compile(Pattern.quote(prefix) + "(" + kinds + "):\\{"
+                + Pattern.quote(namespace) + "/(" + kinds + ")/([A-Za-z0-9_%-]*)\\}:q");
     }
 
     public String namespace() {
@@ -140,6 +159,19 @@ final class RedisKeys {
 
     public static String member(String sessionId, String coordinatorId, long seq) {
         return sessionId + ":" + coordinatorId + ":" + Long.toHexString(seq);
+    }
+
+    /** A semaphore's or read-write lock's member: {@code <member>:<tag>} (the tag: permits in decimal, or r/w). */
+    public static String tagged(String member, String tag) {
+        return member + ":" + tag;
+    }
+
+    /** The tag of a member {@code <sessionId>:<coordinatorId>:<seq>:<tag>}, or "" for an untagged member. */
+    public static String tagOf(String member) {
+        int first = member.indexOf(':');
+        int second = first < 0 ? -1 : member.indexOf(':', first + 1);
+        int third = second < 0 ? -1 : member.indexOf(':', second + 1);
+        return third < 0 ? "" : member.substring(third + 1);
     }
 
     /** Channel prefix of the coordinator inboxes; {@code remove.lua} appends the coordinator id. */

@@ -6,15 +6,19 @@ import io.coord.spi.QueueEntry;
 import io.lettuce.core.ScriptOutputType;
 
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One session's entry in the queue of a Redis lock, fair lock or election (one machinery for all
- * three; an election entry's value lives in the queue's {@code :v} hash and
- * {@link #replaceValue(String)} is proclaim).
+ * One session's entry in the queue of a Redis lock, fair lock, election, semaphore or read-write lock (one
+ * machinery for all five; an election entry's value lives in the queue's {@code :v} hash and
+ * {@link #replaceValue(String)} is proclaim; a semaphore's slot claims live in its {@code :v} hash).
  *
  * <h2>Algorithm</h2>
  * <ol>
@@ -34,6 +38,16 @@ import java.util.concurrent.TimeUnit;
  *       owns it (an orphan whose release was lost is removed by its owner, see {@link OrphanReclaimer}).</li>
  *   <li>{@link #remove()}: one {@code remove.lua}; idempotent; safe whatever the enqueue's outcome.</li>
  * </ol>
+ *
+ * <h2>Semaphores and read-write locks</h2>
+ * Their members carry the tag ({@link RedisKeys#tagged}), so every read reports each entry ahead with
+ * its tag. {@code remove.lua} tells exactly the entries a departure grants (not the new head), so
+ * the message means "your wait is over": it completes every pending per-entry wait {@code true}, and
+ * the engine re-reads and finds the grant. A read that finds entries ahead sends one {@code PTTL} per
+ * distinct session among them (in parallel), so a dead holder anywhere ahead is evicted. A granted
+ * semaphore entry claims its slot with one {@code claim.lua} ({@link #claimSlot}); the release's
+ * {@code remove.lua} deletes the claim with the entry. One uncontended permit: enqueue, claim, remove =
+ * 3 round trips.
  *
  * <h2>Why it is safe</h2>
  * Nothing is ever inserted ahead of an entry (tickets only grow), so once this member is the head
@@ -63,9 +77,11 @@ final class RedisQueueEntry implements QueueEntry, RedisCoordinator.Waiter {
     private final String member;
     private final String value;
 
-    /** The pending wait, if any (guarded by this). */
-    private CompletableFuture<Boolean> pending;
-    /** The inbox said this member became the head while no wait was pending (guarded by this). */
+    /** The pending waits (guarded by this): at most one for a lock's head; one per entry waited for otherwise. */
+    private final List<CompletableFuture<Boolean>> pending = new ArrayList<>();
+    /** Semaphore and read-write lock entries: tagged members, grants told by remove.lua. */
+    private final boolean tagged;
+    /** The inbox said this member became the head (or was granted) since the last read began, while no wait was pending (guarded by this). */
     private boolean notified;
     /** A predecessor waited behind for a whole safety-net period: the next read asks its owner. */
     private volatile String suspect = "";
@@ -77,13 +93,10 @@ final class RedisQueueEntry implements QueueEntry, RedisCoordinator.Waiter {
         this.session = session;
         this.redis = session.redis();
         this.primitive = primitive;
-        this.queue = redis.keys().queue(switch (primitive) {
-            case FAIR_LOCK -> RedisKeys.Kind.FAIR;
-            case ELECTION -> RedisKeys.Kind.ELECTION;
-            default -> RedisKeys.Kind.LOCK;
-        }, name);
+        this.queue = redis.keys().queue(RedisKeys.Kind.of(primitive), name);
         this.name = name;
-        this.member = redis.newMember(session.id());
+        this.tagged = primitive == Primitive.SEMAPHORE || primitive == Primitive.READ_WRITE_LOCK;
+        this.member = tagged ? RedisKeys.tagged(redis.newMember(session.id()), value) : redis.newMember(session.id());
         this.value = value;
     }
 
@@ -118,10 +131,9 @@ final class RedisQueueEntry implements QueueEntry, RedisCoordinator.Waiter {
         CompletableFuture<Boolean> wait = new CompletableFuture<>();
         synchronized (this) {
             if (notified) {
-                notified = false;
-                return CompletableFuture.completedFuture(true);
+                return CompletableFuture.completedFuture(true); // kept until the next read: every per-entry wait sees it
             }
-            pending = wait;
+            pending.add(wait);
         }
         wait.whenComplete((v, e) -> forget(wait));
         // the read that produced `seen` measured the blocker's lease (see checkPredecessor)
@@ -135,13 +147,29 @@ final class RedisQueueEntry implements QueueEntry, RedisCoordinator.Waiter {
         return wait;
     }
 
+    /**
+     * One {@code claim.lua}: the lowest slot no granted entry of the name holds, with a fresh token from the
+     * per-name counter; {@link Slot#GONE} if our entry was evicted (our session died).
+     */
+    @Override
+    public CompletableFuture<Slot> claimSlot(int slots) {
+        if (primitive != Primitive.SEMAPHORE) {
+            return QueueEntry.super.claimSlot(slots);
+        }
+        return redis.link().<List<Object>>eval(primitive, RedisScript.CLAIM, ScriptOutputType.MULTI, queue.keys(),
+                member, Integer.toString(slots)).thenApply(reply -> {
+                    long slot = (Long) reply.get(0);
+                    return slot < 0 ? Slot.GONE : new Slot((int) slot, (Long) reply.get(1));
+                });
+    }
+
     @Override
     public CompletableFuture<Void> remove() {
         return redis.link().<Long>eval(primitive, RedisScript.REMOVE, ScriptOutputType.INTEGER, queue.keys(),
                 member, redis.keys().inboxPrefix(), queue.observers()).handle((n, e) -> {
                     if (e != null) {
                         session.removalFailed(this);
-                        throw e instanceof RuntimeException r ? r : new java.util.concurrent.CompletionException(e);
+                        throw e instanceof RuntimeException r ? r : new CompletionException(e);
                     }
                     redis.unregisterWaiter(member);
                     session.untrack(this);
@@ -162,40 +190,41 @@ final class RedisQueueEntry implements QueueEntry, RedisCoordinator.Waiter {
 
     // ---- Waiter (lettuce's thread: no blocking) -------------------------------------------------
 
+    /** This member became the head (locks, elections) or was granted by a departure (semaphores, read-write locks). */
     @Override
     public void headNotified() {
-        CompletableFuture<Boolean> wait;
+        List<CompletableFuture<Boolean>> waits;
         synchronized (this) {
-            wait = pending;
-            pending = null;
-            if (wait == null) {
+            waits = List.copyOf(pending);
+            pending.clear();
+            if (waits.isEmpty()) {
                 notified = true;
             }
         }
-        if (wait != null && !wait.complete(true)) {
+        boolean delivered = false;
+        for (CompletableFuture<Boolean> wait : waits) {
+            delivered |= wait.complete(true);
+        }
+        if (!waits.isEmpty() && !delivered) {
             synchronized (this) {
-                notified = true; // the wait had just ended otherwise: keep the news for the next one
+                notified = true; // the waits had just ended otherwise: keep the news for the next one
             }
         }
     }
 
     @Override
     public void recheck() {
-        CompletableFuture<Boolean> wait;
+        List<CompletableFuture<Boolean>> waits;
         synchronized (this) {
-            wait = pending;
+            waits = List.copyOf(pending);
         }
-        if (wait != null) {
-            wait.complete(false);
-        }
+        waits.forEach(wait -> wait.complete(false));
     }
 
     // ---- helpers ------------------------------------------------------------------------------
 
     private synchronized void forget(CompletableFuture<Boolean> wait) {
-        if (pending == wait) {
-            pending = null;
-        }
+        pending.remove(wait);
     }
 
     /** Removes a dead session's (or our own leftover) entry. */
@@ -206,6 +235,9 @@ final class RedisQueueEntry implements QueueEntry, RedisCoordinator.Waiter {
 
     /** {@code enqueue.lua} in {@code mode}; {@code asked} non-empty asks its owner whether it still owns it. */
     private CompletableFuture<Position> call(String mode, String asked, int lookahead) {
+        synchronized (this) {
+            notified = false; // this read sees whatever a message received so far announced
+        }
         return redis.link().<List<Object>>eval(primitive, RedisScript.ENQUEUE, ScriptOutputType.MULTI, queue.keys(),
                 member, mode, value, queue.observers(), asked, redis.keys().inboxPrefix(), Integer.toString(Math.max(1, lookahead)))
                 .thenCompose(reply -> position(reply, lookahead, 0));
@@ -219,20 +251,60 @@ final class RedisQueueEntry implements QueueEntry, RedisCoordinator.Waiter {
      * live acquisition per name) and goes the same way. Alive: its PTTL sets the safety-net timer.
      */
     private CompletableFuture<Position> checkPredecessor(Position p, int lookahead, int evictions) {
+        if (tagged) {
+            return checkAhead(p, lookahead, evictions);
+        }
         String pred = p.ahead().get(0).id();
-        String owner = RedisKeys.sessionOf(pred);
-        CompletableFuture<Long> pttl = owner.equals(session.id()) ? CompletableFuture.completedFuture(-2L)
-                : redis.link().pttl(primitive, redis.keys().session(owner));
-        return pttl.thenCompose(ms -> {
+        return pttl(RedisKeys.sessionOf(pred)).thenCompose(ms -> {
             if (ms != -2 || evictions >= MAX_EVICTIONS) {
                 blockerId = pred;
                 blockerPttl = ms;
                 return CompletableFuture.completedFuture(p);
             }
-            return evict(pred).thenCompose(n -> redis.link().<List<Object>>eval(primitive, RedisScript.ENQUEUE, ScriptOutputType.MULTI,
-                    queue.keys(), member, "check", value, queue.observers(), "", redis.keys().inboxPrefix(), Integer.toString(Math.max(1, lookahead))))
-                    .thenCompose(reply -> position(reply, lookahead, evictions + 1));
+            return evict(pred).thenCompose(n -> reread(lookahead, evictions + 1));
         });
+    }
+
+    /**
+     * Semaphores and read-write locks wait for departures anywhere ahead: one {@code PTTL} per distinct session
+     * ahead (sent together); every entry of a dead one is evicted and the position read again.
+     */
+    private CompletableFuture<Position> checkAhead(Position p, int lookahead, int evictions) {
+        Set<String> owners = new LinkedHashSet<>();
+        p.ahead().forEach(a -> owners.add(RedisKeys.sessionOf(a.id())));
+        List<String> asked = List.copyOf(owners);
+        List<CompletableFuture<Long>> pttls = asked.stream().map(this::pttl).toList();
+        return CompletableFuture.allOf(pttls.toArray(CompletableFuture[]::new)).thenCompose(all -> {
+            Set<String> dead = new LinkedHashSet<>();
+            for (int i = 0; i < asked.size(); i++) {
+                if (pttls.get(i).join() == -2) {
+                    dead.add(asked.get(i));
+                }
+            }
+            String nearest = p.ahead().get(0).id();
+            blockerId = nearest;
+            blockerPttl = pttls.get(0).join();
+            if (dead.isEmpty() || evictions >= MAX_EVICTIONS) {
+                return CompletableFuture.completedFuture(p);
+            }
+            List<CompletableFuture<Long>> evicted = p.ahead().stream()
+                    .filter(a -> dead.contains(RedisKeys.sessionOf(a.id()))).map(a -> evict(a.id())).toList();
+            return CompletableFuture.allOf(evicted.toArray(CompletableFuture[]::new))
+                    .thenCompose(v -> reread(lookahead, evictions + evicted.size()));
+        });
+    }
+
+    /** The PTTL of session {@code owner}'s key; -2 (gone) for our own session: its other entry is a leftover of ours. */
+    private CompletableFuture<Long> pttl(String owner) {
+        return owner.equals(session.id()) ? CompletableFuture.completedFuture(-2L)
+                : redis.link().pttl(primitive, redis.keys().session(owner));
+    }
+
+    /** The position again, after evictions (never asks an owner). */
+    private CompletableFuture<Position> reread(int lookahead, int evictions) {
+        return redis.link().<List<Object>>eval(primitive, RedisScript.ENQUEUE, ScriptOutputType.MULTI,
+                queue.keys(), member, "check", value, queue.observers(), "", redis.keys().inboxPrefix(), Integer.toString(Math.max(1, lookahead)))
+                .thenCompose(reply -> position(reply, lookahead, evictions));
     }
 
     /** Parses the script's answer; first in line with the durability knob on: WAIT before reporting it. */
@@ -244,7 +316,8 @@ final class RedisQueueEntry implements QueueEntry, RedisCoordinator.Waiter {
         long ticket = (Long) reply.get(1);
         List<Position.Ahead> ahead = new ArrayList<>();
         for (int i = 4; i + 1 < reply.size(); i += 2) {
-            ahead.add(new Position.Ahead(String.valueOf(reply.get(i)), (Long) reply.get(i + 1)));
+            String id = String.valueOf(reply.get(i));
+            ahead.add(new Position.Ahead(id, (Long) reply.get(i + 1), tagged ? RedisKeys.tagOf(id) : ""));
         }
         Position p = new Position(true, ticket, ahead, 0);
         if (!ahead.isEmpty()) {
@@ -258,6 +331,6 @@ final class RedisQueueEntry implements QueueEntry, RedisCoordinator.Waiter {
 
     @Override
     public String toString() {
-        return "entry " + member + " of " + primitive.name().toLowerCase(java.util.Locale.ROOT) + " '" + name + "'";
+        return "entry " + member + " of " + primitive.name().toLowerCase(Locale.ROOT) + " '" + name + "'";
     }
 }

@@ -17,12 +17,14 @@ import java.util.HexFormat;
 enum RedisScript {
     /** Enqueue a member (idempotent) or re-check its place; returns {status, ticket, head, predecessor}. */
     ENQUEUE("enqueue.lua"),
-    /** Remove a member (release, abandon, resign, evict) and notify the new head only. */
+    /** Remove a member (release, abandon, resign, evict) and notify only the entries it grants. */
     REMOVE("remove.lua"),
     /** Replace the leader's value, guarded by the leader's member. */
     PROCLAIM("proclaim.lua"),
     /** Read head, ticket, value and version. */
-    READ("read.lua");
+    READ("read.lua"),
+    /** A granted semaphore entry claims the lowest free slot; returns {slot, token}. */
+    CLAIM("claim.lua");
 
     private final String body;
 

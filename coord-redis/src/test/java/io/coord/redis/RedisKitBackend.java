@@ -27,7 +27,7 @@ import java.util.regex.Pattern;
 class RedisKitBackend implements KitBackend {
 
     /** The documented permanent keys: the per-name counters (see {@link RedisKeys}). */
-    private static final Pattern PERMANENT = Pattern.compile("coord:[^:]+:(lock|fair|election):\\{[^}]*\\}:c");
+    private static final Pattern PERMANENT = Pattern.compile("coord:[^:]+:(lock|fair|election|semaphore|rwlock):\\{[^}]*\\}:c");
 
     private final String label;
     private final List<URI> masters;
@@ -134,13 +134,7 @@ class RedisKitBackend implements KitBackend {
 
     @Override
     public List<String> entries(String namespace, Primitive primitive, String name) {
-        RedisKeys.Kind kind = switch (primitive) {
-            case LOCK -> RedisKeys.Kind.LOCK;
-            case FAIR_LOCK -> RedisKeys.Kind.FAIR;
-            case ELECTION -> RedisKeys.Kind.ELECTION;
-            default -> throw new IllegalArgumentException("no entries for " + primitive);
-        };
-        String queue = new RedisKeys(namespace).queue(kind, name).queue();
+        String queue = new RedisKeys(namespace).queue(RedisKeys.Kind.of(primitive), name).queue();
         List<String> members = new ArrayList<>();
         for (URI m : masters) {
             try (RespConnection c = admin(m)) {

@@ -4,13 +4,15 @@
 #   crontab      the distributed crontab (examples): three workers, fenced writes, a partitioned leader
 #   spring-boot  the Spring Boot application (examples-spring-boot): @SchedulerLock, LockRegistry, leader events,
 #                /actuator/health and /actuator/metrics, two instances, a graceful leader shutdown
+#   worker-ids   worker-id allocation (examples): worker processes take numbered semaphore permits as Snowflake
+#                worker ids, one is killed (SIGKILL), a newcomer gets its slot after its lease; no id repeats
 #
 # Without URI each runs on an embedded ZooKeeper; with one (e.g. etcd://127.0.0.1:2379/demo) on that backend.
 # Builds what the example needs first (mvn install of its module and the modules it depends on, tests skipped).
 # Maven options go in MAVEN_OPTS, e.g. MAVEN_OPTS=-Dmaven.repo.local=/path/to/repo scripts/example.sh crontab
 # Runs the example in its own JVM (java -cp <the module's class path> MAIN [URI]; $JAVA_HOME/bin/java if set).
-# Exits with the example's status (0: it did what it says; the Spring Boot one: 1 if an invariant broke or its time
-# bound passed, 2 for a bad URI); 2 for an unknown or missing NAME, with this list.
+# Exits with the example's status (0: it did what it says; 1 if an invariant broke (the Spring Boot one also if its
+# time bound passed); 2 for bad arguments or a bad URI); 2 for an unknown or missing NAME, with this list.
 set -euo pipefail
 
 usage() {
@@ -19,6 +21,7 @@ usage: scripts/example.sh NAME [URI]
 examples:
   crontab      the distributed crontab: three workers share a job, each tick runs once, a stale write is rejected
   spring-boot  a Spring Boot application: @SchedulerLock job, LockRegistry section, leader events, actuator
+  worker-ids   Snowflake worker ids from semaphore slots: a killed worker's slot passes on after its lease
 URI: a coord backend, e.g. etcd://127.0.0.1:2379/demo (default: an embedded ZooKeeper)
 USAGE
 }
@@ -26,6 +29,7 @@ USAGE
 case "${1:-}" in
     crontab) module=examples main=io.coord.examples.crontab.CrontabDemo ;;
     spring-boot) module=examples-spring-boot main=io.coord.examples.springboot.SpringBootDemo ;;
+    worker-ids) module=examples main=io.coord.examples.workerids.WorkerIdsDemo ;;
     *) usage; exit 2 ;;
 esac
 shift

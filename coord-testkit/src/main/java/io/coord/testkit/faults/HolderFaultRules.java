@@ -22,17 +22,21 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Faults of the holder: a pause longer than the TTL (SIGSTOP of a holder JVM) and a crash (SIGKILL),
- * each for a lock and for an election (the client partition is {@link PartitionRules}). The claim proven: no stale holder's write is ever accepted by a fenced resource, the
+ * each for a lock, an election, a semaphore permit and a write lock (the client partition is {@link PartitionRules}). The claim proven: no stale holder's write is ever accepted by a fenced resource, the
  * stale holder learns it lost, and the next holder gets in within the backend's declared bound.
  */
 public abstract class HolderFaultRules extends Scenario {
 
-    /** What the holder holds: a lock or the leadership of an election (term as fencing token). */
+    /** What the holder holds, and its token. */
     public enum Held {
         /** A fenced lock, its grant's fencing token as token. */
         LOCK,
         /** The leadership of an election, its term as token. */
-        ELECTION
+        ELECTION,
+        /** The one permit of a one-permit semaphore (slot 0), its fencing token as token. */
+        PERMIT,
+        /** The write lock of a read-write lock, its grant's fencing token as token. */
+        WRITE_LOCK
     }
 
     /**
@@ -58,7 +62,7 @@ public abstract class HolderFaultRules extends Scenario {
         FencedRegister fenced = new FencedRegister();
         // The same writes against a store that does not check tokens: last writer wins.
         String unfenced;
-        try (HolderProcess child = HolderProcess.start(faults().uri(namespace), kind == Held.ELECTION, name, ttl);
+        try (HolderProcess child = HolderProcess.start(faults().uri(namespace), kind, name, ttl);
              Session parent = session()) {
             String[] granted = child.await("GRANTED", patience());
             long oldToken = Long.parseLong(granted[1]);
@@ -115,9 +119,9 @@ public abstract class HolderFaultRules extends Scenario {
         Duration bound = faults().expiryBound(ttl);
         List<Duration> recoveries = new ArrayList<>();
         long lastToken = 0;
-        int rounds = kind == Held.LOCK ? 3 : 2;
+        int rounds = kind == Held.ELECTION ? 2 : 3;
         for (int round = 0; round < rounds; round++) {
-            try (HolderProcess child = HolderProcess.start(faults().uri(namespace), kind == Held.ELECTION, name, ttl);
+            try (HolderProcess child = HolderProcess.start(faults().uri(namespace), kind, name, ttl);
                  Session parent = session()) {
                 long token = Long.parseLong(child.await("GRANTED", patience())[1]);
                 assertThat(token).isGreaterThan(lastToken);
@@ -144,11 +148,11 @@ public abstract class HolderFaultRules extends Scenario {
     }
 
     private static Operation op(Held kind) {
-        return kind == Held.LOCK ? Operation.ACQUIRE : Operation.CAMPAIGN;
+        return kind == Held.ELECTION ? Operation.CAMPAIGN : Operation.ACQUIRE;
     }
 
     private static Operation release(Held kind) {
-        return kind == Held.LOCK ? Operation.RELEASE : Operation.RESIGN;
+        return kind == Held.ELECTION ? Operation.RESIGN : Operation.RELEASE;
     }
 
     /** The child's latest reported validity bound (from GRANTED or a later VALID report). */

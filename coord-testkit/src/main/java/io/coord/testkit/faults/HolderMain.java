@@ -1,10 +1,7 @@
 package io.coord.testkit.faults;
 
 import io.coord.Coordinator;
-import io.coord.LossReason;
 import io.coord.Session;
-import io.coord.election.Leadership;
-import io.coord.lock.LockGrant;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,19 +11,19 @@ import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /**
  * The lock holder of the fault scenarios, run in its own JVM so that the test can SIGSTOP or
- * SIGKILL it. It acquires one lock (or wins one election), reports on stdout, and obeys commands
+ * SIGKILL it. It takes one {@link HolderFaultRules.Held} (a lock, a write lock, a one-permit semaphore's
+ * permit, or the leadership of an election), reports on stdout, and obeys commands
  * the test appends to a file. Every report line starts with {@value #PREFIX} and carries
  * {@link System#nanoTime()}, which on Linux is CLOCK_MONOTONIC and so comparable with the
  * parent's clock.
  *
  * <pre>
- * args: uri lock|election name ttlMillis commandFile
+ * args: uri LOCK|WRITE_LOCK|PERMIT|ELECTION name ttlMillis commandFile
  * out:  GRANTED token validUntil now | VALID token validUntil now | STATE state now
  *       | LOST reason now | WROTE token held now | BYE now
  * in:   WRITE (report a write attempt with the token held, whether or not still valid) | EXIT
@@ -45,35 +42,23 @@ public final class HolderMain {
      * Runs the holder: see the class comment for the arguments, reports and commands; reports {@code BYE} and exits
      * after {@code EXIT}, or after 5 minutes at most.
      *
-     * @param args {@code uri lock|election name ttlMillis commandFile}
+     * @param args {@code uri LOCK|WRITE_LOCK|PERMIT|ELECTION name ttlMillis commandFile}
      * @throws Exception any failure, which ends the child JVM with a stack trace in its log
      */
     public static void main(String[] args) throws Exception {
         String uri = args[0];
-        boolean election = args[1].equals("election");
+        HolderFaultRules.Held kind = HolderFaultRules.Held.valueOf(args[1]);
         String name = args[2];
         Duration ttl = Duration.ofMillis(Long.parseLong(args[3]));
         Path commands = Path.of(args[4]);
         try (Coordinator coordinator = Coordinator.open(uri)) {
             Session session = coordinator.openSession(ttl);
             session.addListener((s, from, to) -> say("STATE " + to + " " + System.nanoTime()));
-            long token;
-            BooleanSupplier held;
-            CompletableFuture<LossReason> lost;
-            if (election) {
-                Leadership l = session.election(name).campaign("child-" + ProcessHandle.current().pid());
-                token = l.term();
-                held = l::isLeader;
-                lost = l.whenLost();
-            } else {
-                LockGrant g = session.lock(name).acquire();
-                token = g.fencingToken();
-                held = g::isHeld;
-                lost = g.whenLost();
-            }
+            Holding holding = Holding.take(session, kind, name);
+            long token = holding.token();
             say("GRANTED " + token + " " + session.validUntilNanos() + " " + System.nanoTime());
-            lost.thenAccept(r -> say("LOST " + r + " " + System.nanoTime()));
-            obey(commands, session, token, held);
+            holding.lost().thenAccept(r -> say("LOST " + r + " " + System.nanoTime()));
+            obey(commands, session, token, holding.held()::get);
         }
         say("BYE " + System.nanoTime());
         System.exit(0);

@@ -30,16 +30,16 @@ public final class HolderProcess implements AutoCloseable {
     }
 
     /**
-     * Starts a child that holds lock (or leads election) {@code name} under a session of {@code ttl}.
+     * Starts a child that takes {@code kind} of {@code name} under a session of {@code ttl}.
      *
      * @param uri the coord URI the child opens
-     * @param election true to lead an election, false to hold a lock
-     * @param name the lock's or election's name
+     * @param kind what the child takes
+     * @param name the lock's, semaphore's or election's name
      * @param ttl the child session's TTL
      * @return the running child; close it when done
      * @throws java.io.UncheckedIOException if its files cannot be made
      */
-    public static HolderProcess start(String uri, boolean election, String name, Duration ttl) {
+    public static HolderProcess start(String uri, HolderFaultRules.Held kind, String name, Duration ttl) {
         try {
             Path dir = Files.createTempDirectory("coord-holder");
             Path commands = dir.resolve("commands");
@@ -49,7 +49,7 @@ public final class HolderProcess implements AutoCloseable {
             String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
             List<String> cmd = List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                     "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", "-cp", classpath,
-                    HolderMain.class.getName(), uri, election ? "election" : "lock", name, Long.toString(ttl.toMillis()),
+                    HolderMain.class.getName(), uri, kind.name(), name, Long.toString(ttl.toMillis()),
                     commands.toString());
             return new HolderProcess(ChildProcess.start("holder", cmd, dir, log), commands, log);
         } catch (IOException e) {

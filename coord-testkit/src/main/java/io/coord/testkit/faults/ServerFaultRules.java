@@ -115,7 +115,7 @@ public abstract class ServerFaultRules extends Scenario {
         }
 
         @ParameterizedTest
-        @EnumSource(HolderFaultRules.Held.class)
+        @EnumSource(value = HolderFaultRules.Held.class, names = {"LOCK", "ELECTION"})
         void aClusterLeaderFailoverKeepsGrantsExclusiveAndTokensMonotonic(HolderFaultRules.Held kind) throws Exception {
             LoadRun load = new LoadRun(this::newCoordinator, backend.shortTtl().multipliedBy(2), unique("failover"),
                     kind == HolderFaultRules.Held.ELECTION);
@@ -149,7 +149,7 @@ public abstract class ServerFaultRules extends Scenario {
         }
 
         @ParameterizedTest
-        @EnumSource(HolderFaultRules.Held.class)
+        @EnumSource(value = HolderFaultRules.Held.class, names = {"LOCK", "ELECTION"})
         void aPrimaryFailoverIsMeasuredAgainstWhatTheBackendClaims(HolderFaultRules.Held kind) throws Exception {
             try {
                 LoadRun load = new LoadRun(this::newCoordinator, backend.shortTtl().multipliedBy(2), unique("promote"),

@@ -2,6 +2,8 @@ package io.coord.examples.crontab;
 
 import io.coord.CoordException;
 import io.coord.Coordinator;
+import io.coord.examples.EmbeddedZooKeeper;
+import io.coord.examples.Timeline;
 import io.coord.fencing.ZooKeeperFence;
 import org.apache.zookeeper.ZooKeeper;
 import io.coord.Session;
@@ -138,23 +140,6 @@ public final class CrontabDemo {
         }
     }
 
-    /** Prints one line per event, prefixed by the time since the start. Thread-safe. */
-    static final class Console {
-        private final PrintStream out;
-        private final long startNanos = System.nanoTime();
-
-        Console(PrintStream out) {
-            this.out = out;
-        }
-
-        void say(String format, Object... args) {
-            double seconds = (System.nanoTime() - startNanos) / 1e9;
-            synchronized (out) {
-                out.printf(Locale.ROOT, "[%6.2f s] %s%n", seconds, String.format(Locale.ROOT, format, args));
-            }
-        }
-    }
-
     public static void main(String[] args) {
         if (List.of(args).contains("--help") || List.of(args).contains("-h")) {
             System.out.println(USAGE);
@@ -183,7 +168,7 @@ public final class CrontabDemo {
      * and server it starts is stopped before it returns.
      */
     static Summary run(Config config, PrintStream out) throws Exception {
-        Console console = new Console(out);
+        Timeline console = new Timeline(out);
         EmbeddedZooKeeper zookeeper = null;
         ZooKeeper storeClient = null;
         List<WorkerNetwork> networks = new ArrayList<>();
@@ -274,7 +259,7 @@ public final class CrontabDemo {
         return summary;
     }
 
-    private static void stopAll(List<Thread> threads, Console console) throws InterruptedException {
+    private static void stopAll(List<Thread> threads, Timeline console) throws InterruptedException {
         for (Thread t : threads) {
             if (t.isAlive()) {
                 console.say("%s still running at the deadline: interrupting it", t.getName());

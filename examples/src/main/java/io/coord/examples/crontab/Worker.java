@@ -5,6 +5,7 @@ import io.coord.Coordinator;
 import io.coord.NotLeaderException;
 import io.coord.Session;
 import io.coord.election.Leadership;
+import io.coord.examples.Timeline;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
@@ -83,11 +84,11 @@ final class Worker implements Runnable {
     private final Schedule schedule;
     private final FencedStore store;
     private final CrashPlan crashPlan;
-    private final CrontabDemo.Console console;
+    private final Timeline console;
     private Session session;                          // only touched by the worker's thread
 
     Worker(String name, Coordinator coordinator, WorkerNetwork network, Session session, Duration ttl,
-           Schedule schedule, FencedStore store, CrashPlan crashPlan, CrontabDemo.Console console) {
+           Schedule schedule, FencedStore store, CrashPlan crashPlan, Timeline console) {
         this.name = name;
         this.coordinator = coordinator;
         this.network = network;

@@ -1,4 +1,4 @@
-package io.coord.examples.crontab;
+package io.coord.examples;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -18,9 +18,10 @@ import org.apache.zookeeper.server.ZooKeeperServer;
 /**
  * A standalone ZooKeeper server inside this JVM, from ZooKeeper's own server classes: a free
  * loopback port, a temporary data directory deleted on {@link #close()}, and a small tickTime so
- * that short session timeouts are legal (ZooKeeper accepts 2 to 20 × tickTime).
+ * that short session timeouts are legal (ZooKeeper accepts 2 to 20 × tickTime). The default backend of every
+ * example.
  */
-final class EmbeddedZooKeeper implements AutoCloseable {
+public final class EmbeddedZooKeeper implements AutoCloseable {
 
     private final Path dataDir;
     private final ZooKeeperServer server;
@@ -34,8 +35,16 @@ final class EmbeddedZooKeeper implements AutoCloseable {
         this.tickTimeMillis = tickTimeMillis;
     }
 
-    static EmbeddedZooKeeper start(int tickTimeMillis) throws IOException, InterruptedException {
-        Path dataDir = Files.createTempDirectory("coord-crontab-zk-");
+    /**
+     * Starts a server on a free loopback port.
+     *
+     * @param tickTimeMillis the server's tickTime: sessions of 2 to 20 ticks are legal
+     * @return the running server; close it to stop it and delete its data
+     * @throws IOException          if its directory or port cannot be had
+     * @throws InterruptedException if interrupted while starting
+     */
+    public static EmbeddedZooKeeper start(int tickTimeMillis) throws IOException, InterruptedException {
+        Path dataDir = Files.createTempDirectory("coord-example-zk-");
         ServerCnxnFactory connections = null;
         boolean started = false;
         try {
@@ -55,13 +64,24 @@ final class EmbeddedZooKeeper implements AutoCloseable {
         }
     }
 
-    /** {@code host:port} for a client. */
-    String connectString() {
+    /**
+     * Where clients connect.
+     *
+     * @return {@code host:port} for a client
+     */
+    public String connectString() {
         return InetAddress.getLoopbackAddress().getHostAddress() + ":" + connections.getLocalPort();
     }
 
-    /** A plain ZooKeeper client of {@code connectString}, connected (at most 10 s), for the store's fence. */
-    static ZooKeeper connect(String connectString) throws IOException, InterruptedException {
+    /**
+     * A plain ZooKeeper client, connected (at most 10 s), e.g. for a store's fence.
+     *
+     * @param connectString {@code host:port}
+     * @return the connected client; close it when done
+     * @throws IOException          if it did not connect within 10 s
+     * @throws InterruptedException if interrupted while connecting
+     */
+    public static ZooKeeper connect(String connectString) throws IOException, InterruptedException {
         CountDownLatch connected = new CountDownLatch(1);
         ZooKeeper zk = new ZooKeeper(connectString, 10_000, event -> {
             if (event.getState() == Watcher.Event.KeeperState.SyncConnected) {
@@ -75,7 +95,12 @@ final class EmbeddedZooKeeper implements AutoCloseable {
         return zk;
     }
 
-    int tickTimeMillis() {
+    /**
+     * The server's tickTime.
+     *
+     * @return milliseconds per tick
+     */
+    public int tickTimeMillis() {
         return tickTimeMillis;
     }
 

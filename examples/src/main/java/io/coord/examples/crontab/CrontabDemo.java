@@ -2,6 +2,7 @@ package io.coord.examples.crontab;
 
 import io.coord.CoordException;
 import io.coord.Coordinator;
+import io.coord.examples.CommandLine;
 import io.coord.examples.EmbeddedZooKeeper;
 import io.coord.examples.Timeline;
 import io.coord.fencing.ZooKeeperFence;
@@ -83,11 +84,11 @@ public final class CrontabDemo {
                 }
                 String value = args[++i];
                 c = switch (arg) {
-                    case "--ticks" -> new Config(c.uri, intIn(arg, value, 1, 10_000), c.crashAt, c.ttl, c.period, c.workers);
-                    case "--crash-at" -> new Config(c.uri, c.ticks, intIn(arg, value, 0, 10_000), c.ttl, c.period, c.workers);
+                    case "--ticks" -> new Config(c.uri, CommandLine.intIn(arg, value, 1, 10_000), c.crashAt, c.ttl, c.period, c.workers);
+                    case "--crash-at" -> new Config(c.uri, c.ticks, CommandLine.intIn(arg, value, 0, 10_000), c.ttl, c.period, c.workers);
                     case "--ttl" -> new Config(c.uri, c.ticks, c.crashAt, duration(arg, value), c.period, c.workers);
                     case "--period" -> new Config(c.uri, c.ticks, c.crashAt, c.ttl, duration(arg, value), c.workers);
-                    case "--workers" -> new Config(c.uri, c.ticks, c.crashAt, c.ttl, c.period, intIn(arg, value, 1, 20));
+                    case "--workers" -> new Config(c.uri, c.ticks, c.crashAt, c.ttl, c.period, CommandLine.intIn(arg, value, 1, 20));
                     default -> throw new IllegalArgumentException("unknown option " + arg);
                 };
             }
@@ -110,18 +111,6 @@ public final class CrontabDemo {
                         + "the crash cuts the leader off at a proxy, but a cluster client follows redirects to the "
                         + "nodes' own addresses and would bypass it; --crash-at 0 runs without the crash");
             }
-        }
-
-        private static int intIn(String option, String value, int min, int max) {
-            try {
-                int n = Integer.parseInt(value);
-                if (n >= min && n <= max) {
-                    return n;
-                }
-            } catch (NumberFormatException e) {
-                // reported below
-            }
-            throw new IllegalArgumentException(option + " must be an integer from " + min + " to " + max + ", got '" + value + "'");
         }
 
         private static Duration duration(String option, String value) {

@@ -1,5 +1,6 @@
 package io.coord.examples.workerids;
 
+import io.coord.examples.CommandLine;
 import io.coord.examples.EmbeddedZooKeeper;
 import io.coord.examples.Timeline;
 import java.io.PrintStream;
@@ -49,8 +50,8 @@ public final class WorkerIdsDemo {
             long ttl = 2000;
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
-                    case "--ids" -> ids = intIn("--ids", value(args, ++i), 2, 8);
-                    case "--ttl" -> ttl = intIn("--ttl", value(args, ++i), 500, 30_000);
+                    case "--ids" -> ids = CommandLine.intIn("--ids", value(args, ++i), 2, 8);
+                    case "--ttl" -> ttl = CommandLine.intIn("--ttl", value(args, ++i), 500, 30_000);
                     default -> {
                         if (args[i].startsWith("--") || uri != null) {
                             throw new IllegalArgumentException("unexpected argument '" + args[i] + "'");
@@ -67,18 +68,6 @@ public final class WorkerIdsDemo {
                 throw new IllegalArgumentException(args[i - 1] + " needs a value");
             }
             return args[i];
-        }
-
-        private static int intIn(String option, String value, int min, int max) {
-            try {
-                int n = Integer.parseInt(value);
-                if (n >= min && n <= max) {
-                    return n;
-                }
-            } catch (NumberFormatException e) {
-                // reported below
-            }
-            throw new IllegalArgumentException(option + " must be an integer from " + min + " to " + max + ", got '" + value + "'");
         }
     }
 

@@ -15,7 +15,7 @@ import java.nio.charset.StandardCharsets;
  * coord/&lt;ns&gt;/election/&lt;name&gt;/&lt;lease&gt;         a candidate (or the leader) of election &lt;name&gt;; value = announced value
  * coord/&lt;ns&gt;/semaphore/&lt;name&gt;/&lt;lease&gt;        a waiter or holder of semaphore &lt;name&gt;; value = its tag (permits, decimal)
  * coord/&lt;ns&gt;/rwlock/&lt;name&gt;/&lt;lease&gt;           a waiter or holder of read-write lock &lt;name&gt;; value = its tag ("r" or "w")
- * coord/&lt;ns&gt;/slot/&lt;name&gt;/&lt;i&gt;                 slot i of semaphore &lt;name&gt;, claimed by a granted entry; value = its lease hex
+ * coord/&lt;ns&gt;/slot/&lt;name&gt;/&lt;i&gt;                 slot i of semaphore &lt;name&gt;, claimed by a granted entry; value = &lt;lease hex&gt;@&lt;entry create revision&gt;
  * </pre>
  *
  * <ul>

@@ -1,5 +1,6 @@
 package io.coord.etcd;
 
+import io.coord.BackendUnavailableException;
 import io.coord.Primitive;
 import io.coord.spi.Position;
 import io.coord.spi.QueueEntry;
@@ -13,6 +14,7 @@ import io.etcd.jetcd.op.Op;
 import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -152,10 +154,13 @@ final class EtcdQueueEntry implements QueueEntry {
 
     /**
      * ONE transaction per try: if my key still has my create revision and slot {@code i} does not exist, put
-     * slot {@code i} (value: my lease hex, on my lease); else read my key and the slot prefix, then retry with
-     * the lowest free slot (bounded). A retried try whose first attempt was applied finds my lease hex in a
-     * slot and adopts it (its create revision is that attempt's revision). The token is the claiming
-     * transaction's revision, so it exceeds every earlier claim's and queue token.
+     * slot {@code i} (value: {@code <lease hex>@<my key's create revision>}, unique to this acquisition, on my
+     * lease); else read my key and the slot prefix, then retry with the lowest free slot (bounded). A retried try
+     * whose first attempt was applied finds exactly my value in a slot and adopts it (its create revision is that
+     * attempt's revision). A slot carrying my lease hex with another revision is a leftover of an earlier
+     * acquisition of this session whose removal failed: it is deleted (guarded by its mod revision), never adopted,
+     * since its token is older than permits granted since. The token is the claiming transaction's revision, so it
+     * exceeds every earlier claim's and queue token.
      */
     @Override
     public CompletableFuture<Slot> claimSlot(int slotCount) {
@@ -165,7 +170,8 @@ final class EtcdQueueEntry implements QueueEntry {
     private CompletableFuture<Slot> claim(int slotCount, int slot, int attempt) {
         long rev = myRevision;
         ByteSequence slotKey = slotKey(slot);
-        String mine = EtcdKeys.leaseHex(leaseId);
+        String mine = slotValue(rev);
+        String ours = EtcdKeys.leaseHex(leaseId) + "@";
         claimInDoubt = true;
         return etcd.send(primitive, "claiming " + EtcdKeys.text(slotKey), EtcdConnection.Retry.IDEMPOTENT,
                 () -> etcd.client().getKVClient().txn()
@@ -193,6 +199,7 @@ final class EtcdQueueEntry implements QueueEntry {
                         return CompletableFuture.completedFuture(Slot.GONE);
                     }
                     Set<Integer> taken = new HashSet<>();
+                    List<KeyValue> leftovers = new ArrayList<>();
                     for (KeyValue kv : r.getGetResponses().get(1).getKvs()) {
                         int n = slotNumber(kv.getKey());
                         if (EtcdKeys.text(kv.getValue()).equals(mine)) {
@@ -200,18 +207,42 @@ final class EtcdQueueEntry implements QueueEntry {
                             claimInDoubt = false;
                             return CompletableFuture.completedFuture(new Slot(n, kv.getCreateRevision()));
                         }
+                        if (EtcdKeys.text(kv.getValue()).startsWith(ours)) {
+                            leftovers.add(kv); // an earlier acquisition's slot: deleted below, then tried again
+                        }
                         taken.add(n);
+                    }
+                    if (!leftovers.isEmpty() && attempt < slotCount + 16) {
+                        return deleteGuarded(leftovers).thenCompose(v -> claim(slotCount, slotNumber(leftovers.get(0).getKey()), attempt + 1));
                     }
                     int free = 0;
                     while (free < slotCount && taken.contains(free)) {
                         free++;
                     }
                     if (free == slotCount || attempt >= slotCount + 16) {
-                        return CompletableFuture.<Slot>failedFuture(new IllegalStateException(
-                                "no free slot of " + slotCount + " in " + EtcdKeys.text(slots) + " after " + (attempt + 1) + " tries"));
+                        return CompletableFuture.<Slot>failedFuture(new BackendUnavailableException(
+                                "no free slot of " + slotCount + " in " + EtcdKeys.text(slots) + " after " + (attempt + 1) + " tries", null));
                     }
                     return claim(slotCount, free, attempt + 1);
                 }).thenCompose(f -> f);
+    }
+
+    /** A slot's value: my lease hex and my key's create revision, unique to this acquisition. */
+    private String slotValue(long rev) {
+        return EtcdKeys.leaseHex(leaseId) + "@" + rev;
+    }
+
+    /** Deletes each of {@code kvs}, each guarded by the mod revision read (so a slot someone else claimed since is never touched). */
+    private CompletableFuture<Void> deleteGuarded(List<KeyValue> kvs) {
+        CompletableFuture<Void> all = CompletableFuture.completedFuture(null);
+        for (KeyValue kv : kvs) {
+            all = all.thenCompose(v -> etcd.send(primitive, "removing " + EtcdKeys.text(kv.getKey()), EtcdConnection.Retry.REPEATABLE,
+                    () -> etcd.client().getKVClient().txn()
+                            .If(new Cmp(kv.getKey(), Cmp.Op.EQUAL, CmpTarget.modRevision(kv.getModRevision())))
+                            .Then(Op.delete(kv.getKey(), DeleteOption.DEFAULT))
+                            .commit()).thenApply(x -> (Void) null));
+        }
+        return all;
     }
 
     private ByteSequence slotKey(int slot) {
@@ -264,26 +295,16 @@ final class EtcdQueueEntry implements QueueEntry {
     }
 
     /**
-     * After a claim whose outcome is unknown: reads the slot prefix and deletes each slot whose value is my
-     * lease hex, guarded by its mod revision (so a slot that someone else claimed since is never touched).
+     * After a claim whose outcome is unknown: reads the slot prefix and deletes each slot whose value carries my
+     * lease hex (any acquisition of this session: after this removal it holds no permit of the name), guarded by
+     * its mod revision (so a slot that someone else claimed since is never touched).
      */
     private CompletableFuture<Void> sweepMySlots() {
-        String mine = EtcdKeys.leaseHex(leaseId);
+        String ours = EtcdKeys.leaseHex(leaseId) + "@";
         return etcd.send(primitive, "sweeping " + EtcdKeys.text(slots), EtcdConnection.Retry.REPEATABLE,
                         () -> etcd.client().getKVClient().get(slots, GetOption.builder().isPrefix(true).build()))
-                .thenCompose(r -> {
-                    CompletableFuture<Void> all = CompletableFuture.completedFuture(null);
-                    for (KeyValue kv : r.getKvs()) {
-                        if (EtcdKeys.text(kv.getValue()).equals(mine)) {
-                            all = all.thenCompose(v -> etcd.send(primitive, "removing " + EtcdKeys.text(kv.getKey()), EtcdConnection.Retry.REPEATABLE,
-                                    () -> etcd.client().getKVClient().txn()
-                                            .If(new Cmp(kv.getKey(), Cmp.Op.EQUAL, CmpTarget.modRevision(kv.getModRevision())))
-                                            .Then(Op.delete(kv.getKey(), DeleteOption.DEFAULT))
-                                            .commit()).thenApply(x -> (Void) null));
-                        }
-                    }
-                    return all;
-                }).thenRun(() -> claimInDoubt = false);
+                .thenCompose(r -> deleteGuarded(r.getKvs().stream().filter(kv -> EtcdKeys.text(kv.getValue()).startsWith(ours)).toList()))
+                .thenRun(() -> claimInDoubt = false);
     }
 
     /** ONE transaction: put the new value only if my key still has my create revision (keeps the lease and the token). */

@@ -197,19 +197,11 @@ final class RedisQueueEntry implements QueueEntry, RedisCoordinator.Waiter {
         synchronized (this) {
             waits = List.copyOf(pending);
             pending.clear();
-            if (waits.isEmpty()) {
-                notified = true;
-            }
+            // kept until the next read begins: a per-entry wait registered after this message (the engine registers
+            // one per entry waited for, not all at once) completes at once too
+            notified = true;
         }
-        boolean delivered = false;
-        for (CompletableFuture<Boolean> wait : waits) {
-            delivered |= wait.complete(true);
-        }
-        if (!waits.isEmpty() && !delivered) {
-            synchronized (this) {
-                notified = true; // the waits had just ended otherwise: keep the news for the next one
-            }
-        }
+        waits.forEach(wait -> wait.complete(true));
     }
 
     @Override

@@ -1,4 +1,5 @@
--- coord: enqueue a waiter (or re-check its status) in the queue of one lock, fair lock or election.
+-- coord: enqueue a waiter (or re-check its status) in the queue of one lock, fair lock, election,
+-- semaphore or read-write lock (their members carry a tag: see remove.lua).
 --
 -- KEYS[1] queue  (zset member -> ticket)      all three keys share one {hashtag}, so one slot:
 -- KEYS[2] counter (string, INCR; permanent)   the script is legal and atomic in Redis Cluster.

@@ -2,8 +2,8 @@
 --
 -- KEYS[1] queue, KEYS[2] counter, KEYS[3] values (one {hashtag}: one slot, legal in Cluster)
 -- ARGV[1] member to remove (exact string: identity guard)
--- ARGV[2] inbox channel prefix: the new head is told on "<prefix><its coordinatorId>", with the
---         message "<new head's member> <queue key>"
+-- ARGV[2] inbox channel prefix: the new head (tagged queues: each entry the removal grants) is told on
+--         "<prefix><its coordinatorId>", with the message "<member> <queue key>"
 -- ARGV[3] observer channel ("" for locks)
 --
 -- Members of semaphores and read-write locks carry a tag ("<session>:<coordinator>:<seq>:<tag>":

@@ -199,7 +199,9 @@ final class ZkQueueEntry implements QueueEntry {
         } else {
             CompletableFuture<List<String>> ours = adopted != null && !ambiguous
                     ? CompletableFuture.completedFuture(List.of(adopted)) : ownNodes();
-            deleted = ours.thenCompose(this::deleteAll).thenCompose(v -> slot >= 0 ? deleteSlot(slot) : CompletableFuture.completedFuture(null));
+            // the slot first: while our entry stands, no one else is granted in our place, so no one waits for the slot
+            CompletableFuture<Void> slotGone = slot >= 0 ? deleteSlot(slot) : CompletableFuture.completedFuture(null);
+            deleted = slotGone.thenCompose(v -> ours).thenCompose(this::deleteAll);
         }
         return deleted.thenCompose(v -> doubtfulSlots.isEmpty() ? CompletableFuture.completedFuture(null) : sweepDoubtfulSlots())
                 .handle((v, e) -> {
@@ -260,8 +262,8 @@ final class ZkQueueEntry implements QueueEntry {
     /** One create of slot {@code slot}; on NODEEXISTS the lowest free slot is listed and tried (bounded). */
     private CompletableFuture<Slot> claim(int slotCount, int slot, int attempt) {
         if (attempt > slotCount + MAX_CREATES) {
-            return CompletableFuture.failedFuture(new IllegalStateException(
-                    "no free slot of " + slotCount + " in " + slots + " after " + attempt + " creates"));
+            return CompletableFuture.failedFuture(new BackendUnavailableException(
+                    "no free slot of " + slotCount + " in " + slots + " after " + attempt + " creates", null));
         }
         String path = slots + "/" + slot;
         byte[] mine = nodeName.getBytes(StandardCharsets.UTF_8);
@@ -324,27 +326,40 @@ final class ZkQueueEntry implements QueueEntry {
                 Code.NONODE).thenApply(reply -> reply.ok() ? reply.value() : null);
     }
 
-    /** One multi: our slot and our entry deleted together; if either is gone already, each alone. */
+    /**
+     * One multi: our slot and our entry deleted together. While our entry exists slot {@code slot} is ours (only our
+     * release deletes it), so the multi can only delete our own nodes. If it answers NONODE (a retry after a lost
+     * reply, whose first try was applied), the slot may already be another permit's: it is deleted only if its data
+     * still names our entry ({@link #deleteSlot}), then the entry.
+     */
     private CompletableFuture<Void> deleteWithSlot(String entry, int slot) {
         List<Op> ops = List.of(Op.delete(slots + "/" + slot, -1), Op.delete(queue + "/" + entry, -1));
         return connection.<Void>call(primitive, "removing " + queue + "/" + entry + " and its slot " + slot, Retry.REPEATABLE,
                 (zk, reply) -> zk.multi(ops, (rc, p, ctx, results) -> reply.accept(Code.get(rc), null), null),
-                Code.NONODE).thenCompose(reply -> reply.ok() ? CompletableFuture.completedFuture(null)
-                        : delete(entry).thenCompose(v -> deleteSlot(slot)));
+                Code.NONODE).thenCompose(reply -> {
+                    if (reply.ok()) {
+                        claimedSlot = -1;
+                        return CompletableFuture.completedFuture(null);
+                    }
+                    return deleteSlot(slot).thenCompose(v -> delete(entry));
+                });
     }
 
     /**
-     * Deletes our slot {@code slot} (the only slot whose deletion is unconditional: our claim created it and our
-     * session holds it, so no one else can have created that node meanwhile).
+     * Deletes slot {@code slot} if it is still ours: read, then delete guarded by the version read, only if its data
+     * names our entry (a slot's path is reused by the next permit that claims the number, its data is not).
      */
     private CompletableFuture<Void> deleteSlot(int slot) {
+        byte[] mine = nodeName.getBytes(StandardCharsets.UTF_8);
         String path = slots + "/" + slot;
-        return connection.<Void>call(primitive, "removing " + path, Retry.REPEATABLE,
-                (zk, reply) -> zk.delete(path, -1, (rc, p, ctx) -> reply.accept(Code.get(rc), null), null),
-                Code.NONODE).thenApply(reply -> {
-                    claimedSlot = -1;
-                    return null;
-                });
+        return readSlot(path).thenCompose(node -> {
+            if (node == null || !Arrays.equals(node.data(), mine)) {
+                return CompletableFuture.completedFuture(null);
+            }
+            return connection.<Void>call(primitive, "removing " + path, Retry.REPEATABLE,
+                    (zk, reply) -> zk.delete(path, node.stat().getVersion(), (rc, p, ctx) -> reply.accept(Code.get(rc), null), null),
+                    Code.NONODE, Code.BADVERSION).thenApply(reply -> (Void) null);
+        }).thenRun(() -> claimedSlot = -1);
     }
 
     /** Deletes each doubtful slot whose data names our entry, guarded by the version read (never another's claim). */

@@ -82,11 +82,39 @@ final class ZkSession extends SessionBase {
     /**
      * Opens a ZooKeeper session with timeout {@code ttl} and waits (up to the connection timeout)
      * until it is established. Blocking, on the caller's thread.
+     *
+     * <p>A session that the server expires before this method returns (the machine stalled for longer than
+     * the TTL right after connecting, so the handle reconnected to an expired session) holds nothing yet, so
+     * a new handle is tried while the connection timeout lasts; the caller only ever gets a session that was
+     * live when it was handed over.
      */
     static ZkSession open(ZooKeeperCoordinator coordinator, Duration ttl) {
-        SessionWatcher watcher = new SessionWatcher();
+        long deadline = System.nanoTime() + coordinator.connectTimeout().toNanos();
+        for (int attempt = 1; ; attempt++) {
+            long sent = System.nanoTime(); // before the connect request creates the session on the server
+            SessionWatcher watcher = new SessionWatcher();
+            ZooKeeper zk = connect(coordinator, ttl, watcher, Duration.ofNanos(Math.max(0, deadline - sent)));
+            if (zk != null) {
+                Duration granted = Duration.ofMillis(zk.getSessionTimeout());
+                ZkSession session = new ZkSession(coordinator, zk, ttl, granted, sent);
+                watcher.attach(session);
+                return session;
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                throw new BackendUnavailableException("could not open a ZooKeeper session at " + coordinator.connectString()
+                        + ": each of " + attempt + " sessions expired while connecting (is the machine stalling for longer than the TTL of "
+                        + ttl.toMillis() + " ms?)", null);
+            }
+            log.debug("the ZooKeeper session of connect attempt {} expired before it was handed over; trying a new one", attempt);
+        }
+    }
+
+    /**
+     * One handle, awaited up to {@code timeout}: the handle when it connected, or {@code null} when the
+     * server expired its session while connecting (the handle is then closed).
+     */
+    private static ZooKeeper connect(ZooKeeperCoordinator coordinator, Duration ttl, SessionWatcher watcher, Duration timeout) {
         int timeoutMs = (int) Math.min(Integer.MAX_VALUE, ttl.toMillis());
-        long sent = System.nanoTime(); // before the connect request creates the session on the server
         ZooKeeper zk = ZooKeeperCoordinator.withThreadName("coord-zookeeper-session-" + HANDLES.incrementAndGet(), () -> {
             try {
                 ZooKeeper handle = new ZooKeeper(coordinator.connectString(), timeoutMs, watcher, coordinator.clientConfig());
@@ -104,12 +132,8 @@ final class ZkSession extends SessionBase {
                 if (watcher.authFailed) {
                     throw coordinator.security().refused("authenticating a session", KeeperException.Code.AUTHFAILED);
                 }
-                if (watcher.dead) {
-                    throw new BackendUnavailableException("could not open a ZooKeeper session at " + coordinator.connectString()
-                            + ": the handle closed or expired while connecting", null);
-                }
-                return true; // established (it may already be disconnected again: renewals handle that like any later loss)
-            }, coordinator.connectTimeout(), "open a session", coordinator.workers());
+                return true; // connected, or expired while connecting (told below)
+            }, timeout, "open a session", coordinator.workers());
         } catch (InterruptedException e) {
             closeQuietly(zk, coordinator);
             Thread.currentThread().interrupt();
@@ -118,10 +142,11 @@ final class ZkSession extends SessionBase {
             closeQuietly(zk, coordinator);
             throw e;
         }
-        Duration granted = Duration.ofMillis(zk.getSessionTimeout());
-        ZkSession session = new ZkSession(coordinator, zk, ttl, granted, sent);
-        watcher.attach(session);
-        return session;
+        if (watcher.dead) {
+            closeQuietly(zk, coordinator);
+            return null;
+        }
+        return zk; // established (it may already be disconnected again: renewals handle that like any later loss)
     }
 
     // ---- SessionBase ---------------------------------------------------------------------

@@ -1,5 +1,7 @@
 package io.coord;
 
+import io.coord.group.GroupView;
+
 import io.coord.election.ElectionView;
 import java.net.URI;
 import java.time.Duration;
@@ -139,6 +141,18 @@ public interface Coordinator extends AutoCloseable {
      * @throws IllegalStateException if this coordinator is closed
      */
     ElectionView election(String name);
+
+    /**
+     * A read-only view of a group: its members, and a watch of every change. Needs no session; to join, use
+     * {@link Session#join(String, String, String)}.
+     *
+     * @param name the group's name (same rules as lock names)
+     * @return a new view; each {@link GroupView#members()} reads from the server
+     * @throws NullPointerException     if {@code name} is null
+     * @throws IllegalArgumentException if {@code name} breaks the rules
+     * @throws IllegalStateException    if this coordinator is closed
+     */
+    GroupView group(String name);
 
     /**
      * Round trips and waiter wake-ups counted so far, per primitive.

@@ -13,5 +13,7 @@ public enum Primitive {
     /** {@link io.coord.semaphore.Semaphore}s of {@link Session#semaphore(String, int)}: acquisitions and releases of permits. */
     SEMAPHORE,
     /** {@link io.coord.lock.ReadWriteLock}s of {@link Session#readWriteLock(String)}: both modes' acquisitions and releases. */
-    READ_WRITE_LOCK
+    READ_WRITE_LOCK,
+    /** Groups of {@link Session#join(String, String, String)}: joins, updates, leaves, reads and watches. */
+    GROUP
 }

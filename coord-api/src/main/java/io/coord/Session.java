@@ -1,5 +1,7 @@
 package io.coord;
 
+import io.coord.group.Membership;
+
 import io.coord.election.Election;
 import io.coord.lock.FairLock;
 import io.coord.lock.FencedLock;
@@ -160,4 +162,22 @@ public interface Session extends AutoCloseable {
      */
     @Override
     void close();
+
+    /**
+     * Joins a group: one round trip that stores the member, tied to this session's lease, so that it leaves
+     * with the session (close, expiry) if it does not leave before. See {@link Membership} for the guarantees.
+     *
+     * @param group    the group's name (same rules as lock names)
+     * @param memberId the member's id within the group (same rules as lock names)
+     * @param metadata what the member announces, at most 4 096 UTF-8 bytes (e.g. {@code "host:port"}); {@code ""} for none
+     * @return the membership; leave or close it to leave the group
+     * @throws NullPointerException       if an argument is null
+     * @throws IllegalArgumentException   if a name breaks the rules or the metadata is too long
+     * @throws AlreadyHeldException       if this session is already a member of the group with this id
+     * @throws MemberIdInUseException     if another live session holds the member id
+     * @throws SessionExpiredException    if this session has ended
+     * @throws BackendUnavailableException if the server cannot be reached in time (nothing is left behind: the
+     *                                    server removes a join that was applied with the session)
+     */
+    Membership join(String group, String memberId, String metadata);
 }

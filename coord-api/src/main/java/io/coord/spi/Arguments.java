@@ -107,6 +107,26 @@ public final class Arguments {
     }
 
     /**
+     * A group member's metadata: not null, at most 4096 UTF-8 bytes (empty allowed).
+     *
+     * @param metadata the metadata to check
+     * @return {@code metadata}, unchanged
+     * @throws NullPointerException     if {@code metadata} is null
+     * @throws IllegalArgumentException if it is longer than {@link #MAX_VALUE_BYTES}
+     */
+    public static String metadata(String metadata) {
+        if (metadata == null) {
+            throw new NullPointerException("member metadata must not be null (use \"\" for none)");
+        }
+        int bytes = metadata.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > MAX_VALUE_BYTES) {
+            throw new IllegalArgumentException("member metadata is " + bytes + " UTF-8 bytes long; at most "
+                    + MAX_VALUE_BYTES + " are allowed");
+        }
+        return metadata;
+    }
+
+    /**
      * A semaphore's number of permits: between 1 and {@link io.coord.semaphore.Semaphore#MAX_PERMITS}.
      *
      * @param permits the number to check

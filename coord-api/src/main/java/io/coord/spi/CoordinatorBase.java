@@ -1,5 +1,7 @@
 package io.coord.spi;
 
+import io.coord.group.GroupView;
+
 import io.coord.Capability;
 import io.coord.CoordObserver;
 import io.coord.CoordStats;
@@ -140,6 +142,13 @@ public abstract class CoordinatorBase implements Coordinator {
     }
 
     @Override
+    public final GroupView group(String name) {
+        Arguments.name("group", name);
+        ensureOpen();
+        return createGroupView(name);
+    }
+
+    @Override
     public final void close() {
         if (closed) {
             return;
@@ -184,6 +193,14 @@ public abstract class CoordinatorBase implements Coordinator {
 
     /** Disconnects the backend client; every session is already closed. */
     protected abstract void closeClient();
+
+    /**
+     * The backend's view of group {@code name}.
+     *
+     * @param name the group's name, already checked
+     * @return a new view
+     */
+    protected abstract GroupViewBase createGroupView(String name);
 
     /**
      * The counters behind {@link #stats()}, for backends to count what they send.

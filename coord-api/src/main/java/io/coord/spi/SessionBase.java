@@ -170,6 +170,42 @@ public abstract class SessionBase implements Session {
      */
     protected abstract QueueEntry newEntry(Primitive primitive, String name, String value);
 
+    /**
+     * Group hook: stores member {@code memberId} of {@code group} with {@code metadata}, tied to this session's
+     * lease (the server deletes it when the session ends), unless another live session holds that member id.
+     * A member of this session already there is a retried request whose first try was applied (the base claims
+     * each member id once per session): it is returned as the member. A holder whose session the server has
+     * dropped does not count (backends whose server does not delete it by itself remove it first).
+     *
+     * @param group    the group's name, already checked
+     * @param memberId the member id, already checked
+     * @param metadata the metadata, already checked
+     * @return the member as stored, or failing with {@link io.coord.MemberIdInUseException} (another session holds
+     *         the id) or a backend error
+     */
+    protected abstract CompletableFuture<io.coord.group.Member> joinGroup(String group, String memberId, String metadata);
+
+    /**
+     * Group hook: replaces the metadata of {@code current} only while the stored member is that join of this
+     * session (same join token), in one round trip.
+     *
+     * @param group    the group's name
+     * @param current  the member as this session last wrote it
+     * @param metadata the new metadata, already checked
+     * @return the member as written (a greater version), or empty if the stored member is not that join any more
+     */
+    protected abstract CompletableFuture<java.util.Optional<io.coord.group.Member>> updateMember(String group,
+            io.coord.group.Member current, String metadata);
+
+    /**
+     * Group hook: deletes {@code current} only while the stored member is that join of this session.
+     *
+     * @param group   the group's name
+     * @param current the member as this session last wrote it
+     * @return true if it was deleted, false if it was not there (any more)
+     */
+    protected abstract CompletableFuture<Boolean> leaveGroup(String group, io.coord.group.Member current);
+
     // ---- the public contract -------------------------------------------------------------
 
     @Override
@@ -247,6 +283,15 @@ public abstract class SessionBase implements Session {
         Arguments.name("election", name);
         ensureLive();
         return new SessionElection(this, coordinator.createElectionView(name), value -> newEntry(Primitive.ELECTION, name, value));
+    }
+
+    @Override
+    public final io.coord.group.Membership join(String group, String memberId, String metadata) {
+        Arguments.name("group", group);
+        Arguments.name("member id", memberId);
+        Arguments.metadata(metadata);
+        ensureLive();
+        return SessionMembership.join(this, group, memberId, metadata);
     }
 
     @Override

@@ -47,6 +47,22 @@ class OpenSessionObserverTest {
                 protected QueueEntry newEntry(Primitive primitive, String name, String value) {
                     throw new UnsupportedOperationException("no queues in this test");
                 }
+
+                @Override
+                protected CompletableFuture<io.coord.group.Member> joinGroup(String group, String memberId, String metadata) {
+                    throw new UnsupportedOperationException("no groups in this test");
+                }
+
+                @Override
+                protected CompletableFuture<java.util.Optional<io.coord.group.Member>> updateMember(String group,
+                        io.coord.group.Member current, String metadata) {
+                    throw new UnsupportedOperationException("no groups in this test");
+                }
+
+                @Override
+                protected CompletableFuture<Boolean> leaveGroup(String group, io.coord.group.Member current) {
+                    throw new UnsupportedOperationException("no groups in this test");
+                }
             };
             if (closeWhileOpening) {
                 close();
@@ -57,6 +73,11 @@ class OpenSessionObserverTest {
         @Override
         protected ElectionView createElectionView(String name) {
             throw new UnsupportedOperationException("no elections in this test");
+        }
+
+        @Override
+        protected GroupViewBase createGroupView(String name) {
+            throw new UnsupportedOperationException("no groups in this test");
         }
 
         @Override

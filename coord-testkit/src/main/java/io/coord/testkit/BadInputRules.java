@@ -73,7 +73,29 @@ public abstract class BadInputRules extends Scenario {
         rows.add(new Row("readLock().tryAcquire(25 h)", () -> s.readWriteLock("ok").readLock().tryAcquire(Duration.ofHours(25)),
                 IllegalArgumentException.class, "24 hours"));
         rows.add(new Row("addListener(null)", () -> s.addListener(null), NullPointerException.class, "listener"));
+        for (String kind : List.of("group", "member id")) {
+            rows.add(new Row("join: " + kind + " null", () -> joined(s, kind, null), NullPointerException.class, kind));
+            rows.add(new Row("join: " + kind + " \"\"", () -> joined(s, kind, ""), IllegalArgumentException.class, "blank"));
+            rows.add(new Row("join: " + kind + " 257 bytes", () -> joined(s, kind, tooLong), IllegalArgumentException.class, "257", "256"));
+            rows.add(new Row("join: " + kind + " 258 UTF-8 bytes", () -> joined(s, kind, tooLongUtf8), IllegalArgumentException.class, "258", "UTF-8"));
+        }
+        rows.add(new Row("join(g, m, null)", () -> s.join("g", "m", null), NullPointerException.class, "metadata"));
+        rows.add(new Row("join(g, m, 4097 bytes)", () -> s.join("g", "m", hugeValue), IllegalArgumentException.class, "4097", "4096"));
+        rows.add(new Row("join(g, m, 2049 x 'é')", () -> s.join("g", "m", "é".repeat(2049)), IllegalArgumentException.class, "4098", "4096"));
+        rows.add(new Row("coordinator.group(null)", () -> coord.group(null), NullPointerException.class, "group name"));
+        rows.add(new Row("coordinator.group(\"\")", () -> coord.group(" "), IllegalArgumentException.class, "blank"));
+        var group = coord.group("ok");
+        rows.add(new Row("group.watch(null)", () -> group.watch(null), NullPointerException.class, "listener"));
+        rows.add(new Row("alertWhenAbsent(null, a)", () -> group.alertWhenAbsent(null, m -> { }), NullPointerException.class, "absence"));
+        rows.add(new Row("alertWhenAbsent(0, a)", () -> group.alertWhenAbsent(Duration.ZERO, m -> { }), IllegalArgumentException.class, "absence", "allowed"));
+        rows.add(new Row("alertWhenAbsent(1 s, null)", () -> group.alertWhenAbsent(Duration.ofSeconds(1), null), NullPointerException.class, "alert"));
+        rows.add(new Row("alertWhenBelow(0, 1 s, a)", () -> group.alertWhenBelow(0, Duration.ofSeconds(1), g -> { }), IllegalArgumentException.class, "at least 1", "0"));
+        rows.add(new Row("alertWhenBelow(1, 25 h, a)", () -> group.alertWhenBelow(1, Duration.ofHours(25), g -> { }), IllegalArgumentException.class, "24 hours"));
         return rows;
+    }
+
+    private static Object joined(Session s, String kind, String name) {
+        return kind.equals("group") ? s.join(name, "m", "") : s.join("g", name, "");
     }
 
     private static Object named(Session s, String kind, String name) {
@@ -112,6 +134,9 @@ public abstract class BadInputRules extends Scenario {
             l.proclaim("");
             l.resign();
             assertThat(Stream.of(s.lock("x").tryAcquire(Duration.ZERO))).allMatch(o -> o.isPresent());
+            try (var m = s.join(longest, longest, "é".repeat(2048))) { // 256-byte names, 4 096 bytes of metadata
+                assertThat(coord.group(longest).members().member(longest)).map(x -> x.metadata()).contains("é".repeat(2048));
+            }
         }
     }
 }

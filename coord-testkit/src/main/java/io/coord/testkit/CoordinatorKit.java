@@ -23,6 +23,9 @@ import org.junit.jupiter.api.Nested;
  *       its lease, a clear error for another number of permits;</li>
  *   <li>{@link ReadWriteLockRules} — readers share, writers overlap nothing, no writer starvation, write tokens
  *       exceed every earlier grant's, the other mode fails at once, hygiene and loss;</li>
+ *   <li>{@link GroupRules} — members visible with session, join token and metadata, guarded one-round-trip writes,
+ *       one live session per member id, a watch's snapshot then every change in server order, dead members
+ *       reported gone, closed sessions' members gone at once, absence alerts;</li>
  *   <li>{@link ElectionRules} — one leader at a time with increasing terms, hand-over, observers
  *       see every change including "no leader", proclaim only by the leader, dead leaders are
  *       told and replaced, campaigns never succeed on dead sessions;</li>
@@ -83,6 +86,14 @@ public abstract class CoordinatorKit {
     @DisplayName("read-write locks")
     class ReadWriteLocks extends ReadWriteLockRules {
         ReadWriteLocks() {
+            super(CoordinatorKit.this::backend);
+        }
+    }
+
+    @Nested
+    @DisplayName("groups")
+    class Groups extends GroupRules {
+        Groups() {
             super(CoordinatorKit.this::backend);
         }
     }

@@ -107,6 +107,17 @@ public interface KitBackend {
     }
 
     /**
+     * Round trips of one join, one update and one leave of a member of a group not used before that the backend
+     * promises at most, counted by the joining coordinator's statistics ({@link Primitive#GROUP}). By default 3: one
+     * each.
+     *
+     * @return the promised bound
+     */
+    default int maxRoundTripsPerMembershipCycle() {
+        return 3;
+    }
+
+    /**
      * Opens a new coordinator on {@code namespace} whose connections the kit can cut, as a crashed, frozen
      * or partitioned process is cut off: see {@link CrashableClient} (usually {@link CrashableClient#throughProxies}).
      *

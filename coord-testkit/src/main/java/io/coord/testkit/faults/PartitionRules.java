@@ -10,6 +10,11 @@ import io.coord.Session;
 import io.coord.SessionState;
 import io.coord.testkit.KitBackend;
 import io.coord.testkit.Scenario;
+import io.coord.Subscription;
+import io.coord.group.GroupEvent;
+import io.coord.group.GroupSnapshot;
+import io.coord.group.Member;
+import io.coord.group.Membership;
 import io.coord.testservers.TcpFaultProxy;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -18,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -28,6 +34,9 @@ import org.junit.jupiter.params.provider.EnumSource;
  * grant. The proxy forwards bytes, so this also runs over TLS (see each backend's TLS partition test). It needs
  * clients that reach every server through the proxy: a topology whose clients follow server redirects past any
  * proxy (Redis Cluster) does not nest this group.
+ *
+ * <p>Also a group watcher cut off while the group changes: it reports nothing while cut off, and once healed it
+ * reports exactly the differences (each once) and ends in the server's state.
  */
 public abstract class PartitionRules extends Scenario {
 
@@ -98,4 +107,55 @@ public abstract class PartitionRules extends Scenario {
         }
     }
 
+    @Test
+    void aWatcherCutOffReportsExactlyTheDifferencesOnceHealed() throws Exception {
+        String group = unique("resync");
+        List<TcpFaultProxy> proxies = new ArrayList<>();
+        try (Session s = session(); Session leaver = session()) {
+            List<String> via = new ArrayList<>();
+            for (String endpoint : faults().endpoints()) {
+                int colon = endpoint.lastIndexOf(':');
+                TcpFaultProxy p = TcpFaultProxy.start(endpoint.substring(0, colon), Integer.parseInt(endpoint.substring(colon + 1)));
+                proxies.add(p);
+                via.add(p.hostPort());
+            }
+            leaver.join(group, "a", "a");
+            Membership c = s.join(group, "c", "c1");
+            Coordinator cut = adopt(Coordinator.open(faults().uri(namespace, via)));
+            List<GroupEvent> events = new CopyOnWriteArrayList<>();
+            try (Subscription w = cut.group(group).watch(events::add)) {
+                await().until(() -> !events.isEmpty());
+                assertThat(events.get(0).snapshot().members()).extracting(Member::id).containsExactly("a", "c");
+
+                proxies.forEach(TcpFaultProxy::blackhole);
+                leaver.close();                                      // a leaves with its session
+                s.join(group, "b", "b");                             // b joins
+                c.update("c2");                                      // c is updated twice: one difference
+                c.update("c3");
+                // While cut off the watcher reports nothing: its own lost connection is no departure of anyone.
+                await().during(backend.shortTtl().multipliedBy(2)).atMost(backend.shortTtl().multipliedBy(2).plus(patience()))
+                        .until(() -> events.size() == 1);
+                proxies.forEach(TcpFaultProxy::drop); // then the connections are reset, and the network heals
+
+                proxies.forEach(TcpFaultProxy::heal);
+                long healedAt = System.nanoTime();
+
+                GroupSnapshot server = coord.group(group).members();
+                await().untilAsserted(() -> assertThat(events.get(events.size() - 1).snapshot().members())
+                        .as("the watcher ends in the server's state").isEqualTo(server.members()));
+                Duration converged = Duration.ofNanos(System.nanoTime() - healedAt);
+                List<String> after = events.subList(1, events.size()).stream()
+                        .map(e -> e.type() + " " + e.member().orElseThrow().id()).toList();
+                assertThat(after).as("each difference reported once, nothing else (updates of c may be merged)")
+                        .filteredOn(e -> !e.equals("UPDATED c")).containsExactlyInAnyOrder("LEFT a", "JOINED b");
+                assertThat(after).contains("UPDATED c");
+                assertThat(events.get(events.size() - 1).snapshot().member("c").orElseThrow().metadata()).isEqualTo("c3");
+                FaultReport.add(new FaultReport.Row("group watcher cut off, then healed", backend.label(), 4, 0, 0, 0, 0,
+                        List.of(converged), "ok (" + after.size() + " events after the cut, " + events.stream().filter(GroupEvent::resynced).count()
+                                + " of them from a resync)"));
+            }
+        } finally {
+            proxies.forEach(TcpFaultProxy::close);
+        }
+    }
 }

@@ -2,6 +2,8 @@
 # Runs one of coord's examples by name:  scripts/example.sh NAME [URI]
 #
 #   crontab      the distributed crontab (examples): three workers, fenced writes, a partitioned leader
+#   registry     service discovery (examples): three instances register host:port, a round-robin client fed by the
+#                group's watch, one instance killed (SIGKILL), an absence alert, a newcomer gets traffic
 #   spring-boot  the Spring Boot application (examples-spring-boot): @SchedulerLock, LockRegistry, leader events,
 #                /actuator/health and /actuator/metrics, two instances, a graceful leader shutdown
 #   worker-ids   worker-id allocation (examples): worker processes take numbered semaphore permits as Snowflake
@@ -20,6 +22,7 @@ usage() {
 usage: scripts/example.sh NAME [URI]
 examples:
   crontab      the distributed crontab: three workers share a job, each tick runs once, a stale write is rejected
+  registry     service discovery: a killed instance stops getting traffic once the registry reports it gone
   spring-boot  a Spring Boot application: @SchedulerLock job, LockRegistry section, leader events, actuator
   worker-ids   Snowflake worker ids from semaphore slots: a killed worker's slot passes on after its lease
 URI: a coord backend, e.g. etcd://127.0.0.1:2379/demo (default: an embedded ZooKeeper)
@@ -28,6 +31,7 @@ USAGE
 
 case "${1:-}" in
     crontab) module=examples main=io.coord.examples.crontab.CrontabDemo ;;
+    registry) module=examples main=io.coord.examples.registry.RegistryDemo ;;
     spring-boot) module=examples-spring-boot main=io.coord.examples.springboot.SpringBootDemo ;;
     worker-ids) module=examples main=io.coord.examples.workerids.WorkerIdsDemo ;;
     *) usage; exit 2 ;;

@@ -1,5 +1,6 @@
 package io.coord.examples.workerids;
 
+import io.coord.examples.ChildProcess;
 import io.coord.examples.CommandLine;
 import io.coord.examples.EmbeddedZooKeeper;
 import io.coord.examples.Timeline;
@@ -104,7 +105,7 @@ public final class WorkerIdsDemo {
     /** Runs the example, printing its timeline and summary to {@code out}; every process and server it starts is stopped. */
     static Result run(Config config, PrintStream out) throws Exception {
         Timeline timeline = new Timeline(out);
-        List<WorkerProcess> workers = new ArrayList<>();
+        List<ChildProcess> workers = new ArrayList<>();
         List<String> problems = new ArrayList<>();
         EmbeddedZooKeeper zookeeper = null;
         try {
@@ -117,21 +118,21 @@ public final class WorkerIdsDemo {
             timeline.say("semaphore '%s' with %d permits = worker ids 0..%d; session TTL %d ms; backend %s",
                     IdWorker.SEMAPHORE, config.ids(), config.ids() - 1, config.ttl().toMillis(), uri);
             for (int i = 0; i < config.ids(); i++) {
-                WorkerProcess w = WorkerProcess.start("worker-" + (i + 1), uri, config.ids(), config.ttl());
+                ChildProcess w = start("worker-" + (i + 1), uri, config);
                 workers.add(w);
                 w.await("its slot", p -> p.last("SLOT").isPresent(), PATIENCE);
                 String[] slot = w.last("SLOT").orElseThrow();
                 timeline.say("%s (pid %d) holds slot %s, token %s", w.name(), w.pid(), slot[1], slot[2]);
             }
-            WorkerProcess newcomer = WorkerProcess.start("newcomer", uri, config.ids(), config.ttl());
+            ChildProcess newcomer = start("newcomer", uri, config);
             workers.add(newcomer);
             newcomer.await("that it waits", p -> p.last("WAITING").isPresent(), PATIENCE);
             timeline.say("newcomer started: every worker id is taken, so it waits in the semaphore's queue");
-            for (WorkerProcess w : workers.subList(0, config.ids())) {
+            for (ChildProcess w : workers.subList(0, config.ids())) {
                 w.await("ids", p -> p.count("IDS") >= 3, PATIENCE);
             }
 
-            WorkerProcess victim = workers.stream().filter(w -> w.last("SLOT").map(s -> s[1].equals(Integer.toString(KILLED_SLOT))).orElse(false))
+            ChildProcess victim = workers.stream().filter(w -> w.last("SLOT").map(s -> s[1].equals(Integer.toString(KILLED_SLOT))).orElse(false))
                     .findFirst().orElseThrow(() -> new IllegalStateException("no worker holds slot " + KILLED_SLOT));
             long victimToken = Long.parseLong(victim.last("SLOT").orElseThrow()[2]);
             long lastValidity = victim.last("VALID").map(v -> Long.parseLong(v[1])).orElseThrow();
@@ -156,13 +157,13 @@ public final class WorkerIdsDemo {
                 problems.add("the newcomer's token " + got[2] + " is not greater than the killed worker's " + victimToken);
             }
             newcomer.await("ids", p -> p.count("IDS") >= 3, PATIENCE);
-            for (WorkerProcess w : workers) {
+            for (ChildProcess w : workers) {
                 w.exit(Duration.ofSeconds(10));
             }
             timeline.say("every worker released its permit and exited");
             return check(workers, problems, out);
         } finally {
-            for (WorkerProcess w : workers) {
+            for (ChildProcess w : workers) {
                 w.close();
             }
             if (zookeeper != null) {
@@ -171,17 +172,27 @@ public final class WorkerIdsDemo {
         }
     }
 
-    private static Result check(List<WorkerProcess> workers, List<String> problems, PrintStream out) {
+    /** Starts one {@link IdWorker} process. */
+    private static ChildProcess start(String name, String uri, Config config) throws java.io.IOException {
+        return ChildProcess.start(name, IdWorker.class, uri, Integer.toString(config.ids()), Long.toString(config.ttl().toMillis()));
+    }
+
+    /** Every id a worker reported ({@code IDS id id ...} lines). */
+    private static List<Long> issued(ChildProcess w) {
+        return w.all("IDS").stream().flatMap(words -> java.util.Arrays.stream(words).skip(1)).map(Long::parseLong).toList();
+    }
+
+    private static Result check(List<ChildProcess> workers, List<String> problems, PrintStream out) {
         Set<Long> seen = new HashSet<>();
         int all = 0;
         int duplicates = 0;
         int wrongSlot = 0;
         out.println();
         out.println("worker      slot  token                  ids");
-        for (WorkerProcess w : workers) {
+        for (ChildProcess w : workers) {
             String[] slot = w.last("SLOT").orElseThrow();
             int mine = Integer.parseInt(slot[1]);
-            List<Long> ids = w.ids();
+            List<Long> ids = issued(w);
             for (long id : ids) {
                 all++;
                 if (!seen.add(id)) {

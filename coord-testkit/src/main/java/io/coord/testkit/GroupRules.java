@@ -51,7 +51,11 @@ public abstract class GroupRules extends Scenario {
             events.add(e);
         }
 
+        /** The watcher's view; an AssertionError (so that an Awaitility wait retries) before the first event. */
         GroupSnapshot view() {
+            if (events.isEmpty()) {
+                throw new AssertionError("the watch has delivered nothing yet");
+            }
             return events.get(events.size() - 1).snapshot();
         }
 

@@ -8,6 +8,7 @@ import io.coord.Primitive;
 import io.coord.Subscription;
 import io.coord.election.ElectionView;
 import io.coord.spi.CoordinatorBase;
+import io.coord.spi.GroupViewBase;
 import io.coord.spi.SessionBase;
 import io.coord.spi.TlsSettings;
 import io.lettuce.core.RedisURI;
@@ -80,7 +81,7 @@ import java.util.function.Consumer;
  * and stopped by {@link #close()}. Lettuce's threads are never blocked: see {@link RedisLink}.
  *
  * <h2>Parts</h2>
- * This class is the lifecycle (connect, sessions, election views, close) and the recipes' entry
+ * This class is the lifecycle (connect, sessions, election and group views, close) and the recipes' entry
  * point; it delegates to {@link Inbox} (pub/sub routing to waiters and channel listeners),
  * {@link OrphanReclaimer} (ownership questions about orphaned queue entries) and
  * {@link ReplicationConfirmer} (the durability knob), each documenting its own state and threads.
@@ -228,6 +229,11 @@ public final class RedisCoordinator extends CoordinatorBase {
     @Override
     protected ElectionView createElectionView(String name) {
         return new RedisElectionView(this, name);
+    }
+
+    @Override
+    protected GroupViewBase createGroupView(String name) {
+        return new RedisGroupView(this, name);
     }
 
     @Override
@@ -386,8 +392,16 @@ public final class RedisCoordinator extends CoordinatorBase {
 
     /** Adds a listener of a broadcast channel, subscribing it if needed (blocking, bounded by the operation timeout). */
     void listen(Primitive primitive, String channel, ChannelListener listener) throws Exception {
+        listenAsync(primitive, channel, listener).get(operationTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Adds a listener of a broadcast channel and subscribes the channel (again: the listeners of a channel are told
+     * {@link ChannelListener#resubscribed()} after each subscription); never blocks.
+     */
+    CompletableFuture<Void> listenAsync(Primitive primitive, String channel, ChannelListener listener) {
         inbox.addListener(channel, listener);
-        link.subscribe(primitive, channel).get(operationTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        return link.subscribe(primitive, channel);
     }
 
     /** Removes a listener; unsubscribes the channel when it was the last one (asynchronously). */

@@ -30,17 +30,23 @@ import java.util.stream.Collectors;
  *       <td>election values; exists only while there are candidates</td></tr>
  *   <tr><td>{@code P semaphore:{<namespace>/semaphore/<enc>}:v}</td><td>hash member → "{@code <slot> <token>}"</td>
  *       <td>the slots claimed by granted permits ({@code claim.lua}); exists only while a permit is held</td></tr>
+ *   <tr><td>{@code P group:{<namespace>/group/<enc>}:m}</td><td>hash {@code <enc member id>} →
+ *       "{@code <sessionId> <joinToken> <version> <metadata>}"</td>
+ *       <td>a group's members ({@link RedisGroup}); exists only while the group has members</td></tr>
+ *   <tr><td>{@code P group:{<namespace>/group/<enc>}:c}</td><td>string counter (floored like the others)</td>
+ *       <td><b>permanent</b>: the group's join tokens, versions and revisions</td></tr>
  * </table>
  * {@code <kind>} is {@code lock}, {@code fair}, {@code election}, {@code semaphore} or {@code rwlock}. The three keys of one
  * primitive share the hash tag {@code {<namespace>/<kind>/<enc>}}, so they live in one Redis
- * Cluster slot and one script can touch them atomically. Session keys are untagged: no script
+ * Cluster slot and one script can touch them atomically; a group's two keys likewise share
+ * {@code {<namespace>/group/<enc>}}. Session keys are untagged: no script
  * ever touches a session key together with another key.
  *
  * <p>Channels (not keys): {@code P i:<coordinatorId>}, one inbox per coordinator, on which a
  * waiter that has just become first in line is told so ({@code <member> <queue key>}), and on
  * which the coordinator is asked whether it still owns one of its entries
  * ({@code ?<member> <queue key>}, see {@link RedisCoordinator}); {@code P election:{…}:o} for
- * election observers.
+ * election observers; {@code P group:{…}:o} for group watches (every change of the group, see {@link RedisGroup}).
  *
  * <p>Queue members are {@code <sessionId>:<coordinatorId>:<seq>} (hexadecimal parts), unique per
  * acquisition: every script is idempotent per member. Semaphore and read-write lock members carry their
@@ -60,11 +66,12 @@ import java.util.stream.Collectors;
  * than the time between the lost increment and the next one. Then a value can repeat or go back;
  * hence no {@code DURABLE_FENCING_TOKENS} (see {@link RedisCoordinator}).
  *
- * <p><b>Permanent keys</b>: exactly the {@code :c} counters, one per name and kind ever used in the
- * namespace; each is one small string. Everything else is removed
- * when released, abandoned, resigned or expired — except that the queue entry of a session whose
+ * <p><b>Permanent keys</b>: exactly the {@code :c} counters, one per name and kind (groups included) ever used in
+ * the namespace; each is one small string. Everything else is removed
+ * when released, abandoned, resigned, left or expired — except that the queue entry of a session whose
  * process crashed stays until the next participant of that name (acquirer, waiter, observer,
- * {@code leader()}) notices its session key is gone and removes it.
+ * {@code leader()}) notices its session key is gone and removes it, and its group members until the next
+ * read, watch or join of the group does ({@link RedisGroup}).
  */
 final class RedisKeys {
 
@@ -181,6 +188,20 @@ final class RedisKeys {
 
     public String inbox(String coordinatorId) {
         return inboxPrefix() + coordinatorId;
+    }
+
+    /** The two keys (one slot) and the change channel of one group. */
+    public record Group(String members, String counter, String changes) {
+        /** The keys in the order every group script expects them. */
+        public String[] keys() {
+            return new String[] {members, counter};
+        }
+    }
+
+    /** The keys of group {@code name}: the same encoding and hash tag as the queues, under the word {@code group}. */
+    public Group group(String name) {
+        String base = prefix + "group:{" + namespace + "/group/" + NameEncoding.encode(name) + "}:";
+        return new Group(base + "m", base + "c", base + "o");
     }
 
     public Queue queue(Kind kind, String name) {

@@ -402,6 +402,15 @@ final class RedisLink implements AutoCloseable {
     /** EVALSHA, falling back to EVAL on NOSCRIPT; counted as one round trip (two on the fallback). */
     public <T> CompletableFuture<T> eval(Primitive primitive, RedisScript script, ScriptOutputType type, String[] keys, String... args) {
         stats.roundTrip(primitive);
+        return evalCountedByCaller(primitive, script, type, keys, args);
+    }
+
+    /**
+     * {@link #eval} for a request whose first round trip the caller has counted already (a membership's join, update
+     * and leave are counted by {@code SessionMembership}); only a NOSCRIPT fallback is counted here.
+     */
+    public <T> CompletableFuture<T> evalCountedByCaller(Primitive primitive, RedisScript script, ScriptOutputType type, String[] keys,
+                                                        String... args) {
         CompletableFuture<T> first = commands.<T>evalsha(script.sha(), type, keys, args).toCompletableFuture();
         return first.handle((value, error) -> {
             if (error == null) {
@@ -435,6 +444,12 @@ final class RedisLink implements AutoCloseable {
     public CompletableFuture<Long> pttl(Primitive primitive, String key) {
         stats.roundTrip(primitive);
         return commands.pttl(key).toCompletableFuture().exceptionallyCompose(RedisLink::translate);
+    }
+
+    /** {@code GET key} (counted under {@code primitive}): the value, or null if the key does not exist. */
+    public CompletableFuture<String> get(Primitive primitive, String key) {
+        stats.roundTrip(primitive);
+        return commands.get(key).toCompletableFuture().exceptionallyCompose(RedisLink::translate);
     }
 
     /** {@code SET key value NX PX ttl}: true if created. */

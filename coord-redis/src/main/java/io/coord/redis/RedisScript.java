@@ -24,7 +24,15 @@ enum RedisScript {
     /** Read head, ticket, value and version. */
     READ("read.lua"),
     /** A granted semaphore entry claims the lowest free slot; returns {slot, token}. */
-    CLAIM("claim.lua");
+    CLAIM("claim.lua"),
+    /** Read a group's members and revision. */
+    MEMBERS("members.lua"),
+    /** Join a group (or find this session's earlier join); replaces a holder only if named dead. */
+    JOIN("join.lua"),
+    /** Replace a member's metadata, guarded by its session and join token. */
+    UPDATE("update.lua"),
+    /** Remove a member (leave, session end, eviction), guarded by its session (and join token). */
+    LEAVE("leave.lua");
 
     private final String body;
 

@@ -1,7 +1,9 @@
 package io.coord.redis;
 
 import io.coord.BackendUnavailableException;
+import io.coord.MemberIdInUseException;
 import io.coord.Primitive;
+import io.coord.group.Member;
 import io.coord.spi.QueueEntry;
 import io.coord.spi.SessionBase;
 import org.slf4j.Logger;
@@ -11,7 +13,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -27,15 +31,21 @@ import java.util.concurrent.TimeUnit;
  *       is gone the session is dead for good: that is what makes it safe for anyone to remove a
  *       dead session's entries after one {@code PTTL} answered -2.</li>
  *   <li>The granted TTL is the requested one rounded up to whole milliseconds (Redis does not clamp).</li>
- *   <li>Close (and a local expiry while the process is alive) removes every entry the session has,
- *       waking the next waiter of each, then deletes the key. A crashed process's entries are removed
- *       by the next participant that finds the key expired.</li>
+ *   <li>Close (and a local expiry while the process is alive) removes every entry and group member the
+ *       session has, waking the next waiter of each, then deletes the key. A crashed process's entries are
+ *       removed by the next participant that finds the key expired, its group members by the next reader,
+ *       watch or joiner of the group.</li>
  * </ul>
  *
  * <p>State: {@code entries} (concurrent) holds every queue entry of this session that may exist on
  * the server, from just before its enqueue is sent until its removal is confirmed. Removals that
  * failed are retried after each successful renewal (until the session ends, when the revocation
  * retries them once more, then the coordinator retries them in the background: see {@link RedisCoordinator#leftOver}).
+ * {@code members} (concurrent) holds every group member of this session that may exist on the server, from just
+ * before its join is sent until its leave is answered (or the join was refused); the revocation removes each
+ * ({@code leave.lua} guarded by this session's id) before the session key. A member whose removal fails then is not
+ * retried: once the session key is gone (deleted, or expired at its TTL) any reader of the group evicts it
+ * ({@link RedisGroup}). A join answered after the session ended is taken back at once.
  */
 final class RedisSession extends SessionBase {
 
@@ -46,6 +56,12 @@ final class RedisSession extends SessionBase {
     private final long ttlMillis;
     private final Map<String, RedisQueueEntry> entries = new ConcurrentHashMap<>();
     private final Map<String, RedisQueueEntry> failedRemovals = new ConcurrentHashMap<>();
+    /** Group members this session may have on the server, by group and member id (see the class comment). */
+    private final Map<String, Joined> members = new ConcurrentHashMap<>();
+
+    /** A member of this session: its group and id (its join token does not matter to the session's end). */
+    private record Joined(RedisGroup group, String memberId) {
+    }
 
     private RedisSession(RedisCoordinator coordinator, String id, Duration requested, long ttlMillis, long sentNanos) {
         super(coordinator, id, requested, Duration.ofMillis(ttlMillis), sentNanos);
@@ -110,6 +126,16 @@ final class RedisSession extends SessionBase {
                 return null;
             }));
         }
+        for (Joined j : members.values()) {
+            removals.add(j.group().removeOnEnd(id(), j.memberId()).handle((v, err) -> {
+                if (err != null) {
+                    log.warn("revoking {}: could not remove member '{}' of {} ({}); it goes once the session key is gone"
+                            + " (deleted below, or expired at its TTL) and a reader of the group evicts it",
+                            this, j.memberId(), j.group(), unwrap(err).toString());
+                }
+                return null;
+            }));
+        }
         CompletableFuture<Void> removed = CompletableFuture.allOf(removals.toArray(CompletableFuture[]::new));
         redis.revoking(removed);
         return removed.thenCompose(v -> redis.link().delete(Primitive.SESSION, key)).thenApply(n -> null);
@@ -118,6 +144,35 @@ final class RedisSession extends SessionBase {
     @Override
     protected QueueEntry newEntry(Primitive primitive, String name, String value) {
         return new RedisQueueEntry(this, primitive, name, value);
+    }
+
+    @Override
+    protected CompletableFuture<Member> joinGroup(String group, String memberId, String metadata) {
+        RedisGroup g = new RedisGroup(redis, group);
+        String key = memberKey(group, memberId);
+        members.put(key, new Joined(g, memberId));
+        return g.join(id(), memberId, metadata).whenComplete((joined, error) -> {
+            if (error != null && unwrap(error) instanceof MemberIdInUseException) {
+                members.remove(key); // nothing of ours was written
+            } else if (error == null && state().isTerminal()) {
+                // joined after the session ended, perhaps after its revocation ran: take it back
+                g.removeOnEnd(id(), memberId).exceptionally(e -> Optional.empty());
+            }
+        });
+    }
+
+    @Override
+    protected CompletableFuture<Optional<Member>> updateMember(String group, Member current, String metadata) {
+        return new RedisGroup(redis, group).update(current, metadata);
+    }
+
+    @Override
+    protected CompletableFuture<Boolean> leaveGroup(String group, Member current) {
+        String key = memberKey(group, current.id());
+        return new RedisGroup(redis, group).leave(current).thenApply(left -> {
+            members.remove(key);
+            return left;
+        });
     }
 
     // ---- entries ------------------------------------------------------------------------------
@@ -145,6 +200,14 @@ final class RedisSession extends SessionBase {
                 return null;
             });
         }
+    }
+
+    private static String memberKey(String group, String memberId) {
+        return group + "\u0000" + memberId;
+    }
+
+    private static Throwable unwrap(Throwable error) {
+        return error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
     }
 
     /** Milliseconds of the TTL, for waiters' polling. */

@@ -19,7 +19,7 @@ import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Redis Cluster specifics: every key of one primitive in one slot, names spread over slots, detection. */
+/** Redis Cluster specifics: every key of one primitive (and of one group) in one slot, names spread over slots, detection. */
 class RedisClusterLayoutTest {
 
     private static RedisClusterServer cluster;
@@ -50,6 +50,9 @@ class RedisClusterLayoutTest {
                     assertThat((Long) r.command("CLUSTER", "KEYSLOT", q.values())).as("%s %s values", kind, name).isEqualTo(slot);
                     slots.add(slot);
                 }
+                RedisKeys.Group g = keys.group(name);
+                assertThat((Long) r.command("CLUSTER", "KEYSLOT", g.counter())).as("group %s counter", name)
+                        .isEqualTo((Long) r.command("CLUSTER", "KEYSLOT", g.members()));
             }
         }
         assertThat(slots).as("different primitives spread over slots").hasSizeGreaterThan(10);

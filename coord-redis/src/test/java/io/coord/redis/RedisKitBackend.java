@@ -26,8 +26,8 @@ import java.util.regex.Pattern;
  */
 class RedisKitBackend implements KitBackend {
 
-    /** The documented permanent keys: the per-name counters (see {@link RedisKeys}). */
-    private static final Pattern PERMANENT = Pattern.compile("coord:[^:]+:(lock|fair|election|semaphore|rwlock):\\{[^}]*\\}:c");
+    /** The documented permanent keys: the per-name counters, groups' included (see {@link RedisKeys}). */
+    private static final Pattern PERMANENT = Pattern.compile("coord:[^:]+:(lock|fair|election|semaphore|rwlock|group):\\{[^}]*\\}:c");
 
     private final String label;
     private final List<URI> masters;

@@ -1,0 +1,36 @@
+-- coord: a session joins a group under a member id (or finds its own earlier join of it).
+--
+-- KEYS[1] members, KEYS[2] counter (one {hashtag}: one slot)
+-- ARGV[1] encoded member id, ARGV[2] session id, ARGV[3] metadata, ARGV[4] change channel
+-- ARGV[5] the join token of a holder whose session key the caller found gone ("" = none)
+--
+-- Returns {1, value} joined, {2, value} already this session's (a retried join whose first try was
+-- applied), {0, value} held by another session (value: the stored "<session> <token> <version> <metadata>").
+--
+-- Why safe:
+--  * Atomic: the id is taken only if no other session holds it, so one live session holds an id at a
+--    time. A holder is replaced only when the caller names its exact join token (ARGV[5]) after it
+--    saw that holder's session key gone - dead for good, since session keys are never re-created -
+--    and the id is still that join: a newer holder is never overwritten.
+--  * The join token and version are the group counter's clock-floored increment (prelude.lua): every
+--    later join of the id gets a greater token, and the counter stays (permanent) when the group is empty.
+--  * The change is published with the counter before and after it ("<prev> <rev> J <id> <value>"), so
+--    a watch applies changes in counter order and notices one it missed (its prev is not the last rev).
+local m, c = KEYS[1], KEYS[2]
+local id, session, metadata, channel, dead = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local held = redis.call('HGET', m, id)
+if held then
+  local holder, token = string.match(held, '^(%S+) (%d+) ')
+  if holder == session then
+    return {2, held}
+  end
+  if token ~= dead then
+    return {0, held}
+  end
+end
+local prev = redis.call('GET', c) or '0'
+local n = floored_incr(c) -- prelude.lua: exact digits
+local value = session .. ' ' .. n .. ' ' .. n .. ' ' .. metadata
+redis.call('HSET', m, id, value)
+redis.call('PUBLISH', channel, prev .. ' ' .. n .. ' J ' .. id .. ' ' .. value)
+return {1, value}

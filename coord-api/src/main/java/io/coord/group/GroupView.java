@@ -53,7 +53,9 @@ public interface GroupView {
     /**
      * Alerts when a member leaves and does not come back: {@code alert} is called with the member as it was when
      * it left, once {@code after} has passed without a member of the same id in the group. A member that comes
-     * back in time cancels that alert; every later departure is judged again.
+     * back in time cancels that alert; every later departure is judged again. The alert is armed when this method
+     * returns: it waits (at most the operation timeout; not when called on the coordinator's event thread) for the
+     * group's first read, so every departure after the call is judged.
      *
      * @param after how long a member may be away, between 1 ms and 24 hours
      * @param alert called on the coordinator's event thread
@@ -66,7 +68,8 @@ public interface GroupView {
     /**
      * Alerts when the group stays small: {@code alert} is called with the group once it has had fewer than
      * {@code minimum} members for {@code after} without a break (counted from the watch's first snapshot when it
-     * starts small). It is called again only after the group has reached {@code minimum} and shrunk again.
+     * starts small). It is called again only after the group has reached {@code minimum} and shrunk again. Armed when
+     * this method returns, as {@link #alertWhenAbsent} is.
      *
      * @param minimum the smallest healthy size, at least 1
      * @param after   how long the group may stay below it, between 1 ms and 24 hours

@@ -56,6 +56,8 @@ public abstract class CoordinatorBase implements Coordinator {
     private final Observers observers = new Observers();
     private final ScheduledThreadPoolExecutor scheduler;
     private final ExecutorService events;
+    /** The thread of {@link #events}, once it has started. */
+    private volatile Thread eventThread;
     private final ThreadPoolExecutor workers;
     private volatile boolean closed;
 
@@ -74,7 +76,12 @@ public abstract class CoordinatorBase implements Coordinator {
         this.operationTimeout = operationTimeout;
         this.scheduler = new ScheduledThreadPoolExecutor(1, threads("coord-" + backend + "-scheduler"));
         this.scheduler.setRemoveOnCancelPolicy(true);
-        this.events = Executors.newSingleThreadExecutor(threads("coord-" + backend + "-events"));
+        ThreadFactory eventThreads = threads("coord-" + backend + "-events");
+        this.events = Executors.newSingleThreadExecutor(r -> {
+            Thread t = eventThreads.newThread(r);
+            eventThread = t;
+            return t;
+        });
         this.workers = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS, new SynchronousQueue<>(),
                 threads("coord-" + backend + "-worker"));
     }
@@ -218,6 +225,15 @@ public abstract class CoordinatorBase implements Coordinator {
      */
     public final ScheduledExecutorService scheduler() {
         return scheduler;
+    }
+
+    /**
+     * Whether the caller runs on {@link #events()}'s thread, where waiting for a later callback would wait forever.
+     *
+     * @return true on the event thread
+     */
+    public final boolean isEventThread() {
+        return Thread.currentThread() == eventThread;
     }
 
     /**

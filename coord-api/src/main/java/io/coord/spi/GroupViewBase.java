@@ -22,6 +22,8 @@ import java.util.function.Consumer;
  */
 public abstract class GroupViewBase implements GroupView {
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(GroupViewBase.class);
+
     /** The coordinator whose threads deliver events and run timers. */
     protected final CoordinatorBase coordinator;
     private final String name;
@@ -161,6 +163,8 @@ public abstract class GroupViewBase implements GroupView {
         private final Duration after;
         private Subscription watch;
         private volatile boolean closed;
+        /** Counted down by the watch's first event: from then on the alert judges every change. */
+        private final java.util.concurrent.CountDownLatch armed = new java.util.concurrent.CountDownLatch(1);
 
         Alerts(Duration after) {
             this.after = after;
@@ -172,8 +176,19 @@ public abstract class GroupViewBase implements GroupView {
         /** Event thread: cancels every timer. */
         abstract void stopTimers();
 
+        /** Starts the watch and waits (bounded by the operation timeout, never on the event thread) for its first read. */
         final Alerts start() {
             watch = watch(this);
+            if (!coordinator.isEventThread()) {
+                try {
+                    if (!armed.await(coordinator.operationTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
+                        log.warn("the alert on group '{}' is not armed yet: its first read takes longer than {} ms (it keeps trying)",
+                                name, coordinator.operationTimeout().toMillis());
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             return this;
         }
 
@@ -182,6 +197,7 @@ public abstract class GroupViewBase implements GroupView {
             if (!closed) {
                 handle(e);
             }
+            armed.countDown();
         }
 
         /** Runs {@code action} on the event thread after the alert's duration, unless closed by then. */

@@ -158,17 +158,32 @@ final class EtcdConnection {
      * on a jetcd thread: callers must not block in its continuations.
      */
     <T> CompletableFuture<T> send(Primitive primitive, String what, Retry retry, Supplier<CompletableFuture<T>> request) {
+        return send(primitive, what, retry, false, request);
+    }
+
+    /**
+     * {@link #send} for a request whose first attempt the caller has counted already (coord-api's membership counts
+     * one round trip per join, update and leave): only the retries are counted here.
+     */
+    <T> CompletableFuture<T> sendCountedByCaller(Primitive primitive, String what, Retry retry, Supplier<CompletableFuture<T>> request) {
+        return send(primitive, what, retry, true, request);
+    }
+
+    private <T> CompletableFuture<T> send(Primitive primitive, String what, Retry retry, boolean firstCounted,
+                                          Supplier<CompletableFuture<T>> request) {
         CompletableFuture<T> result = new CompletableFuture<>();
         long start = System.nanoTime();
-        attempt(primitive, what, retry, request, 1, start, start + requestTimeout.toNanos() * BUDGET, null, result);
+        attempt(primitive, what, retry, firstCounted, request, 1, start, start + requestTimeout.toNanos() * BUDGET, null, result);
         return result;
     }
 
-    private <T> void attempt(Primitive primitive, String what, Retry retry, Supplier<CompletableFuture<T>> request,
+    private <T> void attempt(Primitive primitive, String what, Retry retry, boolean firstCounted, Supplier<CompletableFuture<T>> request,
                              int attempt, long startNanos, long giveUpNanos, Throwable setupSignal, CompletableFuture<T> result) {
         long full = requestTimeout.toMillis() + 1000; // the gRPC deadline fires first; +1 s covers jetcd's own back-off
         long wait = retry == Retry.REPEATABLE ? Math.min(full, Math.max(500, requestTimeout.toMillis() / 3) * attempt) : full;
-        stats.roundTrip(primitive);
+        if (attempt > 1 || !firstCounted) {
+            stats.roundTrip(primitive);
+        }
         Client used = client;
         CompletableFuture<T> reply;
         try {
@@ -197,7 +212,7 @@ final class EtcdConnection {
                         return;
                     }
                     // not counted: this is the first try without credentials
-                    attempt(primitive, what, retry, request, attempt, startNanos, giveUpNanos, setupSignal, result);
+                    attempt(primitive, what, retry, firstCounted, request, attempt, startNanos, giveUpNanos, setupSignal, result);
                 }, 0, what, error, result);
                 return;
             }
@@ -222,7 +237,7 @@ final class EtcdConnection {
                 pause = Math.max(pause, TimeUnit.NANOSECONDS.toMillis(shareEnd - System.nanoTime()));
             }
             log.info("etcd: {} failed ({}), attempt {} of {}; retrying in {} ms", what, code, attempt, ATTEMPTS, pause);
-            retryLater(() -> attempt(primitive, what, retry, request, attempt + 1, startNanos, giveUpNanos, signal, result), pause, what, error, result);
+            retryLater(() -> attempt(primitive, what, retry, firstCounted, request, attempt + 1, startNanos, giveUpNanos, signal, result), pause, what, error, result);
         });
     }
 

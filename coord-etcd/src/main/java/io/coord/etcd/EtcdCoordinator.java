@@ -12,6 +12,7 @@ import io.coord.lock.FencedLock;
 import io.coord.lock.LockGrant;
 import io.coord.spi.Arguments;
 import io.coord.spi.CoordinatorBase;
+import io.coord.spi.GroupViewBase;
 import io.coord.spi.SessionBase;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
@@ -68,6 +69,8 @@ import org.slf4j.LoggerFactory;
  *       granted strictly in request order. The two are different locks (different key prefixes).</li>
  *   <li>The strongest fencing etcd offers: {@link #fencedPut} writes a key in the same etcd transaction that
  *       checks the lock key still has the grant's create revision.</li>
+ *   <li>Group members are keys on their session's lease, one per member id ({@link EtcdMemberEntry}); a group
+ *       view reads the group's prefix and watches it ({@link EtcdGroupView}).</li>
  *   <li>Key layout: {@link EtcdKeys}. Nothing is permanent: an idle namespace has no keys.</li>
  *   <li>Locks, fair locks and elections queue together with etcd's Go {@code concurrency.Mutex} /
  *       {@code Election} and {@code etcdctl lock} / {@code etcdctl elect} on the prefix given by
@@ -338,6 +341,11 @@ public final class EtcdCoordinator extends CoordinatorBase {
     @Override
     protected ElectionView createElectionView(String name) {
         return new EtcdElectionView(this, etcd, name);
+    }
+
+    @Override
+    protected GroupViewBase createGroupView(String name) {
+        return new EtcdGroupView(this, etcd, name);
     }
 
     @Override

@@ -16,10 +16,11 @@ import java.nio.charset.StandardCharsets;
  * coord/&lt;ns&gt;/semaphore/&lt;name&gt;/&lt;lease&gt;        a waiter or holder of semaphore &lt;name&gt;; value = its tag (permits, decimal)
  * coord/&lt;ns&gt;/rwlock/&lt;name&gt;/&lt;lease&gt;           a waiter or holder of read-write lock &lt;name&gt;; value = its tag ("r" or "w")
  * coord/&lt;ns&gt;/slot/&lt;name&gt;/&lt;i&gt;                 slot i of semaphore &lt;name&gt;, claimed by a granted entry; value = &lt;lease hex&gt;@&lt;entry create revision&gt;
+ * coord/&lt;ns&gt;/group/&lt;group&gt;/&lt;member id&gt;      member &lt;member id&gt; of group &lt;group&gt;, on its session's lease; value = its metadata
  * </pre>
  *
  * <ul>
- *   <li>{@code <ns>} and {@code <name>} are {@link NameEncoding#encode(String) encoded}: one segment of
+ *   <li>{@code <ns>}, {@code <name>}, {@code <group>} and {@code <member id>} are {@link NameEncoding#encode(String) encoded}: one segment of
  *       {@code [A-Za-z0-9_%-]}, never containing '/', so no namespace or name is a prefix of another's keys
  *       ({@code a} and {@code a/b} become {@code a/} and {@code a%2Fb/}).</li>
  *   <li>{@code <lease>} is the session's etcd lease id in lower-case hex (also {@code Session.id()}); every key
@@ -28,6 +29,9 @@ import java.nio.charset.StandardCharsets;
  *       a retried or abandoned request can always be cleaned up by deleting exactly that key.</li>
  *   <li>Queue order = the keys' create revision (global, monotonic, durable in the raft log): the holder /
  *       leader is the key with the smallest create revision, and that revision is the fencing token / term.</li>
+ *   <li>A group member's key is named by its member id, not by its lease: one id is one key, whoever holds it,
+ *       which is what makes an id held by one session at a time (a put-if-absent). The holder is the key's lease
+ *       ({@code Session.id()} = the lease in hex), the join token its create revision, the version its mod revision.</li>
  *   <li>Nothing is permanent: an idle namespace has no keys at all.</li>
  * </ul>
  */
@@ -88,6 +92,24 @@ final class EtcdKeys {
         return bytes(root + "slot/" + NameEncoding.encode(name) + "/");
     }
 
+    /**
+     * {@code coord/<ns>/group/<group>/}: the members of group {@code group}, under a kind of their own so that no
+     * queue or slot read ever sees them.
+     */
+    ByteSequence groupPrefix(String group) {
+        return bytes(root + "group/" + NameEncoding.encode(group) + "/");
+    }
+
+    /** The key of member {@code memberId} in a group: {@code <group prefix><encoded member id>}. */
+    static ByteSequence member(ByteSequence groupPrefix, String memberId) {
+        return groupPrefix.concat(bytes(NameEncoding.encode(memberId)));
+    }
+
+    /** The member id of a member key (its last segment, decoded). */
+    static String memberIdOf(ByteSequence memberKey) {
+        return NameEncoding.decode(lastSegment(memberKey));
+    }
+
     /** The key of one session in a queue: {@code <queue><lease hex>}. */
     static ByteSequence entry(ByteSequence queue, long leaseId) {
         return queue.concat(bytes(leaseHex(leaseId)));
@@ -95,7 +117,11 @@ final class EtcdKeys {
 
     /** The lease hex of an entry key (its last segment), i.e. the owning session's id. */
     static String sessionIdOf(ByteSequence entryKey) {
-        String k = entryKey.toString(StandardCharsets.UTF_8);
+        return lastSegment(entryKey);
+    }
+
+    private static String lastSegment(ByteSequence key) {
+        String k = key.toString(StandardCharsets.UTF_8);
         return k.substring(k.lastIndexOf('/') + 1);
     }
 

@@ -1,18 +1,21 @@
 package io.coord.etcd;
 
 import io.coord.Primitive;
+import io.coord.group.Member;
 import io.coord.spi.CoordinatorBase;
 import io.coord.spi.QueueEntry;
 import io.coord.spi.SessionBase;
 import io.etcd.jetcd.ByteSequence;
 import io.grpc.Status;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
 /**
- * A coord session on etcd: one etcd lease. Every key the session creates is attached to the lease, so
- * revoking it ({@link #close()}) or its expiry frees everything at once, on the server.
+ * A coord session on etcd: one etcd lease. Every key the session creates (queue entries, semaphore slots, group
+ * members) is attached to the lease, so revoking it ({@link #close()}) or its expiry frees everything at once, on
+ * the server.
  *
  * <ul>
  *   <li>TTL: etcd counts whole seconds and raises a TTL below its minimum (ceil(1.5 × election timeout))
@@ -79,5 +82,23 @@ final class EtcdSession extends SessionBase {
         ByteSequence queue = etcd.keys().queue(primitive, name);
         ByteSequence slots = primitive == Primitive.SEMAPHORE ? etcd.keys().slotPrefix(name) : null;
         return new EtcdQueueEntry(etcd, deletes, this, primitive, queue, slots, leaseId, value);
+    }
+
+    /** The member key of {@code memberId} on this session's lease: {@link EtcdMemberEntry#join}. */
+    @Override
+    protected CompletableFuture<Member> joinGroup(String group, String memberId, String metadata) {
+        return new EtcdMemberEntry(etcd, group, memberId, leaseId).join(metadata);
+    }
+
+    /** {@link EtcdMemberEntry#update}: a put guarded by the join token. */
+    @Override
+    protected CompletableFuture<Optional<Member>> updateMember(String group, Member current, String metadata) {
+        return new EtcdMemberEntry(etcd, group, current.id(), leaseId).update(current, metadata);
+    }
+
+    /** {@link EtcdMemberEntry#leave}: a delete guarded by the join token. */
+    @Override
+    protected CompletableFuture<Boolean> leaveGroup(String group, Member current) {
+        return new EtcdMemberEntry(etcd, group, current.id(), leaseId).leave(current);
     }
 }

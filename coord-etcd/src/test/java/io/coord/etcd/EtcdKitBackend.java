@@ -85,7 +85,7 @@ class EtcdKitBackend implements KitBackend, AutoCloseable {
     @Override
     public List<String> entries(String namespace, Primitive primitive, String name) {
         EtcdKeys keys = new EtcdKeys(namespace);
-        ByteSequence queue = keys.queue(primitive, name);
+        ByteSequence queue = primitive == Primitive.GROUP ? keys.groupPrefix(name) : keys.queue(primitive, name);
         return list(queue).stream().map(kv -> EtcdKeys.text(kv.getKey())).collect(Collectors.toList());
     }
 
@@ -106,7 +106,7 @@ class EtcdKitBackend implements KitBackend, AutoCloseable {
 
     @Override
     public boolean isPermanent(String key) {
-        return false; // coord-etcd keeps nothing permanent: every key is attached to a session's lease
+        return false; // coord-etcd keeps nothing permanent: every key (group members too) is attached to a session's lease
     }
 
     @Override
@@ -139,6 +139,12 @@ class EtcdKitBackend implements KitBackend, AutoCloseable {
     @Override
     public int maxRoundTripsPerUncontendedCycle(Primitive primitive) {
         return primitive == Primitive.SEMAPHORE ? 3 : 2;
+    }
+
+    /** One transaction each: the join's put-if-absent, the update's and the leave's guarded put and delete. */
+    @Override
+    public int maxRoundTripsPerMembershipCycle() {
+        return 3;
     }
 
     @Override

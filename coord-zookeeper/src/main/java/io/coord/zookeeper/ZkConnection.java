@@ -108,8 +108,22 @@ final class ZkConnection {
      * how. Cancelling the future stops further retries.
      */
     <T> CompletableFuture<Reply<T>> call(Primitive primitive, String what, Retry retry, Request<T> request, Code... answers) {
+        return start(primitive, what, retry, false, request, answers);
+    }
+
+    /**
+     * {@link #call} for a request whose first attempt the caller has counted already (coord-api's membership
+     * counts one round trip per join, update and leave): only the retries are counted here.
+     */
+    <T> CompletableFuture<Reply<T>> callCountedByCaller(Primitive primitive, String what, Retry retry, Request<T> request,
+                                                        Code... answers) {
+        return start(primitive, what, retry, true, request, answers);
+    }
+
+    private <T> CompletableFuture<Reply<T>> start(Primitive primitive, String what, Retry retry, boolean firstCounted,
+                                                  Request<T> request, Code... answers) {
         CompletableFuture<Reply<T>> result = new CompletableFuture<>();
-        attempt(primitive, what, retry, request, Set.of(answers), 1, System.nanoTime() + retryBudget.toNanos(), result);
+        attempt(primitive, what, retry, firstCounted, request, Set.of(answers), 1, System.nanoTime() + retryBudget.toNanos(), result);
         return result;
     }
 
@@ -128,13 +142,15 @@ final class ZkConnection {
         }
     }
 
-    private <T> void attempt(Primitive primitive, String what, Retry retry, Request<T> request, Set<Code> answers,
-                             int attempt, long giveUp, CompletableFuture<Reply<T>> result) {
+    private <T> void attempt(Primitive primitive, String what, Retry retry, boolean firstCounted, Request<T> request,
+                             Set<Code> answers, int attempt, long giveUp, CompletableFuture<Reply<T>> result) {
         if (result.isDone()) {
             return; // cancelled by the caller
         }
         CompletableFuture<Reply<T>> one = new CompletableFuture<>();
-        stats.roundTrip(primitive);
+        if (attempt > 1 || !firstCounted) {
+            stats.roundTrip(primitive);
+        }
         try {
             request.send(zk, (code, value) -> one.complete(new Reply<>(code, value)));
         } catch (RuntimeException e) {
@@ -151,7 +167,7 @@ final class ZkConnection {
             } else if (isTransient(code) && retry == Retry.REPEATABLE && attempt < ATTEMPTS && System.nanoTime() - giveUp < 0) {
                 long pause = Math.min(500, 25L << Math.min(attempt, 5)) + ThreadLocalRandom.current().nextLong(25);
                 log.debug("ZooKeeper: {} got {}, attempt {} of {}; retrying in {} ms", what, code, attempt, ATTEMPTS, pause);
-                scheduler.schedule(() -> attempt(primitive, what, retry, request, answers, attempt + 1, giveUp, result),
+                scheduler.schedule(() -> attempt(primitive, what, retry, firstCounted, request, answers, attempt + 1, giveUp, result),
                         pause, TimeUnit.MILLISECONDS);
             } else {
                 result.completeExceptionally(translate(what, code, attempt));

@@ -10,7 +10,7 @@ import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException.Code;
 
 /**
- * The queue containers ({@link ZkPaths}) a coordinator has created or seen, so that a name's container
+ * The queue, slot and group containers ({@link ZkPaths}) a coordinator has created or seen, so that a name's container
  * create is paid once per coordinator (the "4 on first use" of the round-trip budget). A cache only:
  * the server reaps empty containers, and an entry's create answering NONODE {@link #forget}s the queue
  * and creates it again. Shared by the coordinator's sessions; thread-safe.

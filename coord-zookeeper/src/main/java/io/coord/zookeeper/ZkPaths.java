@@ -1,12 +1,15 @@
 package io.coord.zookeeper;
 
 import io.coord.Primitive;
+import io.coord.group.Member;
 import io.coord.spi.NameEncoding;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.ThreadLocalRandom;
+import org.apache.zookeeper.data.Stat;
 
 /**
  * The whole ZooKeeper node layout of coord, in one place.
@@ -22,6 +25,9 @@ import java.util.concurrent.ThreadLocalRandom;
  * /&lt;namespace&gt;/rwlocks/&lt;encoded name&gt;/&lt;entry&gt;    same, read-write lock requests; the entry name carries the tag
  * /&lt;namespace&gt;/slots/&lt;encoded name&gt;                CONTAINER  one semaphore's slots
  * /&lt;namespace&gt;/slots/&lt;encoded name&gt;/&lt;i&gt;            EPHEMERAL  slot i, claimed by a granted entry (data = its entry name)
+ * /&lt;namespace&gt;/groups                            CONTAINER  group membership
+ * /&lt;namespace&gt;/groups/&lt;encoded group&gt;            CONTAINER  one group
+ * /&lt;namespace&gt;/groups/&lt;encoded group&gt;/&lt;encoded member id&gt;  EPHEMERAL  one member, on its session (data = its metadata, UTF-8)
  * </pre>
  *
  * <p>Entries of semaphores and read-write locks are {@code <owner>-<nonce>-<tag>-lock-<sequence>}: the tag (the
@@ -29,7 +35,13 @@ import java.util.concurrent.ThreadLocalRandom;
  * entry with its tag. A slot's node name is its number, so a create of slot {@code i} is the guard: two entries
  * can never both create it. Its {@code czxid} is the permit's fencing token.
  *
- * <p>{@code <encoded name>} is {@link NameEncoding#encode(String)} of the lock or election name (only
+ * <p>A member's node is named by its member id, not by its session: one id is one node whoever holds it, so its
+ * {@code create} is the guard that lets one live session hold an id at a time (NODEEXISTS: held). The node maps
+ * to a {@link Member} ({@link #member(String, byte[], Stat)}): holder = {@code ephemeralOwner} ({@link #sessionIdText}), join token =
+ * {@code czxid}, version = {@code mzxid}, metadata = the data.
+ *
+ * <p>{@code <encoded name>} (and {@code <encoded group>}, {@code <encoded member id>}) is
+ * {@link NameEncoding#encode(String)} of the lock, election or group name or member id (only
  * {@code [A-Za-z0-9_-]} and {@code %XX}: never '/', '.', or anything ZooKeeper rejects).
  * {@code <entry>} is {@code <owner>-<nonce>-lock-<sequence>}: {@code owner} is the ZooKeeper session id
  * as 16 hex digits, {@code nonce} 8 random hex digits chosen per acquisition, and {@code sequence}
@@ -52,13 +64,13 @@ import java.util.concurrent.ThreadLocalRandom;
  * mixed fleets.
  *
  * <h2>What remains after use (the "permanent" nodes)</h2>
- * Queue entries are ephemeral: they go with their session at the latest, and at once when the
+ * Queue entries, slots and members are ephemeral: they go with their session at the latest, and at once when the
  * session is closed. Everything above them is a {@code CONTAINER} node: the server's container
  * manager deletes a container once it has had children and is empty again (checked every
  * {@code znode.container.checkIntervalMs}, 60 s by default). So after use at most these empty
  * containers remain, until the server reaps them: the namespace node (and its ancestors for a
  * nested namespace), the kind nodes {@code locks}, {@code fair}, {@code elections}, {@code semaphores},
- * {@code rwlocks}, {@code slots}, and one node per name under each. {@link #isPermanent(String)} says exactly that; any deeper node
+ * {@code rwlocks}, {@code slots}, {@code groups}, and one node per name under each. {@link #isPermanent(String)} says exactly that; any deeper node
  * (an entry) left behind after every session closed is a bug.
  *
  * <h2>Ordering and tokens</h2>
@@ -79,6 +91,7 @@ final class ZkPaths {
     static final String SEMAPHORES = "semaphores";
     static final String RWLOCKS = "rwlocks";
     static final String SLOTS = "slots";
+    static final String GROUPS = "groups";
     /** The primitives with a kind node of queues. */
     private static final Primitive[] QUEUED = {Primitive.LOCK, Primitive.FAIR_LOCK, Primitive.ELECTION, Primitive.SEMAPHORE, Primitive.READ_WRITE_LOCK};
     /** Length of {@code <owner 16 hex>-<nonce 8 hex>-}. */
@@ -121,6 +134,7 @@ final class ZkPaths {
             out.add(kindDir(kind));
         }
         out.add(root + "/" + SLOTS);
+        out.add(root + "/" + GROUPS);
         return out;
     }
 
@@ -152,6 +166,32 @@ final class ZkPaths {
     /** {@code /<namespace>/slots/<encoded name>}: the container of a semaphore's slot nodes. */
     String slots(String semaphore) {
         return root + "/" + SLOTS + "/" + NameEncoding.encode(semaphore);
+    }
+
+    /** {@code /<namespace>/groups/<encoded group>}: the container of a group's member nodes. */
+    String group(String name) {
+        return root + "/" + GROUPS + "/" + NameEncoding.encode(name);
+    }
+
+    /** {@code <group>/<encoded member id>}: the node of one member of the group whose container is {@code group}. */
+    static String member(String group, String memberId) {
+        return group + "/" + NameEncoding.encode(memberId);
+    }
+
+    /** The member id a child of a group container names, or null for a node coord did not name (foreign, ignored). */
+    static String memberId(String childName) {
+        try {
+            String id = NameEncoding.decode(childName);
+            return NameEncoding.encode(id).equals(childName) ? id : null;
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+
+    /** The member a member node holds: see the class comment. */
+    static Member member(String memberId, byte[] data, Stat stat) {
+        return new Member(memberId, data == null ? "" : new String(data, StandardCharsets.UTF_8),
+                sessionIdText(stat.getEphemeralOwner()), stat.getCzxid(), stat.getMzxid());
     }
 
     /** The sequence suffix of an entry name. */
@@ -194,6 +234,7 @@ final class ZkPaths {
             dirs.add(kindDir(p) + "/");
         }
         dirs.add(root + "/" + SLOTS + "/");
+        dirs.add(root + "/" + GROUPS + "/");
         for (String dir : dirs) {
             if (path.startsWith(dir) && path.indexOf('/', dir.length()) < 0 && path.length() > dir.length()) {
                 return true;

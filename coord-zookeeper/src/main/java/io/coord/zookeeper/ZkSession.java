@@ -3,10 +3,12 @@ package io.coord.zookeeper;
 import io.coord.BackendUnavailableException;
 import io.coord.Primitive;
 import io.coord.SessionState;
+import io.coord.group.Member;
 import io.coord.spi.SessionBase;
 import io.coord.spi.QueueEntry;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -48,6 +50,7 @@ import org.slf4j.LoggerFactory;
  * connection state, counts down a latch or reports an expiry (the base's {@link #expired(String)}
  * never blocks); it never calls the server. Recipes talk to the handle through this session's
  * {@link ZkConnection} (asynchronous; replies on the event thread), so a pending wait holds no thread.
+ * The session owns its group members' nodes and what it remembers of their joins ({@link ZkMemberNodes}).
  *
  * <h2>Connection loss</h2>
  * A disconnected handle keeps trying the ensemble's members; requests fail with
@@ -66,6 +69,7 @@ final class ZkSession extends SessionBase {
     private final ZooKeeper zk;
     private final long zkSessionId;
     private final ZkConnection connection;
+    private final ZkMemberNodes members;
 
     private ZkSession(ZooKeeperCoordinator coordinator, ZooKeeper zk, Duration requestedTtl, Duration grantedTtl, long sentNanos) {
         super(coordinator, ZkPaths.sessionIdText(zk.getSessionId()), requestedTtl, grantedTtl, sentNanos);
@@ -77,6 +81,7 @@ final class ZkSession extends SessionBase {
                     expired(why); // a request came back with SESSIONEXPIRED: the server dropped this session
                     return expiredError();
                 });
+        this.members = new ZkMemberNodes(this, coordinator.paths());
     }
 
     /**
@@ -191,6 +196,21 @@ final class ZkSession extends SessionBase {
     protected QueueEntry newEntry(Primitive primitive, String name, String value) {
         String slots = primitive == Primitive.SEMAPHORE ? zkCoordinator.paths().slots(name) : null;
         return new ZkQueueEntry(this, primitive, zkCoordinator.paths().queue(primitive, name), slots, value);
+    }
+
+    @Override
+    protected CompletableFuture<Member> joinGroup(String group, String memberId, String metadata) {
+        return members.join(group, memberId, metadata);
+    }
+
+    @Override
+    protected CompletableFuture<Optional<Member>> updateMember(String group, Member current, String metadata) {
+        return members.update(group, current, metadata);
+    }
+
+    @Override
+    protected CompletableFuture<Boolean> leaveGroup(String group, Member current) {
+        return members.leave(group, current);
     }
 
     // ---- for recipes ---------------------------------------------------------------------

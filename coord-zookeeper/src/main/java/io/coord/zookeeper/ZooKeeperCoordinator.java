@@ -6,6 +6,7 @@ import io.coord.Primitive;
 import io.coord.election.ElectionView;
 import io.coord.spi.Arguments;
 import io.coord.spi.CoordinatorBase;
+import io.coord.spi.GroupViewBase;
 import io.coord.spi.SessionBase;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,9 +40,10 @@ import org.slf4j.LoggerFactory;
  * <h2>Connections</h2>
  * <ul>
  *   <li>The coordinator owns one Curator client. It holds no ephemeral node and no lock; it
- *       creates the namespace's container skeleton, serves {@link ElectionView}s (reads and
- *       watches) and may freely reconnect or even re-create its ZooKeeper session (Curator does
- *       that after an expiry; observers then re-read and re-arm their watches).</li>
+ *       creates the namespace's container skeleton, serves {@link ElectionView}s and group views
+ *       ({@link ZkGroupView}: reads and watches) and may freely reconnect or even re-create its
+ *       ZooKeeper session (Curator does that after an expiry; observers and group watches then
+ *       re-read and re-arm their watches).</li>
  *   <li>Every coord {@link io.coord.Session} owns its own plain {@link org.apache.zookeeper.ZooKeeper}
  *       handle, i.e. its own ZooKeeper session, whose timeout is the session's TTL: see
  *       {@link ZkSession} for why this handle is deliberately <em>not</em> managed by Curator.</li>
@@ -74,6 +76,7 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
     private final ZkPaths paths;
     private final CuratorFramework client;
     private final ZkContainers containers;
+    private final ZkGroupWatches groupWatches = new ZkGroupWatches();
     private final ZkSecurity security;
 
     ZooKeeperCoordinator(ZooKeeperCoordinatorBuilder b) {
@@ -200,6 +203,11 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
     }
 
     @Override
+    protected GroupViewBase createGroupView(String name) {
+        return new ZkGroupView(this, name);
+    }
+
+    @Override
     protected void closeClient() {
         try {
             if (client != null) {
@@ -252,6 +260,11 @@ public final class ZooKeeperCoordinator extends CoordinatorBase {
     /** The queue containers known to exist (shared by this coordinator's sessions). */
     ZkContainers containers() {
         return containers;
+    }
+
+    /** The group paths watched by this coordinator's group views, counted (see {@link ZkGroupWatches}). */
+    ZkGroupWatches groupWatches() {
+        return groupWatches;
     }
 
     /**

@@ -164,6 +164,12 @@ class ZooKeeperKitBackend implements KitBackend, AutoCloseable {
         return primitive == Primitive.SEMAPHORE ? 6 : maxRoundTripsPerUncontendedCycle();
     }
 
+    /** A group's first use on a coordinator: its container create + the member create, then the update and the delete. */
+    @Override
+    public int maxRoundTripsPerMembershipCycle() {
+        return 4;
+    }
+
     @Override
     public void close() {
         inspector.close();

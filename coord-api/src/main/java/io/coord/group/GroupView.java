@@ -12,14 +12,16 @@ import java.util.function.Consumer;
  * <ul>
  *   <li>A watch delivers a {@link GroupEvent.Type#SNAPSHOT} first, then one event per change, in the server's
  *       order, each with the group after it. While the connection holds, every join, update and leave is
- *       delivered as it happened ({@link GroupEvent#resynced()} false); on ZooKeeper and Redis, changes of the
- *       same member closer together than one read may be merged, as said per backend.</li>
+ *       delivered as it happened ({@link GroupEvent#resynced()} false); on ZooKeeper, changes of the same member
+ *       closer together than one read may be merged (ZooKeeper's events carry no data), as its README says.</li>
  *   <li>After a lost connection (or a watch the server ended) the watch reads the group again and delivers
  *       exactly the differences from the last state it delivered, marked {@link GroupEvent#resynced()}: a member
  *       that left meanwhile is reported as left, one that joined as joined; nothing is silently missing, and no
  *       event is delivered twice.</li>
  *   <li>A member whose session ends without leaving (crash, partition) is reported as left once the server has
- *       dropped its session: within the member's session TTL plus the backend's bound.</li>
+ *       dropped its session: within the member's session TTL plus the backend's bound (Redis, whose server keeps
+ *       the entry, evicts it when a watcher, reader or joiner finds the session's key gone; a watch looks when
+ *       the nearest lease can have ended).</li>
  * </ul>
  */
 public interface GroupView {

@@ -24,7 +24,9 @@ import org.slf4j.LoggerFactory;
  * or report a change twice.
  *
  * <p>Threads: {@code publish} only queues; the comparison and the listener run on the coordinator's event thread,
- * which alone touches {@code last}. Nothing is delivered after {@link #close()}.
+ * which alone touches {@code last}. No event starts after {@link #close()} returns; one the event thread is
+ * delivering at that moment (when close is called from another thread) finishes, and closing from the listener
+ * itself stops at once.
  */
 public final class GroupFeed implements Subscription {
 

@@ -204,7 +204,12 @@ public abstract class GroupViewBase implements GroupView {
         final Timer later(Runnable action) {
             return new Timer(coordinator.scheduler().schedule(() -> coordinator.events().execute(() -> {
                 if (!closed) {
-                    action.run();
+                    try {
+                        action.run();
+                    } catch (RuntimeException | Error e) {
+                        // the alert is the caller's code: its failure must not stop this watch's later alerts
+                        log.warn("an alert on group '{}' threw; later alerts still run", name, e);
+                    }
                 }
             }), after.toNanos(), TimeUnit.NANOSECONDS));
         }

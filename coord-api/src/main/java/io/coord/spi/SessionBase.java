@@ -92,6 +92,7 @@ public abstract class SessionBase implements Session {
     private final Map<String, Object> claims = new HashMap<>();
     private final List<Waiter<?>> pending = new ArrayList<>();
     private final List<HeldBase> held = new ArrayList<>();
+    private final List<SessionMembership> memberships = new ArrayList<>();
 
     /** One recorded state change, or (with {@code from == null}) the session's announcement; see the class comment. */
     private record Transition(SessionState from, SessionState to, boolean observed) {
@@ -366,7 +367,7 @@ public abstract class SessionBase implements Session {
             }
             if (claims.containsKey(key)) {
                 throw new AlreadyHeldException("session " + id + " already holds or waits for " + description
-                        + "; coord locks are not re-entrant: release it first, or use another session");
+                        + "; nothing in coord is re-entrant: release or leave it first, or use another session");
             }
             claims.put(key, key);
         }
@@ -404,6 +405,30 @@ public abstract class SessionBase implements Session {
             held.add(h);
             stats().adjustHeld(h.primitive(), 1);
             return true;
+        }
+    }
+
+    /** Registers a fresh membership, lost with the session; false if the session already ended (the caller loses it). */
+    final boolean adoptMembership(SessionMembership m) {
+        synchronized (mutex) {
+            if (state.isTerminal()) {
+                return false;
+            }
+            memberships.add(m);
+            return true;
+        }
+    }
+
+    final void forgetMembership(SessionMembership m) {
+        synchronized (mutex) {
+            memberships.remove(m);
+        }
+    }
+
+    /** Why what this session holds is lost when it ends or has ended: closed by its owner, or expired (also while its validity has passed). */
+    final LossReason endReason() {
+        synchronized (mutex) {
+            return state == SessionState.CLOSED ? LossReason.SESSION_CLOSED : LossReason.SESSION_EXPIRED;
         }
     }
 
@@ -592,6 +617,7 @@ public abstract class SessionBase implements Session {
         SessionState before;
         List<Waiter<?>> aborted;
         List<HeldBase> lost;
+        List<SessionMembership> left;
         synchronized (mutex) {
             if (state.isTerminal()) {
                 return false;
@@ -607,6 +633,8 @@ public abstract class SessionBase implements Session {
                 stats().adjustHeld(h.primitive(), -1);
             }
             held.clear();
+            left = new ArrayList<>(memberships);
+            memberships.clear();
             claims.clear();
             recordTransition(before, terminal); // the one terminal change: only the first end gets here
         }
@@ -621,6 +649,9 @@ public abstract class SessionBase implements Session {
             }
             for (HeldBase h : lost) {
                 h.lose(reason);
+            }
+            for (SessionMembership m : left) {
+                m.lose(reason);
             }
         } finally {
             publish(); // the terminal change, after the waiters and grants it ended

@@ -1,6 +1,8 @@
 package io.coord;
 
 import io.coord.group.Membership;
+import io.coord.shard.ShardListener;
+import io.coord.shard.ShardOwnership;
 
 import io.coord.election.Election;
 import io.coord.lock.FairLock;
@@ -180,4 +182,35 @@ public interface Session extends AutoCloseable {
      *                                    server removes a join that was applied with the session)
      */
     Membership join(String group, String memberId, String metadata);
+
+    /**
+     * Joins a group as a sharding member and owns a share of its {@code shardCount} shards, each guarded by a
+     * fenced lock; see {@link ShardOwnership} for the assignment and the guarantees.
+     *
+     * @param group      the group's name (same rules as lock names, leaving room for the shard locks' names)
+     * @param memberId   the member's id within the group (same rules as lock names)
+     * @param shardCount how many shards, between 1 and {@link ShardOwnership#MAX_SHARDS}; every member must ask with
+     *                   the same count (a member announcing another count gets no shards in this member's view)
+     * @param listener   told of every shard assigned and revoked, on the ownership's own thread
+     * @return the ownership; close it to give the shards up and leave
+     * @throws NullPointerException        if an argument is null
+     * @throws IllegalArgumentException    if a name breaks the rules or the count is out of range
+     * @throws AlreadyHeldException        if this session is already a member of the group with this id
+     * @throws MemberIdInUseException      if another live session holds the member id
+     * @throws SessionExpiredException     if this session has ended
+     * @throws BackendUnavailableException if the server cannot be reached in time
+     */
+    ShardOwnership shards(String group, String memberId, int shardCount, ShardListener listener);
+
+    /**
+     * {@link #shards(String, String, int, ShardListener)} with this session's {@link #id()} as the member id.
+     *
+     * @param group      the group's name
+     * @param shardCount how many shards
+     * @param listener   told of every shard assigned and revoked
+     * @return the ownership
+     */
+    default ShardOwnership shards(String group, int shardCount, ShardListener listener) {
+        return shards(group, id(), shardCount, listener);
+    }
 }

@@ -296,6 +296,21 @@ public abstract class SessionBase implements Session {
     }
 
     @Override
+    public final io.coord.shard.ShardOwnership shards(String group, String memberId, int shardCount,
+            io.coord.shard.ShardListener listener) {
+        Arguments.name("group", group);
+        Arguments.name("member id", memberId);
+        if (shardCount < 1 || shardCount > io.coord.shard.ShardOwnership.MAX_SHARDS) {
+            throw new IllegalArgumentException("shard count must be between 1 and " + io.coord.shard.ShardOwnership.MAX_SHARDS
+                    + " (got " + shardCount + ")");
+        }
+        Arguments.name("group (with its shard locks' suffix)", io.coord.shard.ShardOwnership.lockName(group, shardCount - 1));
+        Arguments.notNull("shard listener", listener);
+        ensureLive();
+        return SessionShards.start(this, group, memberId, shardCount, listener);
+    }
+
+    @Override
     public final void close() {
         if (!end(SessionState.CLOSED, "closed by its owner")) {
             return;

@@ -99,6 +99,14 @@ public abstract class CoordinatorKit {
     }
 
     @Nested
+    @DisplayName("shards")
+    class Shards extends ShardRules {
+        Shards() {
+            super(CoordinatorKit.this::backend);
+        }
+    }
+
+    @Nested
     @DisplayName("elections")
     class Elections extends ElectionRules {
         Elections() {

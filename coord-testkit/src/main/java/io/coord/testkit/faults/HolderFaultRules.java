@@ -22,7 +22,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Faults of the holder: a pause longer than the TTL (SIGSTOP of a holder JVM) and a crash (SIGKILL),
- * each for a lock, an election, a semaphore permit and a write lock (the client partition is {@link PartitionRules}). The claim proven: no stale holder's write is ever accepted by a fenced resource, the
+ * each for a lock, an election, a semaphore permit, a write lock and a shard (the client partition is {@link PartitionRules}). The claim proven: no stale holder's write is ever accepted by a fenced resource, the
  * stale holder learns it lost, and the next holder gets in within the backend's declared bound.
  */
 public abstract class HolderFaultRules extends Scenario {
@@ -36,7 +36,9 @@ public abstract class HolderFaultRules extends Scenario {
         /** The one permit of a one-permit semaphore (slot 0), its fencing token as token. */
         PERMIT,
         /** The write lock of a read-write lock, its grant's fencing token as token. */
-        WRITE_LOCK
+        WRITE_LOCK,
+        /** The one shard of a one-shard group (the first member owns it), its lock's fencing token as token. */
+        SHARD
     }
 
     /**

@@ -17,13 +17,13 @@ import java.util.function.BooleanSupplier;
 /**
  * The lock holder of the fault scenarios, run in its own JVM so that the test can SIGSTOP or
  * SIGKILL it. It takes one {@link HolderFaultRules.Held} (a lock, a write lock, a one-permit semaphore's
- * permit, or the leadership of an election), reports on stdout, and obeys commands
+ * permit, the leadership of an election, or a group's one shard), reports on stdout, and obeys commands
  * the test appends to a file. Every report line starts with {@value #PREFIX} and carries
  * {@link System#nanoTime()}, which on Linux is CLOCK_MONOTONIC and so comparable with the
  * parent's clock.
  *
  * <pre>
- * args: uri LOCK|WRITE_LOCK|PERMIT|ELECTION name ttlMillis commandFile
+ * args: uri LOCK|WRITE_LOCK|PERMIT|ELECTION|SHARD name ttlMillis commandFile
  * out:  GRANTED token validUntil now | VALID token validUntil now | STATE state now
  *       | LOST reason now | WROTE token held now | BYE now
  * in:   WRITE (report a write attempt with the token held, whether or not still valid) | EXIT
@@ -42,7 +42,7 @@ public final class HolderMain {
      * Runs the holder: see the class comment for the arguments, reports and commands; reports {@code BYE} and exits
      * after {@code EXIT}, or after 5 minutes at most.
      *
-     * @param args {@code uri LOCK|WRITE_LOCK|PERMIT|ELECTION name ttlMillis commandFile}
+     * @param args {@code uri LOCK|WRITE_LOCK|PERMIT|ELECTION|SHARD name ttlMillis commandFile}
      * @throws Exception any failure, which ends the child JVM with a stack trace in its log
      */
     public static void main(String[] args) throws Exception {

@@ -6,7 +6,10 @@ import io.coord.Session;
 import io.coord.election.Leadership;
 import io.coord.lock.LockGrant;
 import io.coord.semaphore.Permit;
+import io.coord.shard.ShardListener;
+import io.coord.shard.ShardOwnership;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.function.Supplier;
 
 /** A grant, permit or leadership held by this JVM, seen through the same few questions (the term is the election's token). */
@@ -24,7 +27,33 @@ record Holding(long token, Supplier<Boolean> held, CompletableFuture<LossReason>
                 Leadership l = s.election(name).campaign("holder-" + ProcessHandle.current().pid());
                 yield new Holding(l.term(), l::isLeader, l.whenLost(), l::resign);
             }
+            case SHARD -> shard(s, name);
         };
+    }
+
+    /** Owns the one shard of group {@code name}: the group's oldest member does, so this waits for the members before. */
+    private static Holding shard(Session s, String name) throws InterruptedException {
+        CompletableFuture<Long> assigned = new CompletableFuture<>();
+        ShardOwnership ownership = s.shards(name, "holder-" + ProcessHandle.current().pid() + "-" + s.id(), 1, new ShardListener() {
+            @Override
+            public void assigned(int shard, long fencingToken) {
+                assigned.complete(fencingToken);
+            }
+
+            @Override
+            public void revoked(int shard, boolean lost) {
+            }
+        });
+        try {
+            long token = assigned.get();
+            return new Holding(token, () -> ownership.owned().containsKey(0), ownership.membership().whenLost(), ownership::close);
+        } catch (ExecutionException e) {
+            ownership.close();
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            ownership.close();
+            throw e;
+        }
     }
 
     private static Holding of(LockGrant g) {
@@ -37,6 +66,7 @@ record Holding(long token, Supplier<Boolean> held, CompletableFuture<LossReason>
             case WRITE_LOCK -> Primitive.READ_WRITE_LOCK;
             case PERMIT -> Primitive.SEMAPHORE;
             case ELECTION -> Primitive.ELECTION;
+            case SHARD -> Primitive.LOCK;
         };
     }
 }

@@ -268,7 +268,10 @@ final class SessionShards implements ShardOwnership {
         } catch (BackendUnavailableException e) {
             if (membership.isJoined()) {
                 log.warn("releasing shard {} of group '{}' failed; retrying in {} ms", shard, group, RETRY_MILLIS, e);
-                session.coordinator().scheduler().schedule(() -> actor.execute(() -> release(shard, grant)), RETRY_MILLIS, TimeUnit.MILLISECONDS);
+                session.coordinator().scheduler().schedule(() -> actor.execute(() -> {
+                    release(shard, grant);
+                    reassign(); // the shard may be ours again meanwhile: its lock is free to take now
+                }), RETRY_MILLIS, TimeUnit.MILLISECONDS);
             }
         }
     }

@@ -382,7 +382,7 @@ public abstract class SessionBase implements Session {
             }
             if (claims.containsKey(key)) {
                 throw new AlreadyHeldException("session " + id + " already holds or waits for " + description
-                        + "; nothing in coord is re-entrant: release or leave it first, or use another session");
+                        + "; coord is not re-entrant: release or leave it first, or use another session");
             }
             claims.put(key, key);
         }

@@ -255,8 +255,11 @@ final class SessionShards implements ShardOwnership {
     /** The assignment moved: the listener is told, and only then is the lock released. */
     private void revokeAndRelease(int shard) {
         LockGrant grant = owned.remove(shard);
-        tell(() -> listener.revoked(shard, false), "revoked", shard);
-        release(shard, grant);
+        boolean lost = !grant.isHeld(); // lost just now, its loss still queued: the next owner may be in already
+        tell(() -> listener.revoked(shard, lost), "revoked", shard);
+        if (!lost) {
+            release(shard, grant);
+        }
     }
 
     /** Releases a grant; one the server did not confirm is retried, so that the next owner is not kept waiting. */
@@ -288,8 +291,9 @@ final class SessionShards implements ShardOwnership {
         pending.clear();
         for (Integer shard : new ArrayList<>(owned.keySet())) {
             LockGrant grant = owned.remove(shard);
-            tell(() -> listener.revoked(shard, lost), "revoked", shard);
-            if (grant.isHeld()) {
+            boolean held = grant.isHeld();
+            tell(() -> listener.revoked(shard, lost || !held), "revoked", shard);
+            if (held) {
                 release(shard, grant);
             }
         }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs one of coord's examples by name:  scripts/example.sh NAME [URI]
 #
-#   crontab      the distributed crontab (examples): three workers, fenced writes, a partitioned leader
+#   crontab      the distributed crontab (examples): six jobs sharded across three workers, fenced writes and
+#                watermarks, retries and a paused job, a worker partitioned mid-run whose shards' missed ticks are
+#                caught up
 #   registry     service discovery (examples): three instances register host:port, a round-robin client fed by the
 #                group's watch, one instance killed (SIGKILL), an absence alert, a newcomer gets traffic
 #   spring-boot  the Spring Boot application (examples-spring-boot): @SchedulerLock, LockRegistry, leader events,
@@ -21,7 +23,7 @@ usage() {
     cat >&2 <<'USAGE'
 usage: scripts/example.sh NAME [URI]
 examples:
-  crontab      the distributed crontab: three workers share a job, each tick runs once, a stale write is rejected
+  crontab      the distributed crontab: sharded jobs, each tick runs once, a crashed worker's ticks are caught up
   registry     service discovery: a killed instance stops getting traffic once the registry reports it gone
   spring-boot  a Spring Boot application: @SchedulerLock job, LockRegistry section, leader events, actuator
   worker-ids   Snowflake worker ids from semaphore slots: a killed worker's slot passes on after its lease

@@ -194,17 +194,46 @@ final class RedisGroup {
         return new Member(memberId, p[3], p[0], Long.parseLong(p[1]), Long.parseLong(p[2]));
     }
 
-    /** A message of the group's channel (see the class comment). */
+    /**
+     * A message of the group's channel (see the class comment).
+     *
+     * @throws IllegalArgumentException if it is not one; its message names the part that is wrong, never the
+     *                                  content (a member value carries metadata)
+     */
     static Change parseChange(String message) {
         String[] p = message.split(" ", 5);
-        long prev = Long.parseLong(p[0]);
-        long revision = Long.parseLong(p[1]);
-        String memberId = NameEncoding.decode(p[3]);
+        if (p.length < 4) {
+            throw new IllegalArgumentException("fewer than the 4 fields \"<prev> <rev> J|U|L <id>\"");
+        }
+        long prev = number(p[0], "the counter before the change");
+        long revision = number(p[1], "the counter after the change");
+        String memberId;
+        try {
+            memberId = NameEncoding.decode(p[3]);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("the member id is not encoded");
+        }
         return switch (p[2]) {
-            case "J", "U" -> new Change(prev, revision, memberId, decode(memberId, p[4]));
+            case "J", "U" -> {
+                Member member;
+                try {
+                    member = decode(memberId, p[4]);
+                } catch (RuntimeException e) {
+                    throw new IllegalArgumentException("the member value is not \"<session> <token> <version> <metadata>\"");
+                }
+                yield new Change(prev, revision, memberId, member);
+            }
             case "L" -> new Change(prev, revision, memberId, null);
-            default -> throw new IllegalArgumentException("unknown group change '" + p[2] + "'");
+            default -> throw new IllegalArgumentException("unknown kind of change (not J, U or L)");
         };
+    }
+
+    private static long number(String field, String what) {
+        try {
+            return Long.parseLong(field);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(what + " is not a number");
+        }
     }
 
     @Override

@@ -316,6 +316,48 @@ class RedisGroupTest extends SingleRedisTest {
     }
 
     @Test
+    void aMalformedChangeIsRefusedWithAReasonThatNamesNoContent() {
+        assertThatThrownBy(() -> RedisGroup.parseChange("1 2 J a s x 2 secret-metadata"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("member value")
+                .hasMessageNotContaining("secret");
+        assertThatThrownBy(() -> RedisGroup.parseChange("one 2 L a")).hasMessageContaining("counter before").hasMessageNotContaining("one");
+        assertThatThrownBy(() -> RedisGroup.parseChange("1 2 Q a secret")).hasMessageContaining("unknown kind").hasMessageNotContaining("secret");
+        assertThatThrownBy(() -> RedisGroup.parseChange("1 2")).hasMessageContaining("fields");
+    }
+
+    @Test
+    void aSecondWatchOfTheSameCoordinatorSubscribesNothingAgainAndTheFirstGoesOnWithoutAResync() {
+        RedisCoordinator c = open();
+        RedisCoordinator watcher = open();
+        try (Session s = c.openSession(Duration.ofSeconds(10))) {
+            Membership a = s.join("twice", "a", "a0");
+            Recorder first = new Recorder();
+            Recorder second = new Recorder();
+            try (Subscription w1 = watcher.group("twice").watch(first.events::add)) {
+                await().until(() -> !first.events.isEmpty());
+                // Changes while the second watch starts: the first must see each one as it happened.
+                for (int i = 1; i <= 5; i++) {
+                    a.update("a" + i);
+                }
+                try (Subscription w2 = watcher.group("twice").watch(second.events::add)) {
+                    for (int i = 6; i <= 10; i++) {
+                        a.update("a" + i);
+                    }
+                    await().untilAsserted(() -> assertThat(first.view().member("a").map(Member::metadata)).contains("a10"));
+                    await().untilAsserted(() -> assertThat(second.view().member("a").map(Member::metadata)).contains("a10"));
+                    assertThat(first.changes(1)).as("every update, each once").hasSize(10).containsOnly("UPDATED a");
+                    assertThat(first.events).noneMatch(GroupEvent::resynced);
+                    assertThat(second.events).noneMatch(GroupEvent::resynced);
+                }
+                a.update("a11"); // the first watch keeps its subscription when the second closes
+                await().untilAsserted(() -> assertThat(first.view().member("a").map(Member::metadata)).contains("a11"));
+                assertThat(first.events).noneMatch(GroupEvent::resynced);
+            }
+            a.leave();
+        }
+    }
+
+    @Test
     void namesIdsAndMetadataOfAnyCharactersRoundTripExactly() {
         RedisCoordinator c = open();
         String group = "svc/é *{x}% ünï";

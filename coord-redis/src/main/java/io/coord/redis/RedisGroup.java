@@ -1,5 +1,6 @@
 package io.coord.redis;
 
+import io.coord.BackendUnavailableException;
 import io.coord.MemberIdInUseException;
 import io.coord.Primitive;
 import io.coord.group.GroupSnapshot;
@@ -34,7 +35,8 @@ import java.util.concurrent.CompletableFuture;
  *   <li>Update and leave: one script each, applied only while the stored member is that join of that session.</li>
  *   <li>{@link #readLive()}: {@code members.lua}, then one {@code PTTL} per distinct session of the members (sent
  *       together); the members of gone sessions are evicted ({@code leave.lua}, exact join) and the group read
- *       again.</li>
+ *       again, at most {@value #MAX_READS} times: a read that still finds dead members then (sessions dying faster
+ *       than it evicts them) fails with {@link BackendUnavailableException}, never answers them as members.</li>
  * </ul>
  *
  * <h2>Why it is safe</h2>
@@ -50,7 +52,7 @@ final class RedisGroup {
 
     /** Dead holders replaced in a row within one join before it reports the id in use. */
     private static final int MAX_TAKEOVERS = 3;
-    /** Reads within one {@link #readLive()}, each after evicting dead members, before it answers anyway. */
+    /** Reads within one {@link #readLive()}, each after evicting dead members, before it gives up. */
     private static final int MAX_READS = 10;
 
     private final RedisCoordinator redis;
@@ -167,8 +169,13 @@ final class RedisGroup {
                 Map<String, Long> leases = new HashMap<>();
                 asked.forEach((session, pttl) -> leases.put(session, pttl.join()));
                 List<Member> dead = snapshot.members().stream().filter(m -> leases.get(m.sessionId()) == -2).toList();
-                if (dead.isEmpty() || reads >= MAX_READS) {
+                if (dead.isEmpty()) {
                     return CompletableFuture.completedFuture(new Live(snapshot, leases));
+                }
+                if (reads >= MAX_READS) {
+                    return CompletableFuture.failedFuture(new BackendUnavailableException("Redis: " + this + " still had members of"
+                            + " ended sessions after " + MAX_READS + " reads, each after evicting them (" + dead.size()
+                            + " now); not answering them as members. Retry", null));
                 }
                 return CompletableFuture.allOf(dead.stream().map(this::evict).toArray(CompletableFuture[]::new))
                         .thenCompose(evicted -> readLive(reads + 1));

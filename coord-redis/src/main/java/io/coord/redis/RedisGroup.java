@@ -33,6 +33,9 @@ import java.util.concurrent.CompletableFuture;
  *       cannot read it: another Cluster slot). Alive: {@link MemberIdInUseException}. Gone: {@code join.lua} again,
  *       naming that holder's join token, which replaces the holder only if the id is still that join.</li>
  *   <li>Update and leave: one script each, applied only while the stored member is that join of that session.</li>
+ *   <li>With the durability knob on ({@link RedisCoordinatorBuilder#replicaAcknowledgement}), each write of a
+ *       session's join, update and leave that changed the group is followed by {@code WAIT}, as a lock's grant is
+ *       ({@link ReplicationConfirmer}; token = the counter value the write produced).</li>
  *   <li>{@link #readLive()}: {@code members.lua}, then one {@code PTTL} per distinct session of the members (sent
  *       together); the members of gone sessions are evicted ({@code leave.lua}, exact join) and the group read
  *       again, at most {@value #MAX_READS} times: a read that still finds dead members then (sessions dying faster
@@ -99,8 +102,12 @@ final class RedisGroup {
                 : redis.link().eval(Primitive.GROUP, RedisScript.JOIN, ScriptOutputType.MULTI, keys.keys(), args);
         return sent.thenCompose(reply -> {
             Member stored = decode(memberId, (String) reply.get(1));
-            if ((Long) reply.get(0) != 0L) {
-                return CompletableFuture.completedFuture(stored); // joined, or our own earlier try
+            long code = (Long) reply.get(0);
+            if (code == 1L) { // joined
+                return acknowledged(stored, stored.version());
+            }
+            if (code == 2L) {
+                return CompletableFuture.completedFuture(stored); // our own earlier try: nothing written
             }
             MemberIdInUseException inUse = new MemberIdInUseException(name, memberId, stored.sessionId());
             if (takeovers >= MAX_TAKEOVERS) {
@@ -116,12 +123,30 @@ final class RedisGroup {
     CompletableFuture<Optional<Member>> update(Member current, String metadata) {
         return redis.link().<List<Object>>evalCountedByCaller(Primitive.GROUP, RedisScript.UPDATE, ScriptOutputType.MULTI, keys.keys(),
                 NameEncoding.encode(current.id()), current.sessionId(), Long.toString(current.joinToken()), metadata, keys.changes())
-                .thenApply(reply -> (Long) reply.get(0) == 1L ? Optional.of(decode(current.id(), (String) reply.get(1))) : Optional.empty());
+                .thenCompose(reply -> {
+                    if ((Long) reply.get(0) != 1L) {
+                        return CompletableFuture.completedFuture(Optional.<Member>empty());
+                    }
+                    Member written = decode(current.id(), (String) reply.get(1));
+                    return acknowledged(Optional.of(written), written.version());
+                });
     }
 
     /** Deletes {@code current} while it is still that join; false if it is not there (any more). */
     CompletableFuture<Boolean> leave(Member current) {
-        return remove(true, current.sessionId(), current.id(), Long.toString(current.joinToken())).thenApply(Optional::isPresent);
+        return remove(true, current.sessionId(), current.id(), Long.toString(current.joinToken()))
+                .thenCompose(change -> change.isPresent() ? acknowledged(true, change.get().revision()) : CompletableFuture.completedFuture(false));
+    }
+
+    /**
+     * {@code result} of a write of a session's membership that produced counter value {@code token}; with the
+     * durability knob on, once {@code WAIT} answered (reported, never failing the write: {@link ReplicationConfirmer}).
+     */
+    private <T> CompletableFuture<T> acknowledged(T result, long token) {
+        if (!redis.confirmsReplication()) {
+            return CompletableFuture.completedFuture(result);
+        }
+        return redis.confirmReplication(Primitive.GROUP, name, keys.counter(), token).thenApply(ack -> result);
     }
 
     /** The end of session {@code sessionId}: deletes its member {@code memberId}, whichever join it is (counted). */

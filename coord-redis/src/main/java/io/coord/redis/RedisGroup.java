@@ -31,7 +31,9 @@ import java.util.concurrent.CompletableFuture;
  * <ul>
  *   <li>Join: one {@code join.lua}. If another session holds the id: one {@code PTTL} of its session key (a script
  *       cannot read it: another Cluster slot). Alive: {@link MemberIdInUseException}. Gone: {@code join.lua} again,
- *       naming that holder's join token, which replaces the holder only if the id is still that join.</li>
+ *       naming that holder's join token, which replaces the holder only if the id is still that join. If this
+ *       session holds it already (a join retried after its reply was lost), the join is kept and its metadata
+ *       written again if it differs: the member answered always carries the metadata of this join call.</li>
  *   <li>Update and leave: one script each, applied only while the stored member is that join of that session.</li>
  *   <li>With the durability knob on ({@link RedisCoordinatorBuilder#replicaAcknowledgement}), each write of a
  *       session's join, update and leave that changed the group is followed by {@code WAIT}, as a lock's grant is
@@ -103,11 +105,11 @@ final class RedisGroup {
         return sent.thenCompose(reply -> {
             Member stored = decode(memberId, (String) reply.get(1));
             long code = (Long) reply.get(0);
-            if (code == 1L) { // joined
+            if (code == 1L || code == 3L) { // joined, or our own earlier try with its metadata written again
                 return acknowledged(stored, stored.version());
             }
             if (code == 2L) {
-                return CompletableFuture.completedFuture(stored); // our own earlier try: nothing written
+                return CompletableFuture.completedFuture(stored); // our own earlier try, as this call asked: nothing written
             }
             MemberIdInUseException inUse = new MemberIdInUseException(name, memberId, stored.sessionId());
             if (takeovers >= MAX_TAKEOVERS) {

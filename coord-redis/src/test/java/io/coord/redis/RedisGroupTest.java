@@ -159,7 +159,16 @@ class RedisGroupTest extends SingleRedisTest {
             Member first = session.joinGroup("retry", "a", "m").join();
             Member again = session.joinGroup("retry", "a", "m").join();
             assertThat(again).as("the first try was applied: the same member").isEqualTo(first);
-            assertThat(session.leaveGroup("retry", first).join()).isTrue();
+            assertThat(c.group("retry").members().revision()).as("nothing written again").isEqualTo(first.version());
+
+            // A join retried with other metadata (the caller's first call failed on a lost reply, then it joined
+            // again): the same join, with the metadata of this call.
+            Member other = session.joinGroup("retry", "a", "m2").join();
+            assertThat(other.joinToken()).as("the same join").isEqualTo(first.joinToken());
+            assertThat(other.metadata()).isEqualTo("m2");
+            assertThat(other.version()).isGreaterThan(first.version());
+            assertThat(c.group("retry").members().members()).containsExactly(other);
+            assertThat(session.leaveGroup("retry", other).join()).isTrue();
         }
     }
 

@@ -129,6 +129,54 @@ class RedisGroupTest extends SingleRedisTest {
         }
     }
 
+    /**
+     * A stale handle (its entry deleted, the id joined again by another session) sends its update and its leave:
+     * each one script on the server, which refuses it (the stored session and join token are the newer join's).
+     * Nothing is written: the group's counter does not move and the newer member is as it was.
+     */
+    @Test
+    void aStaleHandlesUpdateAndLeaveReachTheServerWhichRefusesThem() {
+        RedisCoordinator c = open();
+        try (Session mine = c.openSession(Duration.ofSeconds(10)); Session theirs = c.openSession(Duration.ofSeconds(10))) {
+            Membership staleUpdate = mine.join("refused", "x", "mine");
+            Membership staleLeave = mine.join("refused", "y", "mine");
+            try (RespConnection r = server.connect()) {
+                r.command("HDEL", keys().group("refused").members(), "x", "y");
+            }
+            Membership newerX = theirs.join("refused", "x", "theirs");
+            Membership newerY = theirs.join("refused", "y", "theirs");
+            GroupSnapshot before = c.group("refused").members();
+
+            long trips = groupTrips(c);
+            long scripts = scriptCalls();
+            assertThatThrownBy(() -> staleUpdate.update("overwrite")).isInstanceOf(LockLostException.class).hasMessageContaining("ENTRY_DELETED");
+            staleLeave.leave();
+            assertThat(groupTrips(c) - trips).as("each sent: one round trip each").isEqualTo(2);
+            assertThat(scriptCalls() - scripts).as("both ran on the server").isEqualTo(2);
+
+            GroupSnapshot after = c.group("refused").members();
+            assertThat(after).as("refused: the counter did not move, the newer joins are as they were").isEqualTo(before);
+            assertThat(contents(after)).containsOnly(Map.entry("x", "theirs"), Map.entry("y", "theirs"));
+            newerX.leave();
+            newerY.leave();
+        }
+    }
+
+    /** Scripts the server has run (EVALSHA and EVAL calls, from {@code INFO commandstats}). */
+    private long scriptCalls() {
+        try (RespConnection r = server.connect()) {
+            String info = r.commandString("INFO", "commandstats");
+            long calls = 0;
+            for (String line : info.split("\r?\n")) {
+                if (line.startsWith("cmdstat_evalsha:") || line.startsWith("cmdstat_eval:")) {
+                    String field = line.substring(line.indexOf("calls=") + 6);
+                    calls += Long.parseLong(field.substring(0, field.indexOf(',')));
+                }
+            }
+            return calls;
+        }
+    }
+
     @Test
     void aMemberIdIsHeldByOneLiveSessionAndTheNextJoinHasAGreaterToken() {
         RedisCoordinator c = open();

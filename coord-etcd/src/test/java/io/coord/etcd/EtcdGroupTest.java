@@ -141,6 +141,38 @@ class EtcdGroupTest extends Scenario {
         }
     }
 
+    /**
+     * A stale handle (its key deleted, the id joined again by another session) sends its update and its leave: each
+     * one counted transaction, which the server refuses (the create revision is the newer join's). Nothing is
+     * written: the server's revision does not move and the newer member is as it was.
+     */
+    @Test
+    void aStaleHandlesUpdateAndLeaveReachTheServerWhichRefusesThem() {
+        String group = unique("refused");
+        try (Session mine = session(); Session theirs = session()) {
+            Membership staleUpdate = mine.join(group, "x", "mine");
+            Membership staleLeave = mine.join(group, "y", "mine");
+            for (String id : List.of("x", "y")) {
+                etcd.inspector().getKVClient().delete(EtcdKeys.bytes("coord/" + namespace + "/group/" + NameEncoding.encode(group) + "/" + id)).join();
+            }
+            Membership newerX = theirs.join(group, "x", "theirs");
+            Membership newerY = theirs.join(group, "y", "theirs");
+            GroupSnapshot before = coord.group(group).members();
+
+            long trips = coord.stats().roundTrips(Primitive.GROUP);
+            assertThatThrownBy(() -> staleUpdate.update("overwrite")).isInstanceOf(LockLostException.class)
+                    .satisfies(e -> assertThat(((LockLostException) e).reason()).isEqualTo(LossReason.ENTRY_DELETED));
+            staleLeave.leave();
+            assertThat(coord.stats().roundTrips(Primitive.GROUP) - trips).as("each sent: one transaction each").isEqualTo(2);
+
+            GroupSnapshot after = coord.group(group).members();
+            assertThat(after.revision()).as("refused: the server's revision did not move").isEqualTo(before.revision());
+            assertThat(after.members()).as("the newer joins as they were").containsExactly(newerX.member(), newerY.member());
+            newerX.leave();
+            newerY.leave();
+        }
+    }
+
     @Test
     void aLeaveDeletesTheKeyOnceAndIsIdempotent() {
         String group = unique("g");

@@ -396,19 +396,21 @@ public final class RedisCoordinator extends CoordinatorBase {
     }
 
     /**
-     * Adds a listener of a broadcast channel and subscribes the channel (again: the listeners of a channel are told
-     * {@link ChannelListener#resubscribed()} after each subscription); never blocks.
+     * Adds a listener of a broadcast channel, subscribing the channel if it is its first ({@link Inbox}); the answer
+     * completes once the server confirmed the subscription, so a read sent then misses no message. The listener is
+     * told {@link ChannelListener#resubscribed()} after every later re-subscription (a reconnect). Never blocks.
      */
     CompletableFuture<Void> listenAsync(Primitive primitive, String channel, ChannelListener listener) {
-        inbox.addListener(channel, listener);
-        return link.subscribe(primitive, channel);
+        return inbox.addListener(channel, listener, c -> link.subscribe(primitive, c));
     }
 
     /** Removes a listener; unsubscribes the channel when it was the last one (asynchronously). */
     void unlisten(Primitive primitive, String channel, ChannelListener listener) {
-        if (inbox.removeListener(channel, listener) && !isClosed()) {
-            link.unsubscribe(primitive, channel).exceptionally(e -> null);
-        }
+        inbox.removeListener(channel, listener, () -> {
+            if (!isClosed()) {
+                link.unsubscribe(primitive, channel).exceptionally(e -> null);
+            }
+        });
     }
 
     /**

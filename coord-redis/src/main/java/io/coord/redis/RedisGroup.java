@@ -1,5 +1,6 @@
 package io.coord.redis;
 
+import io.coord.BackendUnavailableException;
 import io.coord.MemberIdInUseException;
 import io.coord.Primitive;
 import io.coord.group.GroupSnapshot;
@@ -30,11 +31,17 @@ import java.util.concurrent.CompletableFuture;
  * <ul>
  *   <li>Join: one {@code join.lua}. If another session holds the id: one {@code PTTL} of its session key (a script
  *       cannot read it: another Cluster slot). Alive: {@link MemberIdInUseException}. Gone: {@code join.lua} again,
- *       naming that holder's join token, which replaces the holder only if the id is still that join.</li>
+ *       naming that holder's join token, which replaces the holder only if the id is still that join. If this
+ *       session holds it already (a join retried after its reply was lost), the join is kept and its metadata
+ *       written again if it differs: the member answered always carries the metadata of this join call.</li>
  *   <li>Update and leave: one script each, applied only while the stored member is that join of that session.</li>
+ *   <li>With the durability knob on ({@link RedisCoordinatorBuilder#replicaAcknowledgement}), each write of a
+ *       session's join, update and leave that changed the group is followed by {@code WAIT}, as a lock's grant is
+ *       ({@link ReplicationConfirmer}; token = the counter value the write produced).</li>
  *   <li>{@link #readLive()}: {@code members.lua}, then one {@code PTTL} per distinct session of the members (sent
  *       together); the members of gone sessions are evicted ({@code leave.lua}, exact join) and the group read
- *       again.</li>
+ *       again, at most {@value #MAX_READS} times: a read that still finds dead members then (sessions dying faster
+ *       than it evicts them) fails with {@link BackendUnavailableException}, never answers them as members.</li>
  * </ul>
  *
  * <h2>Why it is safe</h2>
@@ -50,7 +57,7 @@ final class RedisGroup {
 
     /** Dead holders replaced in a row within one join before it reports the id in use. */
     private static final int MAX_TAKEOVERS = 3;
-    /** Reads within one {@link #readLive()}, each after evicting dead members, before it answers anyway. */
+    /** Reads within one {@link #readLive()}, each after evicting dead members, before it gives up. */
     private static final int MAX_READS = 10;
 
     private final RedisCoordinator redis;
@@ -97,8 +104,12 @@ final class RedisGroup {
                 : redis.link().eval(Primitive.GROUP, RedisScript.JOIN, ScriptOutputType.MULTI, keys.keys(), args);
         return sent.thenCompose(reply -> {
             Member stored = decode(memberId, (String) reply.get(1));
-            if ((Long) reply.get(0) != 0L) {
-                return CompletableFuture.completedFuture(stored); // joined, or our own earlier try
+            long code = (Long) reply.get(0);
+            if (code == 1L || code == 3L) { // joined, or our own earlier try with its metadata written again
+                return acknowledged(stored, stored.version());
+            }
+            if (code == 2L) {
+                return CompletableFuture.completedFuture(stored); // our own earlier try, as this call asked: nothing written
             }
             MemberIdInUseException inUse = new MemberIdInUseException(name, memberId, stored.sessionId());
             if (takeovers >= MAX_TAKEOVERS) {
@@ -114,12 +125,30 @@ final class RedisGroup {
     CompletableFuture<Optional<Member>> update(Member current, String metadata) {
         return redis.link().<List<Object>>evalCountedByCaller(Primitive.GROUP, RedisScript.UPDATE, ScriptOutputType.MULTI, keys.keys(),
                 NameEncoding.encode(current.id()), current.sessionId(), Long.toString(current.joinToken()), metadata, keys.changes())
-                .thenApply(reply -> (Long) reply.get(0) == 1L ? Optional.of(decode(current.id(), (String) reply.get(1))) : Optional.empty());
+                .thenCompose(reply -> {
+                    if ((Long) reply.get(0) != 1L) {
+                        return CompletableFuture.completedFuture(Optional.<Member>empty());
+                    }
+                    Member written = decode(current.id(), (String) reply.get(1));
+                    return acknowledged(Optional.of(written), written.version());
+                });
     }
 
     /** Deletes {@code current} while it is still that join; false if it is not there (any more). */
     CompletableFuture<Boolean> leave(Member current) {
-        return remove(true, current.sessionId(), current.id(), Long.toString(current.joinToken())).thenApply(Optional::isPresent);
+        return remove(true, current.sessionId(), current.id(), Long.toString(current.joinToken()))
+                .thenCompose(change -> change.isPresent() ? acknowledged(true, change.get().revision()) : CompletableFuture.completedFuture(false));
+    }
+
+    /**
+     * {@code result} of a write of a session's membership that produced counter value {@code token}; with the
+     * durability knob on, once {@code WAIT} answered (reported, never failing the write: {@link ReplicationConfirmer}).
+     */
+    private <T> CompletableFuture<T> acknowledged(T result, long token) {
+        if (!redis.confirmsReplication()) {
+            return CompletableFuture.completedFuture(result);
+        }
+        return redis.confirmReplication(Primitive.GROUP, name, keys.counter(), token).thenApply(ack -> result);
     }
 
     /** The end of session {@code sessionId}: deletes its member {@code memberId}, whichever join it is (counted). */
@@ -167,8 +196,13 @@ final class RedisGroup {
                 Map<String, Long> leases = new HashMap<>();
                 asked.forEach((session, pttl) -> leases.put(session, pttl.join()));
                 List<Member> dead = snapshot.members().stream().filter(m -> leases.get(m.sessionId()) == -2).toList();
-                if (dead.isEmpty() || reads >= MAX_READS) {
+                if (dead.isEmpty()) {
                     return CompletableFuture.completedFuture(new Live(snapshot, leases));
+                }
+                if (reads >= MAX_READS) {
+                    return CompletableFuture.failedFuture(new BackendUnavailableException("Redis: " + this + " still had members of"
+                            + " ended sessions after " + MAX_READS + " reads, each after evicting them (" + dead.size()
+                            + " now); not answering them as members. Retry", null));
                 }
                 return CompletableFuture.allOf(dead.stream().map(this::evict).toArray(CompletableFuture[]::new))
                         .thenCompose(evicted -> readLive(reads + 1));
@@ -194,17 +228,46 @@ final class RedisGroup {
         return new Member(memberId, p[3], p[0], Long.parseLong(p[1]), Long.parseLong(p[2]));
     }
 
-    /** A message of the group's channel (see the class comment). */
+    /**
+     * A message of the group's channel (see the class comment).
+     *
+     * @throws IllegalArgumentException if it is not one; its message names the part that is wrong, never the
+     *                                  content (a member value carries metadata)
+     */
     static Change parseChange(String message) {
         String[] p = message.split(" ", 5);
-        long prev = Long.parseLong(p[0]);
-        long revision = Long.parseLong(p[1]);
-        String memberId = NameEncoding.decode(p[3]);
+        if (p.length < 4) {
+            throw new IllegalArgumentException("fewer than the 4 fields \"<prev> <rev> J|U|L <id>\"");
+        }
+        long prev = number(p[0], "the counter before the change");
+        long revision = number(p[1], "the counter after the change");
+        String memberId;
+        try {
+            memberId = NameEncoding.decode(p[3]);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("the member id is not encoded");
+        }
         return switch (p[2]) {
-            case "J", "U" -> new Change(prev, revision, memberId, decode(memberId, p[4]));
+            case "J", "U" -> {
+                Member member;
+                try {
+                    member = decode(memberId, p[4]);
+                } catch (RuntimeException e) {
+                    throw new IllegalArgumentException("the member value is not \"<session> <token> <version> <metadata>\"");
+                }
+                yield new Change(prev, revision, memberId, member);
+            }
             case "L" -> new Change(prev, revision, memberId, null);
-            default -> throw new IllegalArgumentException("unknown group change '" + p[2] + "'");
+            default -> throw new IllegalArgumentException("unknown kind of change (not J, U or L)");
         };
+    }
+
+    private static long number(String field, String what) {
+        try {
+            return Long.parseLong(field);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(what + " is not a number");
+        }
     }
 
     @Override

@@ -4,6 +4,7 @@ import io.coord.Primitive;
 import io.coord.group.GroupSnapshot;
 import io.coord.group.Member;
 import io.coord.spi.GroupFeed;
+import io.coord.spi.NameEncoding;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,18 +27,22 @@ import java.util.stream.Collectors;
  *
  * <h2>Algorithm</h2>
  * <ol>
- *   <li>Subscribe the group's channel, then read the group ({@link RedisGroup#readLive()}: dead members evicted) and
- *       publish it, the snapshot. Messages that arrive meanwhile wait.</li>
+ *   <li>Subscribe the group's channel; once the server confirmed the subscription ({@link Inbox}), read the group
+ *       ({@link RedisGroup#readLive()}: dead members evicted) and publish it, the snapshot. Messages that arrive
+ *       meanwhile wait.</li>
  *   <li>Every message carries the group's counter before and after its change ({@link RedisGroup}). A change whose
  *       "before" is the revision held is applied and the group published ({@code resync} false); one whose "after"
  *       is not above the revision held is old and dropped; one whose "before" is above it means a message was
- *       missed: it waits, and the group is read again.</li>
- *   <li>A read first applies the waiting changes it covers. If it is still ahead of them, their messages are lost
- *       or late: changes that arrive within {@value #LATE_MS} ms are applied as usual, and if the read is still
- *       ahead then, its state is published with {@code resync} true (the feed reports the differences), so a late
- *       message is never reported as a resync. Then the changes after it follow. The group is read at start, after a
- *       gap, after every re-subscription (lettuce reconnected: messages published meanwhile are lost), and when a
- *       poll finds the counter ahead of the changes received for longer than a message takes ({@value #LATE_MS} ms).</li>
+ *       lost: it waits, and the group is read again.</li>
+ *   <li>After the snapshot the group is read only on a proven loss: a gap (the server publishes a group's changes
+ *       in counter order on one connection, so a later change received without an earlier one means the earlier one
+ *       is lost, never late), a re-subscription (lettuce reconnected: what was published meanwhile is lost), or a
+ *       silence: the poll found the counter ahead of every change received and no message brought it for
+ *       {@value #SILENT_MS} ms (a message lost while the subscription stood, e.g. a Cluster bus link down). Such a
+ *       read first applies the waiting changes it covers; if it is still ahead of them, its state is published with
+ *       {@code resync} true (the feed reports the differences). Then the changes after it follow. So a message that
+ *       is merely late, by any time below {@value #SILENT_MS} ms, is applied as it arrives, never merged into a
+ *       resync.</li>
  *   <li>The poll, a timer on the coordinator's scheduler: when the nearest member's lease could have run out (its
  *       {@code PTTL} at the last check, plus {@value #MARGIN_MS} ms), at once for a member whose session was never
  *       checked, and at least every {@value #MAX_POLL_MS} ms. It sends one {@code PTTL} per session whose lease may
@@ -69,15 +74,13 @@ final class RedisGroupWatch implements RedisCoordinator.ChannelListener {
     private static final long MAX_POLL_MS = 5_000;
     /** The delay before retrying a failed subscription, read or poll. */
     private static final long RETRY_MS = 250;
-    /** How long the counter may be ahead of the changes received before the group is read again. */
-    private static final long LATE_MS = 500;
+    /** How long the counter may stay ahead of every change received before their messages are taken as lost. */
+    private static final long SILENT_MS = 5_000;
 
     private final RedisCoordinator redis;
     private final RedisGroup group;
     private final GroupFeed feed;
 
-    /** The subscription has been confirmed once: later confirmations are re-subscriptions. */
-    private boolean subscribed;
     /** The first read has been published; until then every message waits. */
     private boolean started;
     /** The counter value of the state held (and last published). */
@@ -87,8 +90,9 @@ final class RedisGroupWatch implements RedisCoordinator.ChannelListener {
     private final TreeMap<Long, RedisGroup.Change> waiting = new TreeMap<>();
     private boolean reading;
     private boolean readAgain;
-    /** A read ahead of the changes received, waiting {@value #LATE_MS} ms for them before it is published ({@link #settle}). */
-    private GroupSnapshot settling;
+    /** The counter as a poll found it ahead of the revision held (0: not ahead), and since when ({@link System#nanoTime()}). */
+    private long aheadSeen;
+    private long aheadSince;
     /** Session id -> the {@link System#nanoTime()} at which its lease could have run out, as last measured. */
     private final Map<String, Long> leaseEnds = new HashMap<>();
     private boolean polling;
@@ -122,10 +126,7 @@ final class RedisGroupWatch implements RedisCoordinator.ChannelListener {
                 log.debug("{}: subscribing failed ({}); retrying", group, error.toString());
                 later(this::subscribe, RETRY_MS);
             } else {
-                synchronized (this) {
-                    subscribed = true;
-                }
-                read();
+                read(); // confirmed: every message published from now on reaches us
             }
         });
     }
@@ -137,7 +138,6 @@ final class RedisGroupWatch implements RedisCoordinator.ChannelListener {
                 timer = null;
             }
             waiting.clear();
-            settling = null;
         }
         redis.unlisten(Primitive.GROUP, group.channel(), this);
     }
@@ -177,14 +177,14 @@ final class RedisGroupWatch implements RedisCoordinator.ChannelListener {
                     feed.publish(read, false);
                 } else {
                     applyWaiting(read.revision());
-                    if (read.revision() > revision) { // messages lost, or still on their way: give them a moment
-                        settling = read;
-                        later(this::settle, LATE_MS);
+                    if (read.revision() > revision) { // only a proven loss makes a read: the rest is lost
+                        hold(read);
+                        feed.publish(read, true);
                     }
                 }
                 applyWaiting(Long.MAX_VALUE);
                 schedulePoll(nextPoll(now));
-                if (!again && settling == null && !waiting.isEmpty()) { // a gap after this read: read again, a little later
+                if (!again && !waiting.isEmpty()) { // a gap after this read: read again, a little later
                     later(this::read, RETRY_MS);
                 }
             }
@@ -197,37 +197,19 @@ final class RedisGroupWatch implements RedisCoordinator.ChannelListener {
         }
     }
 
-    /**
-     * {@value #LATE_MS} ms after a read that was ahead of the changes received: the changes that arrived meanwhile
-     * are applied as usual; if the read is still ahead, they were lost, and its state is published as a resync (the
-     * feed reports the differences). So a read never reports as resynced a change whose message was merely late.
-     */
-    private void settle() {
-        boolean gap;
-        synchronized (this) {
-            GroupSnapshot read = settling;
-            settling = null;
-            if (read == null || isOver()) {
-                return;
-            }
-            applyWaiting(read.revision());
-            if (read.revision() > revision) {
-                hold(read);
-                feed.publish(read, true);
-            }
-            applyWaiting(Long.MAX_VALUE);
-            gap = !waiting.isEmpty();
-        }
-        if (gap) {
-            read();
-        }
-    }
-
     /** Must hold this: the read's state becomes the state held. */
     private void hold(GroupSnapshot read) {
         revision = read.revision();
         members.clear();
         read.members().forEach(m -> members.put(m.id(), m));
+        caughtUp();
+    }
+
+    /** Must hold this: a counter value the poll found ahead is no longer ahead once the revision held reaches it. */
+    private void caughtUp() {
+        if (aheadSeen != 0 && revision >= aheadSeen) {
+            aheadSeen = 0;
+        }
     }
 
     // ---- changes ----------------------------------------------------------------------------------------------------------
@@ -239,7 +221,8 @@ final class RedisGroupWatch implements RedisCoordinator.ChannelListener {
         try {
             change = RedisGroup.parseChange(message);
         } catch (RuntimeException e) {
-            log.warn("{}: ignoring malformed change '{}'", group, message);
+            // Never the message itself: it carries the member's metadata.
+            log.warn("{}: ignoring a malformed change message{}: {}", group, memberOf(message), e.getMessage());
             return;
         }
         boolean gap;
@@ -252,7 +235,7 @@ final class RedisGroupWatch implements RedisCoordinator.ChannelListener {
                 return; // the read in flight decides
             }
             applyWaiting(Long.MAX_VALUE);
-            gap = !waiting.isEmpty() && settling == null; // while a read settles, it decides
+            gap = !waiting.isEmpty(); // a change after one never received: that one is lost
         }
         if (gap) {
             read();
@@ -270,17 +253,11 @@ final class RedisGroupWatch implements RedisCoordinator.ChannelListener {
     }
 
     /**
-     * lettuce's thread: the channel was subscribed again (a reconnect, or another watch of this coordinator
-     * subscribing it); messages may have been lost meanwhile.
+     * lettuce's thread: the channel was subscribed again (lettuce reconnected); messages may have been lost meanwhile.
      */
     @Override
     public void resubscribed() {
-        synchronized (this) {
-            if (!subscribed) {
-                return; // the first subscription: its read follows
-            }
-        }
-        read();
+        read(); // never the first confirmation: that one completes listenAsync ({@link Inbox})
     }
 
     /** Must hold this: applies the waiting changes that follow the state held, up to {@code limit}. */
@@ -307,6 +284,7 @@ final class RedisGroupWatch implements RedisCoordinator.ChannelListener {
             }
         }
         revision = change.revision();
+        caughtUp();
         feed.publish(new GroupSnapshot(group.name(), List.copyOf(members.values()), revision), false);
     }
 
@@ -336,7 +314,7 @@ final class RedisGroupWatch implements RedisCoordinator.ChannelListener {
 
     private void polled(Map<String, CompletableFuture<Long>> pttls, CompletableFuture<Long> counter, Throwable error) {
         List<Member> dead = new ArrayList<>();
-        long ahead = -1;
+        boolean silent = false;
         synchronized (this) {
             polling = false;
             if (isOver()) {
@@ -358,10 +336,22 @@ final class RedisGroupWatch implements RedisCoordinator.ChannelListener {
                 }
             });
             leaseEnds.keySet().retainAll(sessions());
-            if (counter.join() > revision) {
-                ahead = counter.join(); // a message still in flight, or one lost: look again a little later
+            long counted = counter.join();
+            if (counted > revision) { // messages on their way, or lost while the subscription stood
+                if (aheadSeen == 0) {
+                    aheadSeen = counted;
+                    aheadSince = now;
+                } else if (now - aheadSince - TimeUnit.MILLISECONDS.toNanos(SILENT_MS) >= 0) {
+                    silent = true; // none of them came for SILENT_MS: lost
+                    aheadSeen = 0;
+                }
             }
-            schedulePoll(nextPoll(now));
+            long next = nextPoll(now);
+            if (aheadSeen != 0) {
+                long verdict = aheadSince + TimeUnit.MILLISECONDS.toNanos(SILENT_MS);
+                next = verdict - next < 0 ? verdict : next;
+            }
+            schedulePoll(next);
         }
         for (Member m : dead) {
             log.debug("{}: member '{}' of session {} is gone with its session key; evicting it", group, m.id(), m.sessionId());
@@ -371,17 +361,9 @@ final class RedisGroupWatch implements RedisCoordinator.ChannelListener {
                 }
             });
         }
-        if (ahead > 0) {
-            long seen = ahead;
-            later(() -> {
-                boolean behind;
-                synchronized (this) {
-                    behind = revision < seen;
-                }
-                if (behind) {
-                    read();
-                }
-            }, LATE_MS);
+        if (silent) {
+            log.debug("{}: the counter stayed ahead of every change message for {} ms; reading the group again", group, SILENT_MS);
+            read();
         }
     }
 
@@ -429,6 +411,19 @@ final class RedisGroupWatch implements RedisCoordinator.ChannelListener {
             redis.scheduler().schedule(task, millis, TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException closing) {
             // the coordinator is closing
+        }
+    }
+
+    /** For a log line: the member id of a change message if it can be read (never its metadata). */
+    private static String memberOf(String message) {
+        String[] p = message.split(" ", 5);
+        if (p.length < 4) {
+            return "";
+        }
+        try {
+            return ", member '" + NameEncoding.decode(p[3]) + "'";
+        } catch (RuntimeException e) {
+            return "";
         }
     }
 

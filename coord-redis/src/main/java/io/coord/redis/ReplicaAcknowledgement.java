@@ -12,9 +12,11 @@ import io.coord.Primitive;
  * Redis replication stays asynchronous). {@code acknowledged < requested} means the grant may be
  * lost on failover; {@code -1} means WAIT itself failed (unknown).
  *
- * @param primitive the kind of grant (LOCK, FAIR_LOCK or ELECTION)
- * @param name      lock or election name
- * @param token     fencing token or term of the grant
+ * @param primitive the kind of grant (LOCK, FAIR_LOCK, ELECTION, SEMAPHORE, READ_WRITE_LOCK), or GROUP for a
+ *                  session's join, update or leave of a group member
+ * @param name      lock, election or group name
+ * @param token     fencing token or term of the grant; for GROUP the group's counter value the write produced
+ *                  (the join token of a join, the version of an update, the group's revision after a leave)
  * @param requested replicas asked for
  * @param acknowledged replicas that acknowledged, or -1 if unknown
  */

@@ -4,8 +4,10 @@
 -- ARGV[1] encoded member id, ARGV[2] session id, ARGV[3] metadata, ARGV[4] change channel
 -- ARGV[5] the join token of a holder whose session key the caller found gone ("" = none)
 --
--- Returns {1, value} joined, {2, value} already this session's (a retried join whose first try was
--- applied), {0, value} held by another session (value: the stored "<session> <token> <version> <metadata>").
+-- Returns {1, value} joined; {2, value} already this session's with this metadata (a retried join
+-- whose first try was applied: nothing written); {3, value} already this session's with other metadata,
+-- now written (same join token, a new version, published as an update); {0, value} held by another
+-- session (value: the stored "<session> <token> <version> <metadata>").
 --
 -- Why safe:
 --  * Atomic: the id is taken only if no other session holds it, so one live session holds an id at a
@@ -16,13 +18,24 @@
 --    later join of the id gets a greater token, and the counter stays (permanent) when the group is empty.
 --  * The change is published with the counter before and after it ("<prev> <rev> J <id> <value>"), so
 --    a watch applies changes in counter order and notices one it missed (its prev is not the last rev).
+--  * A retried join answers the metadata of the call that retries it, never an earlier call's: the
+--    session's own join of the id is kept (its token) and its metadata written again if it differs, as
+--    update.lua writes it.
 local m, c = KEYS[1], KEYS[2]
 local id, session, metadata, channel, dead = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local held = redis.call('HGET', m, id)
 if held then
-  local holder, token = string.match(held, '^(%S+) (%d+) ')
+  local holder, token, stored = string.match(held, '^(%S+) (%d+) %d+ (.*)$')
   if holder == session then
-    return {2, held}
+    if stored == metadata then
+      return {2, held}
+    end
+    local prev = redis.call('GET', c) or '0'
+    local n = floored_incr(c) -- prelude.lua: exact digits
+    local value = session .. ' ' .. token .. ' ' .. n .. ' ' .. metadata
+    redis.call('HSET', m, id, value)
+    redis.call('PUBLISH', channel, prev .. ' ' .. n .. ' U ' .. id .. ' ' .. value)
+    return {3, value}
   end
   if token ~= dead then
     return {0, held}

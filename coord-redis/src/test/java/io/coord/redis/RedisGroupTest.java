@@ -129,6 +129,54 @@ class RedisGroupTest extends SingleRedisTest {
         }
     }
 
+    /**
+     * A stale handle (its entry deleted, the id joined again by another session) sends its update and its leave:
+     * each one script on the server, which refuses it (the stored session and join token are the newer join's).
+     * Nothing is written: the group's counter does not move and the newer member is as it was.
+     */
+    @Test
+    void aStaleHandlesUpdateAndLeaveReachTheServerWhichRefusesThem() {
+        RedisCoordinator c = open();
+        try (Session mine = c.openSession(Duration.ofSeconds(10)); Session theirs = c.openSession(Duration.ofSeconds(10))) {
+            Membership staleUpdate = mine.join("refused", "x", "mine");
+            Membership staleLeave = mine.join("refused", "y", "mine");
+            try (RespConnection r = server.connect()) {
+                r.command("HDEL", keys().group("refused").members(), "x", "y");
+            }
+            Membership newerX = theirs.join("refused", "x", "theirs");
+            Membership newerY = theirs.join("refused", "y", "theirs");
+            GroupSnapshot before = c.group("refused").members();
+
+            long trips = groupTrips(c);
+            long scripts = scriptCalls();
+            assertThatThrownBy(() -> staleUpdate.update("overwrite")).isInstanceOf(LockLostException.class).hasMessageContaining("ENTRY_DELETED");
+            staleLeave.leave();
+            assertThat(groupTrips(c) - trips).as("each sent: one round trip each").isEqualTo(2);
+            assertThat(scriptCalls() - scripts).as("both ran on the server").isEqualTo(2);
+
+            GroupSnapshot after = c.group("refused").members();
+            assertThat(after).as("refused: the counter did not move, the newer joins are as they were").isEqualTo(before);
+            assertThat(contents(after)).containsOnly(Map.entry("x", "theirs"), Map.entry("y", "theirs"));
+            newerX.leave();
+            newerY.leave();
+        }
+    }
+
+    /** Scripts the server has run (EVALSHA and EVAL calls, from {@code INFO commandstats}). */
+    private long scriptCalls() {
+        try (RespConnection r = server.connect()) {
+            String info = r.commandString("INFO", "commandstats");
+            long calls = 0;
+            for (String line : info.split("\r?\n")) {
+                if (line.startsWith("cmdstat_evalsha:") || line.startsWith("cmdstat_eval:")) {
+                    String field = line.substring(line.indexOf("calls=") + 6);
+                    calls += Long.parseLong(field.substring(0, field.indexOf(',')));
+                }
+            }
+            return calls;
+        }
+    }
+
     @Test
     void aMemberIdIsHeldByOneLiveSessionAndTheNextJoinHasAGreaterToken() {
         RedisCoordinator c = open();
@@ -159,7 +207,16 @@ class RedisGroupTest extends SingleRedisTest {
             Member first = session.joinGroup("retry", "a", "m").join();
             Member again = session.joinGroup("retry", "a", "m").join();
             assertThat(again).as("the first try was applied: the same member").isEqualTo(first);
-            assertThat(session.leaveGroup("retry", first).join()).isTrue();
+            assertThat(c.group("retry").members().revision()).as("nothing written again").isEqualTo(first.version());
+
+            // A join retried with other metadata (the caller's first call failed on a lost reply, then it joined
+            // again): the same join, with the metadata of this call.
+            Member other = session.joinGroup("retry", "a", "m2").join();
+            assertThat(other.joinToken()).as("the same join").isEqualTo(first.joinToken());
+            assertThat(other.metadata()).isEqualTo("m2");
+            assertThat(other.version()).isGreaterThan(first.version());
+            assertThat(c.group("retry").members().members()).containsExactly(other);
+            assertThat(session.leaveGroup("retry", other).join()).isTrue();
         }
     }
 
@@ -239,8 +296,8 @@ class RedisGroupTest extends SingleRedisTest {
             long crashedAt = System.nanoTime();
             await().untilAsserted(() -> assertThat(r.changes(1)).containsExactly("LEFT x"));
             long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - crashedAt);
+            // Measured, not asserted: how soon depends on the machine's load (README, "a crashed member reported LEFT").
             System.out.printf("[redis] a crashed member (TTL %d ms) reported LEFT %d ms after the crash%n", ttl.toMillis(), millis);
-            assertThat(millis).as("within the TTL plus a small bound").isLessThan(ttl.toMillis() + 1000);
             assertThat(r.view().members()).isEmpty();
             assertThat(m.whenLost().join()).isEqualTo(LossReason.SESSION_EXPIRED);
             assertThat(doomed.state()).isEqualTo(SessionState.EXPIRED);
@@ -268,8 +325,8 @@ class RedisGroupTest extends SingleRedisTest {
                 Membership b = s.join("cut", "b", "b");
                 cm.update("c2");
                 cm.update("c3");
-                await().pollDelay(Duration.ofMillis(1500)).until(() -> true); // the cut watcher's polls time out meanwhile
-                assertThat(r.events).hasSize(1);
+                // Nothing while cut off (the cut watcher's polls time out meanwhile).
+                await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(30)).until(() -> r.events.size() == 1);
                 proxy.heal(); // the messages held in the proxy arrive: nothing was lost
                 GroupSnapshot server = writer.group("cut").members();
                 await().untilAsserted(() -> assertThat(r.view()).isEqualTo(server));
@@ -312,6 +369,48 @@ class RedisGroupTest extends SingleRedisTest {
                 assertThat(r.events.get(r.events.size() - 1).resynced()).isFalse();
             }
             cm.leave();
+        }
+    }
+
+    @Test
+    void aMalformedChangeIsRefusedWithAReasonThatNamesNoContent() {
+        assertThatThrownBy(() -> RedisGroup.parseChange("1 2 J a s x 2 secret-metadata"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("member value")
+                .hasMessageNotContaining("secret");
+        assertThatThrownBy(() -> RedisGroup.parseChange("one 2 L a")).hasMessageContaining("counter before").hasMessageNotContaining("one");
+        assertThatThrownBy(() -> RedisGroup.parseChange("1 2 Q a secret")).hasMessageContaining("unknown kind").hasMessageNotContaining("secret");
+        assertThatThrownBy(() -> RedisGroup.parseChange("1 2")).hasMessageContaining("fields");
+    }
+
+    @Test
+    void aSecondWatchOfTheSameCoordinatorSubscribesNothingAgainAndTheFirstGoesOnWithoutAResync() {
+        RedisCoordinator c = open();
+        RedisCoordinator watcher = open();
+        try (Session s = c.openSession(Duration.ofSeconds(10))) {
+            Membership a = s.join("twice", "a", "a0");
+            Recorder first = new Recorder();
+            Recorder second = new Recorder();
+            try (Subscription w1 = watcher.group("twice").watch(first.events::add)) {
+                await().until(() -> !first.events.isEmpty());
+                // Changes while the second watch starts: the first must see each one as it happened.
+                for (int i = 1; i <= 5; i++) {
+                    a.update("a" + i);
+                }
+                try (Subscription w2 = watcher.group("twice").watch(second.events::add)) {
+                    for (int i = 6; i <= 10; i++) {
+                        a.update("a" + i);
+                    }
+                    await().untilAsserted(() -> assertThat(first.view().member("a").map(Member::metadata)).contains("a10"));
+                    await().untilAsserted(() -> assertThat(second.view().member("a").map(Member::metadata)).contains("a10"));
+                    assertThat(first.changes(1)).as("every update, each once").hasSize(10).containsOnly("UPDATED a");
+                    assertThat(first.events).noneMatch(GroupEvent::resynced);
+                    assertThat(second.events).noneMatch(GroupEvent::resynced);
+                }
+                a.update("a11"); // the first watch keeps its subscription when the second closes
+                await().untilAsserted(() -> assertThat(first.view().member("a").map(Member::metadata)).contains("a11"));
+                assertThat(first.events).noneMatch(GroupEvent::resynced);
+            }
+            a.leave();
         }
     }
 

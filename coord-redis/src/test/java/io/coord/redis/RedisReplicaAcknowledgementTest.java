@@ -3,6 +3,8 @@ package io.coord.redis;
 import io.coord.Capability;
 import io.coord.Primitive;
 import io.coord.Session;
+import io.coord.group.Member;
+import io.coord.group.Membership;
 import io.coord.lock.LockGrant;
 import io.coord.testservers.RedisReplicaPair;
 import io.coord.testservers.TestServers;
@@ -49,6 +51,27 @@ class RedisReplicaAcknowledgementTest {
                 assertThat(seen.get(0)).isEqualTo(new ReplicaAcknowledgement(Primitive.FAIR_LOCK, "durable", g.fencingToken(), 1, 1));
                 assertThat(seen.get(0).complete()).isTrue();
                 g.release();
+            }
+        }
+    }
+
+    @Test
+    void aGroupsJoinUpdateAndLeaveAreEachFollowedByWait() throws Exception {
+        try (RedisCoordinator c = RedisCoordinator.builder().endpoints(pair.primary().host() + ":" + pair.primary().port())
+                .namespace("acks3").replicaAcknowledgement(1, Duration.ofMillis(1000)).build()) {
+            List<ReplicaAcknowledgement> seen = new CopyOnWriteArrayList<>();
+            c.onReplicaAcknowledgement(seen::add);
+            try (Session s = c.openSession(Duration.ofSeconds(5))) {
+                Membership m = s.join("registry", "a", "1");
+                Member updated = m.update("2");
+                m.leave();
+                await().atMost(Duration.ofSeconds(20)).until(() -> seen.size() == 3);
+                assertThat(seen).extracting(ReplicaAcknowledgement::primitive).containsOnly(Primitive.GROUP);
+                assertThat(seen).extracting(ReplicaAcknowledgement::name).containsOnly("registry");
+                assertThat(seen.get(0).token()).as("the join's token").isEqualTo(m.member().joinToken());
+                assertThat(seen.get(1).token()).as("the update's version").isEqualTo(updated.version());
+                assertThat(seen.get(2).token()).as("the group's revision after the leave").isGreaterThan(updated.version());
+                assertThat(seen).allMatch(ReplicaAcknowledgement::complete);
             }
         }
     }

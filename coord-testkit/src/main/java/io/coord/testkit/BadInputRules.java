@@ -50,7 +50,7 @@ public abstract class BadInputRules extends Scenario {
         for (String kind : List.of("lock", "fair lock", "election", "semaphore", "read-write lock")) {
             rows.add(new Row(kind + "(null)", () -> named(s, kind, null), NullPointerException.class, kind + " name"));
             rows.add(new Row(kind + "(\"\")", () -> named(s, kind, ""), IllegalArgumentException.class, "blank"));
-            rows.add(new Row(kind + "(\"  \")", () -> named(s, kind, "  \t"), IllegalArgumentException.class, "blank"));
+            rows.add(new Row(kind + "(\"  \\t\")", () -> named(s, kind, "  \t"), IllegalArgumentException.class, "blank"));
             rows.add(new Row(kind + "(257 bytes)", () -> named(s, kind, tooLong), IllegalArgumentException.class, "257", "256"));
             rows.add(new Row(kind + "(129 x 'é' = 258 bytes)", () -> named(s, kind, tooLongUtf8), IllegalArgumentException.class, "258", "UTF-8"));
         }
@@ -83,7 +83,8 @@ public abstract class BadInputRules extends Scenario {
         rows.add(new Row("join(g, m, 4097 bytes)", () -> s.join("g", "m", hugeValue), IllegalArgumentException.class, "4097", "4096"));
         rows.add(new Row("join(g, m, 2049 x 'é')", () -> s.join("g", "m", "é".repeat(2049)), IllegalArgumentException.class, "4098", "4096"));
         rows.add(new Row("coordinator.group(null)", () -> coord.group(null), NullPointerException.class, "group name"));
-        rows.add(new Row("coordinator.group(\"\")", () -> coord.group(" "), IllegalArgumentException.class, "blank"));
+        rows.add(new Row("coordinator.group(\"\")", () -> coord.group(""), IllegalArgumentException.class, "blank"));
+        rows.add(new Row("coordinator.group(\" \")", () -> coord.group(" "), IllegalArgumentException.class, "blank"));
         var group = coord.group("ok");
         rows.add(new Row("group.watch(null)", () -> group.watch(null), NullPointerException.class, "listener"));
         rows.add(new Row("alertWhenAbsent(null, a)", () -> group.alertWhenAbsent(null, m -> { }), NullPointerException.class, "absence"));

@@ -207,6 +207,45 @@ class ZooKeeperGroupTest {
         }
     }
 
+    /**
+     * A stale handle whose own record matches (its node was deleted by hand and the id joined again by another
+     * session) does send its update and its leave: the server refuses both by the data version (the newer join has
+     * written since), and the newer member is as it was. Each is its counted request plus the getData that shows
+     * the node is another join's.
+     */
+    @Test
+    void aStaleHandlesUpdateAndLeaveReachTheServerWhichRefusesThemByTheDataVersion() throws Exception {
+        String group = unique("refused");
+        try (Session mine = coord.openSession(LONG_TTL); Session theirs = coord.openSession(LONG_TTL)) {
+            Membership staleUpdate = mine.join(group, "x", "mine");
+            Membership staleLeave = mine.join(group, "y", "mine");
+            coord.client().delete().forPath(coord.paths().group(group) + "/x");
+            coord.client().delete().forPath(coord.paths().group(group) + "/y");
+            Membership newerX = theirs.join(group, "x", "theirs");
+            Membership newerY = theirs.join(group, "y", "theirs");
+            newerX.update("theirs, updated"); // data version 1: a write at the stale handle's version 0 is refused
+            newerY.update("theirs, updated");
+            Stat x = coord.client().checkExists().forPath(coord.paths().group(group) + "/x");
+            Stat y = coord.client().checkExists().forPath(coord.paths().group(group) + "/y");
+
+            long before = roundTrips(coord);
+            LockLostException lost = assertThrows(LockLostException.class, () -> staleUpdate.update("overwrite"));
+            assertEquals(LossReason.ENTRY_DELETED, lost.reason());
+            assertEquals(2, roundTrips(coord) - before, "the setData (refused: BADVERSION) and the getData that shows another join");
+            before = roundTrips(coord);
+            staleLeave.leave();
+            assertEquals(2, roundTrips(coord) - before, "the delete (refused: BADVERSION) and the getData that shows another join");
+
+            assertEquals(x, coord.client().checkExists().forPath(coord.paths().group(group) + "/x"), "x untouched on the server");
+            assertEquals(y, coord.client().checkExists().forPath(coord.paths().group(group) + "/y"), "y untouched on the server");
+            GroupSnapshot read = coord.group(group).members();
+            assertEquals(List.of(newerX.member(), newerY.member()), read.members());
+            assertEquals("theirs, updated", read.member("x").orElseThrow().metadata());
+            newerX.leave();
+            newerY.leave();
+        }
+    }
+
     @Test
     void aMemberDeletedBySomeoneElseIsLost() throws Exception {
         String group = unique("deleted");

@@ -13,7 +13,9 @@ import java.util.function.Consumer;
  *   <li>A watch delivers a {@link GroupEvent.Type#SNAPSHOT} first, then one event per change, in the server's
  *       order, each with the group after it. While the connection holds, every join, update and leave is
  *       delivered as it happened ({@link GroupEvent#resynced()} false); on ZooKeeper, changes of the same member
- *       closer together than one read may be merged (ZooKeeper's events carry no data), as its README says.</li>
+ *       closer together than one read may be merged (ZooKeeper's events carry no data), and on Redis a change
+ *       message lost while subscribed (found by a gap in its counter chain, or after 5 s when no later change
+ *       follows) is made good by a read, whose differences are merged and marked resynced; see the README.</li>
  *   <li>After a lost connection (or a watch the server ended) the watch reads the group again and delivers
  *       exactly the differences from the last state it delivered, marked {@link GroupEvent#resynced()}: a member
  *       that left meanwhile is reported as left, one that joined as joined; nothing is silently missing, and no

@@ -165,32 +165,39 @@ public abstract class ShardRules extends Scenario {
         String group = unique("crashed");
         Shards shards = new Shards();
         CrashableClient doomedClient = crashable();
-        Session doomed = doomedClient.coordinator().openSession(backend.shortTtl());
         try (Session alive = session()) {
             Member a = start(alive, group, "a", shards);
             awaitBalanced(a);
-            Member k = start(doomed, group, "k", shards);
-            awaitBalanced(a, k);
-            Map<Integer, Long> kTokens = Map.copyOf(k.tokens);
-
-            doomedClient.crash();
-            long crashedAt = System.nanoTime();
-            awaitBalanced(a);
-            long ownedAt = System.nanoTime();
-            System.out.printf("[kit] %s: a crashed owner's %d shards (TTL %d ms) owned again %d ms after the crash%n", backend.label(),
-                    kTokens.size(), backend.shortTtl().toMillis(), Duration.ofNanos(ownedAt - crashedAt).toMillis());
-            for (Map.Entry<Integer, Long> e : kTokens.entrySet()) {
-                assertThat(a.tokens.get(e.getKey())).as("the new owner's token of shard %d", e.getKey()).isGreaterThan(e.getValue());
-                assertThat(shards.register(e.getKey()).write(e.getValue(), "k (late)", "stale").stale())
-                        .as("the crashed owner's late write to shard %d", e.getKey()).isTrue();
+            // opened only now: a short TTL must not run out while the first member settles on a busy machine
+            Session doomed = doomedClient.coordinator().openSession(backend.shortTtl());
+            try {
+                crashAndReown(group, shards, a, start(doomed, group, "k", shards), doomedClient);
+            } finally {
+                doomed.close();
             }
-            await().untilAsserted(() -> assertThat(k.events.stream().filter(e -> e.startsWith("lost")).count())
-                    .as("the crashed owner is told its shards are lost once its session is").isEqualTo(kTokens.size()));
-            assertThat(shards.overlaps).as("only the crashed owner, cut off, may overlap").allMatch(o -> o.contains(" while k owned"));
-            a.ownership.close();
-        } finally {
-            doomed.close();
         }
+    }
+
+    /** k is cut off: a owns its shards again after its TTL, with greater tokens, and k's late writes are refused. */
+    private void crashAndReown(String group, Shards shards, Member a, Member k, CrashableClient doomedClient) {
+        awaitBalanced(a, k);
+        Map<Integer, Long> kTokens = Map.copyOf(k.tokens);
+
+        doomedClient.crash();
+        long crashedAt = System.nanoTime();
+        awaitBalanced(a);
+        long ownedAt = System.nanoTime();
+        System.out.printf("[kit] %s: a crashed owner's %d shards (TTL %d ms) owned again %d ms after the crash%n", backend.label(),
+                kTokens.size(), backend.shortTtl().toMillis(), Duration.ofNanos(ownedAt - crashedAt).toMillis());
+        for (Map.Entry<Integer, Long> e : kTokens.entrySet()) {
+            assertThat(a.tokens.get(e.getKey())).as("the new owner's token of shard %d", e.getKey()).isGreaterThan(e.getValue());
+            assertThat(shards.register(e.getKey()).write(e.getValue(), "k (late)", "stale").stale())
+                    .as("the crashed owner's late write to shard %d", e.getKey()).isTrue();
+        }
+        await().untilAsserted(() -> assertThat(k.events.stream().filter(e -> e.startsWith("lost")).count())
+                .as("the crashed owner is told its shards are lost once its session is").isEqualTo(kTokens.size()));
+        assertThat(shards.overlaps).as("only the crashed owner, cut off, may overlap").allMatch(o -> o.contains(" while k owned"));
+        a.ownership.close();
     }
 
     @Test

@@ -13,6 +13,8 @@ import io.coord.lock.FairLock;
 import io.coord.lock.FencedLock;
 import io.coord.lock.ReadWriteLock;
 import io.coord.semaphore.Semaphore;
+import io.coord.shard.ShardListener;
+import io.coord.shard.ShardOwnership;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -296,15 +298,14 @@ public abstract class SessionBase implements Session {
     }
 
     @Override
-    public final io.coord.shard.ShardOwnership shards(String group, String memberId, int shardCount,
-            io.coord.shard.ShardListener listener) {
+    public final ShardOwnership shards(String group, String memberId, int shardCount, ShardListener listener) {
         Arguments.name("group", group);
         Arguments.name("member id", memberId);
-        if (shardCount < 1 || shardCount > io.coord.shard.ShardOwnership.MAX_SHARDS) {
-            throw new IllegalArgumentException("shard count must be between 1 and " + io.coord.shard.ShardOwnership.MAX_SHARDS
+        if (shardCount < 1 || shardCount > ShardOwnership.MAX_SHARDS) {
+            throw new IllegalArgumentException("shard count must be between 1 and " + ShardOwnership.MAX_SHARDS
                     + " (got " + shardCount + ")");
         }
-        Arguments.name("group (with its shard locks' suffix)", io.coord.shard.ShardOwnership.lockName(group, shardCount - 1));
+        Arguments.name("group (with its shard locks' suffix)", ShardOwnership.lockName(group, shardCount - 1));
         Arguments.notNull("shard listener", listener);
         ensureLive();
         return SessionShards.start(this, group, memberId, shardCount, listener);

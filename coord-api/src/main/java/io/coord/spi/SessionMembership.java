@@ -103,7 +103,7 @@ final class SessionMembership implements Membership {
                 return false;
             }
         }
-        return sessionValid();
+        return sessionValid(session);
     }
 
     @Override
@@ -121,7 +121,7 @@ final class SessionMembership implements Membership {
             Optional<Member> written = await(session, session.updateMember(group, current, metadata),
                     "updating member '" + current.id() + "' of group '" + group + "'");
             if (written.isEmpty()) {
-                lose(sessionValid() ? LossReason.ENTRY_DELETED : session.endReason());
+                lose(sessionValid(session) ? LossReason.ENTRY_DELETED : session.endReason());
             }
             synchronized (mutex) {
                 if (state == State.JOINED) {
@@ -141,7 +141,7 @@ final class SessionMembership implements Membership {
                     return;
                 }
             }
-            if (sessionValid()) {
+            if (sessionValid(session)) {
                 session.stats().roundTrip(Primitive.GROUP);
                 await(session, session.leaveGroup(group, member), "leaving group '" + group + "'");
             } // else: the session is ending, and its end removes the entry on the server
@@ -187,13 +187,9 @@ final class SessionMembership implements Membership {
         session.coordinator().events().execute(() -> lost.complete(reason));
     }
 
-    private boolean sessionValid() {
-        return sessionValid(session);
-    }
-
     /** Throws unless JOINED and the session is still valid (a write is never sent once it may be gone). */
     private void ensureJoined() {
-        if (!sessionValid()) {
+        if (!sessionValid(session)) {
             lose(session.endReason());
         }
         synchronized (mutex) {

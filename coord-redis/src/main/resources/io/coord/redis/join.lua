@@ -30,20 +30,10 @@ if held then
     if stored == metadata then
       return {2, held}
     end
-    local prev = redis.call('GET', c) or '0'
-    local n = floored_incr(c) -- prelude.lua: exact digits
-    local value = session .. ' ' .. token .. ' ' .. n .. ' ' .. metadata
-    redis.call('HSET', m, id, value)
-    redis.call('PUBLISH', channel, prev .. ' ' .. n .. ' U ' .. id .. ' ' .. value)
-    return {3, value}
+    return {3, write_member(m, c, channel, id, session, token, metadata, 'U')} -- prelude.lua
   end
   if token ~= dead then
     return {0, held}
   end
 end
-local prev = redis.call('GET', c) or '0'
-local n = floored_incr(c) -- prelude.lua: exact digits
-local value = session .. ' ' .. n .. ' ' .. n .. ' ' .. metadata
-redis.call('HSET', m, id, value)
-redis.call('PUBLISH', channel, prev .. ' ' .. n .. ' J ' .. id .. ' ' .. value)
-return {1, value}
+return {1, write_member(m, c, channel, id, session, nil, metadata, 'J')} -- prelude.lua

@@ -1,5 +1,5 @@
 -- coord prelude: prepended to every script of the backend (RedisScript), so the one increment of a
--- per-name counter is written once.
+-- per-name counter, and the one write of a group member, are written once.
 --
 -- floored_incr(c): INCR of the counter c, floored at the server's clock in microseconds since the
 -- epoch (TIME): max(INCR c, now); when now wins, c is SET to it. Returns the exact decimal string
@@ -16,3 +16,16 @@ local function floored_incr(c)
   return string.format('%.0f', n)
 end
 
+
+-- write_member(m, c, channel, id, session, token, metadata, change): stores member id in hash m as
+-- "<session> <token> <version> <metadata>" with a fresh version from counter c (a new join passes token
+-- nil: its token is that same value) and publishes "<prev> <rev> <change> <id> <value>" on channel, so a
+-- watch applies changes in counter order and notices one it missed. Returns the value stored.
+local function write_member(m, c, channel, id, session, token, metadata, change)
+  local prev = redis.call('GET', c) or '0'
+  local n = floored_incr(c)
+  local value = session .. ' ' .. (token or n) .. ' ' .. n .. ' ' .. metadata
+  redis.call('HSET', m, id, value)
+  redis.call('PUBLISH', channel, prev .. ' ' .. n .. ' ' .. change .. ' ' .. id .. ' ' .. value)
+  return value
+end

@@ -20,9 +20,4 @@ local holder, token = string.match(held, '^(%S+) (%d+) ')
 if holder ~= session or token ~= joined then
   return {0, ''}
 end
-local prev = redis.call('GET', c) or '0'
-local n = floored_incr(c) -- prelude.lua: exact digits
-local value = session .. ' ' .. token .. ' ' .. n .. ' ' .. metadata
-redis.call('HSET', m, id, value)
-redis.call('PUBLISH', channel, prev .. ' ' .. n .. ' U ' .. id .. ' ' .. value)
-return {1, value}
+return {1, write_member(m, c, channel, id, session, token, metadata, 'U')} -- prelude.lua

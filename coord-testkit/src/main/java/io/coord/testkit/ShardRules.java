@@ -7,6 +7,7 @@ import io.coord.AlreadyHeldException;
 import io.coord.Coordinator;
 import io.coord.Primitive;
 import io.coord.Session;
+import io.coord.group.Member;
 import io.coord.shard.ShardListener;
 import io.coord.shard.ShardOwnership;
 import io.coord.testkit.register.FencedRegister;
@@ -56,14 +57,14 @@ public abstract class ShardRules extends Scenario {
     }
 
     /** One member's listener: checks that nobody else is told it owns a shard it is assigned, and writes the shard. */
-    static final class Member implements ShardListener {
+    static final class Owner implements ShardListener {
         final String id;
         final Shards shards;
         final Map<Integer, Long> tokens = new ConcurrentHashMap<>();
         final List<String> events = new CopyOnWriteArrayList<>();
         ShardOwnership ownership;
 
-        Member(String id, Shards shards) {
+        Owner(String id, Shards shards) {
             this.id = id;
             this.shards = shards;
         }
@@ -91,18 +92,18 @@ public abstract class ShardRules extends Scenario {
         }
     }
 
-    private Member start(Session s, String group, String id, Shards shards) {
-        Member m = new Member(id, shards);
+    private Owner start(Session s, String group, String id, Shards shards) {
+        Owner m = new Owner(id, shards);
         m.ownership = s.shards(group, id, SHARDS, m);
         return m;
     }
 
     /** Every shard owned by exactly one of {@code members}, each owning ⌊S/n⌋ or ⌈S/n⌉, as each is told. */
-    private void awaitBalanced(Member... members) {
+    private void awaitBalanced(Owner... members) {
         int n = members.length;
         await().untilAsserted(() -> {
             Set<Integer> all = new HashSet<>();
-            for (Member m : members) {
+            for (Owner m : members) {
                 Set<Integer> owned = m.ownership.owned().keySet();
                 assertThat(owned).as("%s owns %s", m.id, owned).hasSizeBetween(SHARDS / n, (SHARDS + n - 1) / n);
                 assertThat(m.tokens.keySet()).as("what %s's listener was told", m.id).isEqualTo(owned);
@@ -121,18 +122,18 @@ public abstract class ShardRules extends Scenario {
         Coordinator second = newCoordinator();
         Coordinator third = newCoordinator();
         try (Session sa = session(); Session sb = second.openSession(backend.longTtl()); Session sc = third.openSession(backend.longTtl())) {
-            Member a = start(sa, group, "a", shards);
+            Owner a = start(sa, group, "a", shards);
             awaitBalanced(a);
             assertThat(a.ownership.assigned()).hasSize(SHARDS);
 
             List<Integer> moves = new ArrayList<>();
-            Member b = start(sb, group, "b", shards);
+            Owner b = start(sb, group, "b", shards);
             awaitBalanced(a, b);
             moves.add(b.assignedCount());
             int aBefore = a.assignedCount();
             int bBefore = b.assignedCount();
             long joinedAt = System.nanoTime();
-            Member c = start(sc, group, "c", shards);
+            Owner c = start(sc, group, "c", shards);
             awaitBalanced(a, b, c);
             long settledAt = System.nanoTime();
             assertThat(a.assignedCount()).as("a join moves shards to the newcomer only").isEqualTo(aBefore);
@@ -147,7 +148,7 @@ public abstract class ShardRules extends Scenario {
             assertThat(b.events.stream().filter(e -> e.startsWith("lost")).toList()).as("closing revokes, never loses").isEmpty();
             assertThat(b.ownership.owned()).isEmpty();
             awaitBalanced(a, c);
-            assertThat(coord.group(group).members().members()).extracting(io.coord.group.Member::id).containsExactlyInAnyOrder("a", "c");
+            assertThat(coord.group(group).members().members()).extracting(Member::id).containsExactlyInAnyOrder("a", "c");
 
             a.ownership.close();
             awaitBalanced(c);
@@ -166,7 +167,7 @@ public abstract class ShardRules extends Scenario {
         Shards shards = new Shards();
         CrashableClient doomedClient = crashable();
         try (Session alive = session()) {
-            Member a = start(alive, group, "a", shards);
+            Owner a = start(alive, group, "a", shards);
             awaitBalanced(a);
             // opened only now: a short TTL must not run out while the first member settles on a busy machine
             Session doomed = doomedClient.coordinator().openSession(backend.shortTtl());
@@ -179,7 +180,7 @@ public abstract class ShardRules extends Scenario {
     }
 
     /** k is cut off: a owns its shards again after its TTL, with greater tokens, and k's late writes are refused. */
-    private void crashAndReown(String group, Shards shards, Member a, Member k, CrashableClient doomedClient) {
+    private void crashAndReown(String group, Shards shards, Owner a, Owner k, CrashableClient doomedClient) {
         awaitBalanced(a, k);
         Map<Integer, Long> kTokens = Map.copyOf(k.tokens);
 
@@ -203,7 +204,7 @@ public abstract class ShardRules extends Scenario {
     @Test
     void badShardArgumentsAreRefusedBeforeAnythingIsSent() {
         try (Session s = session()) {
-            ShardListener quiet = new Member("x", new Shards());
+            ShardListener quiet = new Owner("x", new Shards());
             long before = coord.stats().roundTrips(Primitive.GROUP);
             assertThatThrownBy(() -> s.shards("g", "m", 0, quiet)).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("between 1 and " + ShardOwnership.MAX_SHARDS).hasMessageContaining("got 0");
